@@ -1,0 +1,107 @@
+/**
+ * Prints tensors the way the book's NumPy output looks:
+ *
+ *     [[ 0.44 -0.38 -0.07  1.37]
+ *      [ 0.88 -0.76 -0.14  2.74]]
+ *
+ * At most 8 digits after the point, trailing zeros dropped ("1." for 1.0), columns aligned on the
+ * point, scientific notation when values are very large or very small, and `...` for tensors of
+ * more than 1000 elements (3 items kept at each edge), as `np.set_printoptions` does by default.
+ */
+import { type Tensor, sizeOf } from "./tensor";
+
+const PRECISION = 8;
+const THRESHOLD = 1000;
+const EDGE = 3;
+
+/** A number as NumPy prints a single float64 (`0.44`, `1.`, `-3.`, `nan`, `inf`). */
+export function formatNumber(v: number): string {
+  return formatAll([v])[0] as string;
+}
+
+/** Formats `values` with one shared style (positional or scientific), padded to a common width. */
+function formatAll(values: readonly number[]): string[] {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const abs = finite.map(Math.abs).filter((a) => a !== 0);
+  const maxAbs = abs.length ? Math.max(...abs) : 0;
+  const minAbs = abs.length ? Math.min(...abs) : 0;
+  const scientific = maxAbs >= 1e8 || (abs.length > 0 && (minAbs < 1e-4 || maxAbs / minAbs > 1e3));
+  const raw = values.map((v) => (Number.isFinite(v) ? (scientific ? sci(v) : positional(v)) : v !== v ? "nan" : v > 0 ? "inf" : "-inf"));
+  if (scientific) {
+    const w = Math.max(...raw.map((s) => s.length));
+    return raw.map((s) => s.padStart(w));
+  }
+  // Align on the decimal point: pad the integer part on the left, the fraction on the right.
+  let left = 0;
+  let right = 0;
+  for (const s of raw) {
+    const dot = s.indexOf(".");
+    const l = dot < 0 ? s.length : dot;
+    left = Math.max(left, l);
+    right = Math.max(right, dot < 0 ? 0 : s.length - dot - 1);
+  }
+  return raw.map((s) => {
+    const dot = s.indexOf(".");
+    const l = dot < 0 ? s.length : dot;
+    const r = dot < 0 ? 0 : s.length - dot - 1;
+    return " ".repeat(left - l) + s + " ".repeat(right - r + (dot < 0 && right > 0 ? 1 : 0));
+  });
+}
+
+function positional(v: number): string {
+  let s = v.toFixed(PRECISION);
+  s = s.replace(/0+$/, "");
+  if (s === "-0.") s = Object.is(v, -0) || v < 0 ? "-0." : "0.";
+  return s;
+}
+
+function sci(v: number): string {
+  let m = v.toExponential(PRECISION);
+  const [mant, exp] = m.split("e") as [string, string];
+  const mm = mant.replace(/0+$/, ""); // NumPy keeps the point: 1.e-05
+  const e = Number(exp);
+  m = `${mm}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  return m;
+}
+
+/** The NumPy-style text of a tensor (any rank; 0-D prints as a number). */
+export function formatTensor(t: Tensor): string {
+  const shape = t.shape;
+  if (shape.length === 0) return formatNumber(t.data[0] as number);
+  const summarize = sizeOf(shape) > THRESHOLD;
+  // Collect the printed elements first so that all share one width, as NumPy does.
+  const shown: number[] = [];
+  const walk = (dim: number, offset: number): void => {
+    const n = shape[dim] as number;
+    const stride = sizeOf(shape.slice(dim + 1));
+    for (const i of indices(n, summarize)) {
+      if (i < 0) continue;
+      if (dim === shape.length - 1) shown.push(t.data[offset + i] as number);
+      else walk(dim + 1, offset + i * stride);
+    }
+  };
+  walk(0, 0);
+  const strs = formatAll(shown);
+  let k = 0;
+  const render = (dim: number, indent: string): string => {
+    const n = shape[dim] as number;
+    const parts: string[] = [];
+    for (const i of indices(n, summarize)) {
+      if (i < 0) {
+        parts.push("...");
+        continue;
+      }
+      parts.push(dim === shape.length - 1 ? (strs[k++] as string) : render(dim + 1, indent + " "));
+    }
+    if (dim === shape.length - 1) return `[${parts.join(" ")}]`;
+    const sep = "\n".repeat(shape.length - dim - 1) + indent + " ";
+    return `[${parts.join(sep)}]`;
+  };
+  return render(0, "");
+}
+
+/** Indices to print along a dimension of length n; -1 marks the `...`. */
+function indices(n: number, summarize: boolean): number[] {
+  if (!summarize || n <= 2 * EDGE) return Array.from({ length: n }, (_, i) => i);
+  return [...Array.from({ length: EDGE }, (_, i) => i), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)];
+}

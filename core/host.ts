@@ -1,0 +1,11 @@
+/**
+ * The engine's surface for hosts (the runner's worker, the CLI, the extension, the webview):
+ * tracing, trace types and encoding, limits. Model files use `index.ts` instead.
+ */
+export * from "./index";
+export { runtime, configureLimits } from "./runtime";
+export { type Tracer } from "./trace/tracer";
+export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSink, type RecorderOptions } from "./trace/traceRecorder";
+export * from "./trace/traceTypes";
+export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats";
+export { encodeTrace, decodeTrace, type TraceFile } from "./trace/encode";

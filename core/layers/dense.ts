@@ -1,0 +1,125 @@
+import { ArgumentError, ShapeError, showShape } from "../errors";
+import { addRowInPlace, dot, sumRows } from "../ops/ops";
+import { type Rng, defaultRng, randn } from "../rng";
+import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
+import { Layer, type LayerKind } from "./layer";
+
+/** Options of a Dense layer. */
+export interface DenseOptions {
+  /** Initial weights `[nInputs, nNeurons]` (as in the book's hand-written examples); default `0.01 · randn`. */
+  weights?: TensorLike;
+  /** Initial biases `[1, nNeurons]` (or `[nNeurons]`); default zeros. */
+  biases?: TensorLike;
+  /** Generator for the default initialisation; default the shared one (`seed()`). */
+  rng?: Rng;
+  /** Scale of the default initialisation (the book's 0.01). */
+  weightScale?: number;
+  /** Name shown in the inspector and in messages. */
+  name?: string;
+}
+
+/**
+ * A fully connected layer, the book's `Layer_Dense`.
+ *
+ * - forward:  `output = inputs · weights + biases`            `[batch, in] · [in, out] + [1, out]`
+ * - backward: `dweights = inputsᵀ · dvalues`                  `[in, batch] · [batch, out]`
+ *             `dbiases  = Σ_samples dvalues` (kept as a row)  `[1, out]`
+ *             `dinputs  = dvalues · weightsᵀ`                 `[batch, out] · [out, in]`
+ */
+export class Dense extends Layer {
+  /** Weights `[nInputs, nNeurons]`: column j holds neuron j's weights. */
+  weights: Tensor;
+  /** Biases `[1, nNeurons]`. */
+  biases: Tensor;
+  /** ∂L/∂weights `[nInputs, nNeurons]` from the last backward. */
+  declare dweights: Tensor;
+  /** ∂L/∂biases `[1, nNeurons]` from the last backward. */
+  declare dbiases: Tensor;
+
+  constructor(
+    readonly nInputs: number,
+    readonly nNeurons: number,
+    options: DenseOptions = {},
+  ) {
+    super();
+    if (!Number.isInteger(nInputs) || nInputs < 1 || !Number.isInteger(nNeurons) || nNeurons < 1) {
+      throw new ArgumentError(`Dense(${nInputs}, ${nNeurons}): the number of inputs and of neurons must be whole numbers ≥ 1`);
+    }
+    if (options.name !== undefined) this.name = options.name;
+    if (options.weights !== undefined) {
+      const w = tensor(options.weights);
+      if (w.shape.length !== 2 || w.shape[0] !== nInputs || w.shape[1] !== nNeurons) {
+        throw new ShapeError(
+          `Dense(${nInputs}, ${nNeurons}): initial weights are ${showShape(w.shape)}, expected [${nInputs}, ${nNeurons}] ([inputs, neurons]; transpose a [neurons, inputs] list)`,
+          "Dense",
+          { weights: w.shape, expected: [nInputs, nNeurons] },
+        );
+      }
+      this.weights = { shape: w.shape, data: w.data.slice() };
+    } else {
+      const w = randn([nInputs, nNeurons], options.rng ?? defaultRng());
+      const s = options.weightScale ?? 0.01;
+      for (let i = 0; i < w.data.length; i++) w.data[i] = (w.data[i] as number) * s;
+      this.weights = w;
+    }
+    if (options.biases !== undefined) {
+      const b = tensor(options.biases);
+      if (b.data.length !== nNeurons || (b.shape.length === 2 && b.shape[0] !== 1)) {
+        throw new ShapeError(`Dense(${nInputs}, ${nNeurons}): initial biases are ${showShape(b.shape)}, expected [1, ${nNeurons}]`, "Dense", {
+          biases: b.shape,
+          expected: [1, nNeurons],
+        });
+      }
+      this.biases = { shape: [1, nNeurons], data: b.data.slice() };
+    } else {
+      this.biases = zeros([1, nNeurons]);
+    }
+  }
+
+  override get kind(): LayerKind {
+    return "dense";
+  }
+
+  override paramNames(): string[] {
+    return ["weights", "biases"];
+  }
+
+  /** `output = inputs · weights + biases`. Returns `output`. */
+  forward(inputs: TensorLike): Tensor {
+    const x = tensor(inputs);
+    const [, cols] = expect2d("Dense.forward", "inputs", x);
+    const [wr] = this.weights.shape as [number, number];
+    if (cols !== wr) {
+      throw new ShapeError(
+        `Dense.forward: inputs are ${showShape(x.shape)} but the weights are ${showShape(this.weights.shape)}: ` +
+          `each input row has ${cols} values, this layer takes ${wr}`,
+        "Dense.forward",
+        { inputs: x.shape, weights: this.weights.shape },
+      );
+    }
+    this.inputs = x;
+    const out = dot(x, this.weights, {}, "Dense.forward");
+    addRowInPlace(out, this.biases, "Dense.forward");
+    this.output = out;
+    return out;
+  }
+
+  /** Computes `dweights`, `dbiases` and `dinputs` from `dvalues` = ∂L/∂output. Returns `dinputs`. */
+  backward(dvalues: TensorLike): Tensor {
+    const dy = tensor(dvalues);
+    if (this.inputs === undefined) throw new ArgumentError("Dense.backward: call forward before backward");
+    const [r, c] = expect2d("Dense.backward", "dvalues", dy);
+    const [xr] = this.inputs.shape as [number, number];
+    if (r !== xr || c !== this.nNeurons) {
+      throw new ShapeError(
+        `Dense.backward: dvalues are ${showShape(dy.shape)} but the output was [${xr}, ${this.nNeurons}]: dvalues must have the output's shape`,
+        "Dense.backward",
+        { dvalues: dy.shape, output: [xr, this.nNeurons] },
+      );
+    }
+    this.dweights = dot(this.inputs, dy, { transA: true }, "Dense.backward");
+    this.dbiases = sumRows(dy);
+    this.dinputs = dot(dy, this.weights, { transB: true }, "Dense.backward");
+    return this.dinputs;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The base of every layer, built-in or written by the user. A layer keeps the book's fields:
+ * `inputs` and `output` from `forward`, `dinputs` (and for each parameter P, `dP`) from `backward`.
+ *
+ * To write your own layer, extend `Layer` and write `forward(inputs)` and `backward(dvalues)` as
+ * methods; set `this.output` in forward and `this.dinputs` in backward, and keep parameters as tensor
+ * fields with their gradients in fields named `d` + the parameter name (`weights` → `dweights`).
+ * Then Backprop Lens traces it, shows it and gradient-checks it exactly like the built-in layers.
+ */
+import { runtime } from "../runtime";
+import { type Tensor, isTensor } from "../tensor";
+
+/** The built-in layer kinds; a user-written layer is `"custom"` unless it says otherwise. */
+export type LayerKind = "dense" | "relu" | "softmax" | "cce" | "softmax-cce" | "custom";
+
+/** Fields that hold activations or gradients, never parameters. */
+const NOT_PARAMS = new Set(["inputs", "output", "dinputs", "dvalues"]);
+
+export abstract class Layer {
+  /** Name shown in messages and in the inspector (the runner fills it from `const dense1 = new …`). */
+  name?: string;
+  /** The inputs of the last `forward` call, `[batch, in]`. */
+  declare inputs: Tensor;
+  /** The result of the last `forward` call, `[batch, out]`. */
+  declare output: Tensor;
+  /** ∂L/∂inputs from the last `backward` call, `[batch, in]`. */
+  declare dinputs: Tensor;
+
+  constructor() {
+    runtime.tracer?.attachLayer(this);
+  }
+
+  /** What kind of layer this is; user layers are `"custom"`. */
+  get kind(): LayerKind {
+    return "custom";
+  }
+
+  /** Forward pass: compute and keep `output` from `inputs` (and whatever backward will need). */
+  abstract forward(inputs: Tensor, ...rest: unknown[]): unknown;
+
+  /** Backward pass: given ∂L/∂output (`dvalues`), compute `dinputs` and the parameter gradients. */
+  abstract backward(dvalues: Tensor, ...rest: unknown[]): unknown;
+
+  /**
+   * Names of the trainable tensors. By default every tensor field except `inputs`, `output` and the
+   * gradients (`dX` where `X` is also a field); override to say otherwise.
+   */
+  paramNames(): string[] {
+    const self = this as unknown as Record<string, unknown>;
+    const names: string[] = [];
+    for (const key of Object.keys(self)) {
+      if (NOT_PARAMS.has(key) || !isTensor(self[key])) continue;
+      if (key.length > 1 && key.startsWith("d") && isTensor(self[key.slice(1)])) continue;
+      names.push(key);
+    }
+    return names;
+  }
+
+  /** Each trainable tensor with its gradient (when backward has run), for optimizers and gradient checks. */
+  params(): { name: string; value: Tensor; grad: Tensor | undefined }[] {
+    const self = this as unknown as Record<string, unknown>;
+    return this.paramNames().map((name) => {
+      const g = self[`d${name}`];
+      return { name, value: self[name] as Tensor, grad: isTensor(g) ? g : undefined };
+    });
+  }
+}
+
+/** Type guard for layers (any object extending `Layer`). */
+export function isLayer(x: unknown): x is Layer {
+  return x instanceof Layer;
+}

@@ -1,0 +1,207 @@
+/**
+ * The trace: what a traced run reports, event by event. The worker streams these events to the
+ * extension, the CLI writes them to JSON (`docs/trace-format.md`), the inspector reads them.
+ * Bump `TRACE_FORMAT_VERSION` whenever an event changes shape.
+ */
+import type { LayerKind } from "../layers/layer";
+
+export const TRACE_FORMAT_VERSION = 1;
+
+/** A position in the user's source: absolute file path, 1-based line and column. */
+export interface SourceSite {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A tensor as it travels in the trace: shape and row-major float64 values. */
+export interface TensorData {
+  shape: number[];
+  data: Float64Array;
+}
+
+/** Summary statistics of a tensor. `norm` is the L2 norm; counts are of elements. */
+export interface TensorStats {
+  size: number;
+  min: number;
+  max: number;
+  mean: number;
+  std: number;
+  norm: number;
+  /** NaN or ±Infinity elements. */
+  nonFinite: number;
+  /** Elements exactly 0. */
+  zeros: number;
+}
+
+/** A layer as the trace knows it. */
+export interface LayerInfo {
+  /** Order of construction, from 0. */
+  id: number;
+  /** The variable the layer was assigned to (`dense1`), its `name`, or `ClassName#id`. */
+  name: string;
+  kind: LayerKind;
+  /** The class, e.g. `Dense` or the user's own class name. */
+  className: string;
+  /** A short description, e.g. `Dense(2, 3)`. */
+  description: string;
+  /** Where the layer was constructed. */
+  site?: SourceSite;
+  /** Trainable tensors and their shapes (as of the first forward call). */
+  params: { name: string; shape: number[] }[];
+  paramCount: number;
+}
+
+export type Phase = "forward" | "backward";
+
+/** One forward or backward call of one layer, with its tensors by the book's names. */
+export interface LayerCall {
+  /** Training step (a step starts with the first forward after a backward or an optimizer update). */
+  step: number;
+  /** Position of this call in the run, from 0. */
+  seq: number;
+  layer: number;
+  phase: Phase;
+  /** Where `forward`/`backward` was called. */
+  site?: SourceSite;
+  /** The layer whose method made this call, when layers call layers. */
+  parent?: number;
+  /**
+   * forward: `inputs`, `output`, `targets` (loss layers) and a snapshot of each parameter;
+   * backward: `dvalues`, `dinputs`, `targets` (loss layers) and `d` + each parameter name.
+   */
+  tensors: Record<string, TensorData>;
+  stats: Record<string, TensorStats>;
+  /** The mean loss, when this call computed one. */
+  loss?: number;
+  accuracy?: number;
+}
+
+/** What one step amounted to; `grads` (L2 norms of each gradient, per layer) only for sampled steps. */
+export interface StepSummary {
+  step: number;
+  loss?: number;
+  accuracy?: number;
+  learningRate?: number;
+  grads?: { layer: number; norms: Record<string, number> }[];
+}
+
+/** A scalar value of the single-neuron walk-through. */
+export interface ScalarNode {
+  id: number;
+  label: string;
+  op: "" | "mul" | "sum" | "relu";
+  data: number;
+  inputs: number[];
+  /** ∂node/∂inputs[i]. */
+  local: number[];
+  step: number;
+  site?: SourceSite;
+}
+
+/** One application of the chain rule: `name = upstream · local`. */
+export interface ChainStep {
+  /** The value whose gradient this step adds to. */
+  target: number;
+  /** The value the gradient comes from. */
+  node: number;
+  /** The book's name of the product, e.g. `drelu_dxw0`. */
+  name: string;
+  /** The gradient arriving at `node`, e.g. `{ name: "drelu_dz", value: 1 }`. */
+  upstream: { name: string; value: number };
+  /** The local derivative, e.g. `{ name: "dsum_dxw0", value: 1 }`. */
+  local: { name: string; value: number };
+  /** `upstream.value · local.value`. */
+  value: number;
+  /** True when `target` already had a contribution (it is used more than once): the product is added. */
+  accumulated: boolean;
+}
+
+export interface ScalarBackward {
+  step: number;
+  root: number;
+  dvalue: number;
+  steps: ChainStep[];
+  /** Every value's gradient after this backward. */
+  grads: { id: number; grad: number }[];
+  site?: SourceSite;
+}
+
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check";
+export type Severity = "error" | "warning" | "information";
+
+/** Something wrong or suspicious, at a layer and a line. */
+export interface Anomaly {
+  code: AnomalyCode;
+  severity: Severity;
+  message: string;
+  step: number;
+  layer?: number;
+  tensor?: string;
+  index?: number[];
+  site?: SourceSite;
+}
+
+/** The gradient check of one gradient tensor of one layer. */
+export interface GradCheckTensor {
+  /** The gradient checked, e.g. `dinputs` or `dweights`. */
+  name: string;
+  ok: boolean;
+  /** Elements compared, of `total`. */
+  checked: number;
+  total: number;
+  /** Elements skipped because the function has a kink there (e.g. ReLU at exactly 0). */
+  kinks: number;
+  /** The element with the largest error relative to the tolerance. */
+  worst?: { index: number[]; analytic: number; numeric: number; absErr: number; relErr: number };
+  rtol: number;
+  atol: number;
+}
+
+export interface GradCheckResult {
+  layer: number;
+  step: number;
+  ok: boolean;
+  tensors: GradCheckTensor[];
+  /** Set when the check itself could not run (e.g. the layer threw). */
+  error?: string;
+}
+
+export type RunErrorKind =
+  | "syntax"
+  | "import"
+  | "throw"
+  | "shape"
+  | "non-finite"
+  | "timeout"
+  | "memory"
+  | "too-large"
+  | "cancelled"
+  | "internal";
+
+/** Why a run failed, where, and in which layer. */
+export interface RunError {
+  kind: RunErrorKind;
+  /** One readable sentence (or a few), naming file, line, layer and shapes where known. */
+  message: string;
+  site?: SourceSite;
+  layer?: { id?: number; name: string; className: string };
+  /** The user's stack frames, innermost first. */
+  frames?: SourceSite[];
+}
+
+export type ConsoleLevel = "log" | "info" | "warn" | "error";
+
+export type TraceEvent =
+  | { type: "run/start"; version: number; file: string; startedAt: number }
+  | { type: "layer/new"; layer: LayerInfo }
+  | { type: "layer/call"; call: LayerCall }
+  | { type: "step/summary"; summary: StepSummary }
+  | { type: "scalar/node"; node: ScalarNode }
+  | { type: "scalar/backward"; backward: ScalarBackward }
+  | { type: "anomaly"; anomaly: Anomaly }
+  | { type: "gradcheck"; result: GradCheckResult }
+  | { type: "console"; level: ConsoleLevel; text: string; site?: SourceSite }
+  | { type: "run/end"; ok: boolean; steps: number; durationMs: number; keptSteps: number[]; error?: RunError };
+
+export type TraceEventType = TraceEvent["type"];
