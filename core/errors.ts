@@ -20,6 +20,13 @@ export class ShapeError extends Error {
 /** A value was NaN or ±Infinity where a finite number is needed. */
 export class NonFiniteError extends Error {
   override name = "NonFiniteError";
+  constructor(
+    message: string,
+    /** Where the first non-finite value was made, when the tracer found it (file, 1-based line and column). */
+    readonly site?: { file: string; line: number; column: number },
+  ) {
+    super(message);
+  }
 }
 
 /** A tensor would exceed the element limit of this run (see `configureLimits`). */

@@ -11,8 +11,14 @@
 import { type Tensor, sizeOf } from "./tensor";
 
 const PRECISION = 8;
-const THRESHOLD = 1000;
-const EDGE = 3;
+
+/** How much of a large tensor to print. */
+export interface FormatOptions {
+  /** Tensors with more elements than this are summarised with `...` (NumPy: 1000). */
+  threshold?: number;
+  /** Items kept at each edge of a summarised dimension (NumPy: 3). */
+  edgeItems?: number;
+}
 
 /** A number as NumPy prints a single float64 (`0.44`, `1.`, `-3.`, `nan`, `inf`). */
 export function formatNumber(v: number): string {
@@ -26,11 +32,15 @@ function formatAll(values: readonly number[]): string[] {
   const maxAbs = abs.length ? Math.max(...abs) : 0;
   const minAbs = abs.length ? Math.min(...abs) : 0;
   const scientific = maxAbs >= 1e8 || (abs.length > 0 && (minAbs < 1e-4 || maxAbs / minAbs > 1e3));
-  const raw = values.map((v) => (Number.isFinite(v) ? (scientific ? sci(v) : positional(v)) : v !== v ? "nan" : v > 0 ? "inf" : "-inf"));
+  const special = (v: number): string => (v !== v ? "nan" : v > 0 ? "inf" : "-inf");
   if (scientific) {
+    // NumPy gives every mantissa the digits the most precise one needs (zeros padded): 1.0e-05 1.5e-05.
+    const digits = Math.max(0, ...finite.map((v) => sciDigits(v)));
+    const raw = values.map((v) => (Number.isFinite(v) ? sci(v, digits) : special(v)));
     const w = Math.max(...raw.map((s) => s.length));
     return raw.map((s) => s.padStart(w));
   }
+  const raw = values.map((v) => (Number.isFinite(v) ? positional(v) : special(v)));
   // Align on the decimal point: pad the integer part on the left, the fraction on the right.
   let left = 0;
   let right = 0;
@@ -55,26 +65,31 @@ function positional(v: number): string {
   return s;
 }
 
-function sci(v: number): string {
-  let m = v.toExponential(PRECISION);
-  const [mant, exp] = m.split("e") as [string, string];
-  const mm = mant.replace(/0+$/, ""); // NumPy keeps the point: 1.e-05
+/** Fraction digits of v's mantissa at 8-digit precision, trailing zeros dropped. */
+function sciDigits(v: number): number {
+  const mant = v.toExponential(PRECISION).split("e")[0] as string;
+  const frac = mant.split(".")[1] ?? "";
+  return frac.replace(/0+$/, "").length;
+}
+
+function sci(v: number, digits: number): string {
+  const [mant, exp] = v.toExponential(digits).split("e") as [string, string];
   const e = Number(exp);
-  m = `${mm}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
-  return m;
+  return `${digits === 0 ? `${mant}.` : mant}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
 }
 
 /** The NumPy-style text of a tensor (any rank; 0-D prints as a number). */
-export function formatTensor(t: Tensor): string {
+export function formatTensor(t: Tensor, options: FormatOptions = {}): string {
   const shape = t.shape;
   if (shape.length === 0) return formatNumber(t.data[0] as number);
-  const summarize = sizeOf(shape) > THRESHOLD;
+  const edge = options.edgeItems ?? 3;
+  const summarize = sizeOf(shape) > (options.threshold ?? 1000);
   // Collect the printed elements first so that all share one width, as NumPy does.
   const shown: number[] = [];
   const walk = (dim: number, offset: number): void => {
     const n = shape[dim] as number;
     const stride = sizeOf(shape.slice(dim + 1));
-    for (const i of indices(n, summarize)) {
+    for (const i of indices(n, summarize, edge)) {
       if (i < 0) continue;
       if (dim === shape.length - 1) shown.push(t.data[offset + i] as number);
       else walk(dim + 1, offset + i * stride);
@@ -86,7 +101,7 @@ export function formatTensor(t: Tensor): string {
   const render = (dim: number, indent: string): string => {
     const n = shape[dim] as number;
     const parts: string[] = [];
-    for (const i of indices(n, summarize)) {
+    for (const i of indices(n, summarize, edge)) {
       if (i < 0) {
         parts.push("...");
         continue;
@@ -101,7 +116,7 @@ export function formatTensor(t: Tensor): string {
 }
 
 /** Indices to print along a dimension of length n; -1 marks the `...`. */
-function indices(n: number, summarize: boolean): number[] {
-  if (!summarize || n <= 2 * EDGE) return Array.from({ length: n }, (_, i) => i);
-  return [...Array.from({ length: EDGE }, (_, i) => i), -1, ...Array.from({ length: EDGE }, (_, i) => n - EDGE + i)];
+function indices(n: number, summarize: boolean, edge: number): number[] {
+  if (!summarize || n <= 2 * edge) return Array.from({ length: n }, (_, i) => i);
+  return [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)];
 }

@@ -11,11 +11,14 @@ export interface Runtime {
   maxElements: number;
   /** The tracer observing this run, or undefined (then nothing is observed and nothing is paid). */
   tracer: Tracer | undefined;
+  /** Told of every tensor allocation (bytes, shape) so the runner can enforce a memory limit; may throw. */
+  onAlloc: ((bytes: number, shape: readonly number[]) => void) | undefined;
 }
 
 export const runtime: Runtime = {
   maxElements: 2 ** 28,
   tracer: undefined,
+  onAlloc: undefined,
 };
 
 /** Sets the element limit for every tensor the engine allocates from now on. */

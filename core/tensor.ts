@@ -46,7 +46,9 @@ function checkShape(shape: readonly number[]): void {
 /** A tensor of zeros. */
 export function zeros(shape: readonly number[]): Tensor {
   checkShape(shape);
-  return { shape: [...shape], data: new Float64Array(sizeOf(shape)) };
+  const n = sizeOf(shape);
+  runtime.onAlloc?.(n * 8, shape);
+  return { shape: [...shape], data: new Float64Array(n) };
 }
 
 /** A tensor filled with `value`. */

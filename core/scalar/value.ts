@@ -82,7 +82,9 @@ export class Value {
           node: node.id,
           name: `d${rootName}_d${input.label}`,
           upstream: node === this ? { name: "dvalue", value: dvalue } : { name: `d${rootName}_d${node.label}`, value: node.grad },
-          local: { name: `d${node.op}_d${input.label}`, value: local },
+          // The book names local derivatives dsum_dxw0, dmul_dx0; at the output the product takes that
+          // name (drelu_dz), so its local factor is written ∂relu/∂z to keep the two apart.
+          local: { name: node === this ? `∂${node.op || node.label}/∂${input.label}` : `d${node.op}_d${input.label}`, value: local },
           value: product,
           accumulated,
         });

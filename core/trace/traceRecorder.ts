@@ -89,6 +89,9 @@ interface ErrorContext {
   detail?: string;
 }
 
+/** Layer calls recorded per step; beyond this a step's oldest calls are dropped (and not emitted). */
+const MAX_CALLS_PER_STEP = 512;
+
 /** Scalar graphs are for walk-throughs; a scalar training loop stops being recorded after this many nodes. */
 const MAX_SCALAR_EVENTS = 20000;
 
@@ -124,6 +127,7 @@ export class TraceRecorder implements Tracer {
   private readonly firstGradNorm = new Map<string, number>();
   private readonly reported = new Set<string>();
   private readonly emittedSteps = new Set<number>();
+  private readonly emittedPerStep = new Map<number, number>();
   private scalarPhase: "idle" | "forward" | "backward" = "idle";
   private scalarEvents = 0;
   private finished = false;
@@ -294,8 +298,25 @@ export class TraceRecorder implements Tracer {
       for (const p of safeParams(state.layer)) if (p.grad) tensors[`d${p.name}`] = p.grad;
     }
     const rec: CallRecord = { state, phase, step: this.step, seq: this.seq++, site, parent, args, tensors, loss, accuracy, emitted: false };
+    // A loop of forward calls without a backward stays in one step: keep that step bounded.
+    if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
     this.current.push(rec);
-    if (this.step < this.keepSteps) this.emitCall(rec);
+    if (this.step < this.keepSteps) {
+      const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
+      this.emittedPerStep.set(this.step, n);
+      if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
+      else if (n === MAX_CALLS_PER_STEP + 1) {
+        this.emit({
+          type: "anomaly",
+          anomaly: {
+            code: "truncated",
+            severity: "information",
+            step: this.step,
+            message: `step ${this.step} made more than ${MAX_CALLS_PER_STEP} layer calls; the inspector shows the first ${MAX_CALLS_PER_STEP} (a step ends at the first forward after a backward or an optimizer update)`,
+          },
+        });
+      }
+    }
   }
 
   private emitCall(rec: CallRecord): void {
@@ -366,7 +387,7 @@ export class TraceRecorder implements Tracer {
       };
       this.emitStepTensors(this.current);
       this.emit({ type: "anomaly", anomaly });
-      throw new NonFiniteError(anomaly.message);
+      throw new NonFiniteError(anomaly.message, anomaly.site);
     }
   }
 
@@ -377,8 +398,8 @@ export class TraceRecorder implements Tracer {
       if (!this.firstGradNorm.has(key) && Number.isFinite(n) && n > 0) this.firstGradNorm.set(key, n);
       const first = this.firstGradNorm.get(key);
       const grew = first !== undefined && n > 1e3 * first && n > 1;
-      if ((n > this.explodingNorm || grew) && Number.isFinite(n) && !this.reported.has(`explode:${key}`)) {
-        this.reported.add(`explode:${key}`);
+      if ((n > this.explodingNorm || grew) && Number.isFinite(n) && !this.reported.has(`explode:${rec.state.id}`)) {
+        this.reported.add(`explode:${rec.state.id}`);
         const info = this.infoOf(rec.state);
         this.emit({
           type: "anomaly",
@@ -429,7 +450,7 @@ export class TraceRecorder implements Tracer {
   }
 
   private emitStepTensors(records: CallRecord[]): void {
-    for (const rec of records) this.emitCall(rec);
+    for (const rec of records.slice(-MAX_CALLS_PER_STEP)) this.emitCall(rec);
   }
 
   // ---------------------------------------------------------------- optimizers

@@ -127,7 +127,7 @@ export interface ScalarBackward {
   site?: SourceSite;
 }
 
-export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check";
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated";
 export type Severity = "error" | "warning" | "information";
 
 /** Something wrong or suspicious, at a layer and a line. */

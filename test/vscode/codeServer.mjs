@@ -144,6 +144,8 @@ function serverEnv(stateDir, extra) {
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local', 'share'),
     XDG_CACHE_HOME: path.join(home, '.cache'),
+    // code-server leaves vscode-ipc-*.sock and vscode-typescript*/ in $TMPDIR: keep them in the state dir.
+    TMPDIR: path.join(stateDir, 'tmp'),
     EXTENSIONS_GALLERY: '{}',
     ...extra,
   };
@@ -170,7 +172,7 @@ export async function startCodeServer(opts = {}) {
   const userDataDir = path.join(stateDir, 'user-data');
   const extensionsDir = path.join(stateDir, 'extensions');
   const configFile = path.join(stateDir, 'config.yaml');
-  for (const d of [userDataDir, path.join(userDataDir, 'User'), extensionsDir, path.join(stateDir, 'home', '.config')]) {
+  for (const d of [userDataDir, path.join(userDataDir, 'User'), extensionsDir, path.join(stateDir, 'home', '.config'), path.join(stateDir, 'tmp')]) {
     fs.mkdirSync(d, { recursive: true });
   }
   fs.writeFileSync(configFile, ''); // empty config: nothing read from or written to ~/.config/code-server

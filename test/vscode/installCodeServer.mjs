@@ -138,7 +138,8 @@ const MARKER = '.bpl-installed.json';
 export function isInstalled(dir = codeServerDir()) {
   try {
     const m = JSON.parse(fs.readFileSync(path.join(dir, MARKER), 'utf8'));
-    return m.version === CODE_SERVER_VERSION && verifyInstall(dir).length === 0;
+    // Native modules are built for one Node ABI: a different Node means reinstall.
+    return m.version === CODE_SERVER_VERSION && m.abi === process.versions.modules && verifyInstall(dir).length === 0;
   } catch {
     return false;
   }
@@ -259,6 +260,7 @@ export async function ensureCodeServer({ dir = codeServerDir(), force = false, q
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   fs.writeFileSync(path.join(dir, MARKER), JSON.stringify({
     version: CODE_SERVER_VERSION, installedAt: new Date().toISOString(), seconds: Number(seconds), node: process.version,
+    abi: process.versions.modules,
     versionLine: v.stdout.trim().split('\n').pop(),
   }, null, 2) + '\n');
   if (!quiet) log(`installed in ${seconds} s: ${v.stdout.trim().split('\n').pop()}`);

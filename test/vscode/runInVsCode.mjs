@@ -28,6 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { format } from 'node:util';
 import { remoteUri, startCodeServer, workbenchUrl, readTail } from './codeServer.mjs';
 import { CHROMIUM_PATH, REPO_ROOT, checkPrerequisites, ensureCodeServer } from './installCodeServer.mjs';
 
@@ -36,6 +37,9 @@ export const CHROMIUM_ARGS = [
   '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--disable-default-apps',
   '--disable-features=Translate,MediaRouter,OptimizationHints', '--no-default-browser-check',
 ];
+
+// Workbench start-up chatter that codeAutomationLog also receives (shown with BPL_DEBUG=1).
+const WORKBENCH_NOISE = /^(Resolving connection token|Resolved connection token|Creating a socket|Ignoring fetching additional builtin extensions|Updating additional builtin extensions cache|\[Service Worker\]|ChatSessionStore: Migrating|Started local extension host|Loading development extension|Extension host \(\w+\) is started)/;
 
 export function artifactsDir() {
   return path.resolve(process.env.BPL_ARTIFACTS || path.join(REPO_ROOT, 'test-artifacts'));
@@ -59,7 +63,18 @@ export async function launchBrowser({ headless = true } = {}) {
   const problems = checkPrerequisites({ forInstall: false, forBrowser: true });
   if (problems.length) throw new Error(problems.join('\n'));
   const { chromium } = await loadPlaywright();
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless, args: CHROMIUM_ARGS });
+  // Private HOME/XDG: otherwise Chromium creates ~/.config/chromium/Crash Reports.
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bpl-chromium-home-'));
+  const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') };
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless, args: CHROMIUM_ARGS, env });
+  } catch (e) {
+    fs.rmSync(home, { recursive: true, force: true });
+    throw e;
+  }
+  browser.on('disconnected', () => fs.rmSync(home, { recursive: true, force: true, maxRetries: 3 }));
+  return browser;
 }
 
 export async function newIsolatedPage(browser, { viewport = { width: 1400, height: 900 } } = {}) {
@@ -96,7 +111,6 @@ function safeName(s) {
  * @param {(line: string) => void} [o.print]
  */
 export async function runInVsCode(o) {
-  const t0 = Date.now();
   const print = o.print || ((line) => process.stdout.write(line.endsWith('\n') ? line : `${line}\n`));
   const devPaths = [].concat(o.extensionDevelopmentPath || []).map((p) => path.resolve(p));
   if (!devPaths.length) throw new Error('--extensionDevelopmentPath is required');
@@ -109,7 +123,8 @@ export async function runInVsCode(o) {
   const artifacts = path.resolve(o.artifactsDir || artifactsDir());
   const name = safeName(o.name || path.basename(path.dirname(testsPath)) + '-' + path.basename(testsPath, '.js'));
 
-  await ensureCodeServer();
+  await ensureCodeServer(); // not counted in the timeout (first run: about 40 s)
+  const t0 = Date.now();
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpl-run-'));
   const resultFile = path.join(runDir, 'result.json');
   const timings = {};
@@ -138,8 +153,10 @@ export async function runInVsCode(o) {
     let resolveExit;
     const exited = new Promise((r) => { resolveExit = r; });
     await page.exposeFunction('codeAutomationLog', (type, message) => {
-      if (process.env.BPL_RAW_LOG) print('RAW ' + JSON.stringify([type, message]));
-      const text = Array.isArray(message) ? message.join(' ') : String(message ?? '');
+      // message = the console arguments of the extension host (printf style, as mocha's reporter logs)
+      // or one string of the workbench's own log.
+      const text = Array.isArray(message) ? format(...message) : String(message ?? '');
+      if (!process.env.BPL_DEBUG && WORKBENCH_NOISE.test(text)) return;
       print(text);
     });
     await page.exposeFunction('codeAutomationExit', (code) => resolveExit({ code: Number(code) || 0, via: 'codeAutomationExit' }));
@@ -219,13 +236,13 @@ export async function runInVsCode(o) {
   fs.rmSync(runDir, { recursive: true, force: true });
 
   timings.totalMs = Date.now() - t0;
-  const passed = result ? result.passed : (exitCode === 0 ? '?' : 0);
-  const failed = result ? result.failed : (exitCode === 0 ? 0 : '?');
   print(`[runInVsCode] server ${fmt(timings.serverMs)}, workbench ${fmt(timings.workbenchMs)}, total ${fmt(timings.totalMs)} (${reason})`);
   if (result && result.failures?.length) {
-    for (const f of result.failures) print(`[runInVsCode] failed: ${f.fullTitle}: ${f.message}`);
+    for (const f of result.failures) print(`[runInVsCode] failed: ${f.fullTitle}: ${String(f.message).split('\n')[0]}`);
   }
-  if (typeof passed === 'number' && typeof failed === 'number') print(`vscode: ${passed} passed, ${failed} failed`);
+  // Closing line in the form CI reads ("N passed, N failed"); a run that died without a result counts as 1 failure.
+  if (result) print(`vscode: ${result.passed} passed, ${result.failed} failed`);
+  else if (exitCode !== 0) print('vscode: 0 passed, 1 failed');
   return { exitCode, result, reason, timings };
 }
 

@@ -29,7 +29,12 @@ function html(webview, text) {
     const state = vscode.getState() || { opened: 0 };
     state.opened += 1;
     vscode.setState(state);
-    document.getElementById('kind').textContent = 'theme: ' + (document.body.className || 'unknown');
+    const showTheme = () => {
+      const kind = [...document.body.classList].find((c) => /^vscode-(light|dark|high-contrast)/.test(c));
+      document.getElementById('kind').textContent = 'theme: ' + (kind || 'unknown');
+    };
+    showTheme();
+    new MutationObserver(showTheme).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   </script>
 </body></html>`;
 }

@@ -29,18 +29,14 @@ describe('fixture extension in a real VS Code', () => {
   });
 
   it('executes built-in provider commands (vscode.executeHoverProvider)', async () => {
-    const folder = vscode.workspace.workspaceFolders[0].uri;
-    const file = vscode.Uri.joinPath(folder, 'hover-probe.txt');
-    await vscode.workspace.fs.writeFile(file, Buffer.from('alpha beta gamma\n'));
+    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'alpha beta gamma\n' });
+    await vscode.window.showTextDocument(doc);
     try {
-      const doc = await vscode.workspace.openTextDocument(file);
-      await vscode.window.showTextDocument(doc);
       const hovers = await vscode.commands.executeCommand('vscode.executeHoverProvider', doc.uri, new vscode.Position(0, 7));
       const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
       assert.match(text, /Fixture hover: \*\*beta\*\*/);
     } finally {
-      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-      await vscode.workspace.fs.delete(file);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
   });
 

@@ -1,0 +1,80 @@
+// One build per target (see MODELS.md "Build, packaging, config"):
+//   dist/extension.js  the VS Code extension host entry          (node, cjs, vscode external)
+//   dist/server.js     the language server                      (node, cjs)
+//   dist/worker.js     the worker thread that runs a model      (node, cjs)
+//   dist/cli.js        `backprop-lens run|check`                (node, cjs, esbuild external)
+//   dist/webview/      the Gradient Inspector                   (browser, iife) + css, fonts
+// Usage: node esbuild.mjs [--production] [--watch] [--only=name,name]
+import * as esbuild from "esbuild";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const production = process.argv.includes("--production");
+const watch = process.argv.includes("--watch");
+const onlyArg = process.argv.find((a) => a.startsWith("--only="));
+const only = onlyArg ? onlyArg.slice("--only=".length).split(",") : undefined;
+const root = path.dirname(new URL(import.meta.url).pathname);
+
+/** Reports build errors in the `file:line:col: error: text` form the problem matcher reads. */
+const problemMatcher = {
+  name: "problem-matcher",
+  setup(build) {
+    build.onStart(() => console.log("[watch] build started"));
+    build.onEnd((result) => {
+      for (const { text, location } of result.errors) {
+        console.error(`✘ [ERROR] ${text}`);
+        if (location) console.error(`    ${location.file}:${location.line}:${location.column}:`);
+      }
+      console.log("[watch] build finished");
+    });
+  },
+};
+
+const node = {
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  sourcemap: !production,
+  minify: production,
+  keepNames: true,
+  logLevel: "warning",
+  plugins: watch ? [problemMatcher] : [],
+};
+
+const targets = {
+  worker: { ...node, entryPoints: ["extension/runner/worker.ts"], outfile: "dist/worker.js" },
+  cli: { ...node, entryPoints: ["extension/cli/main.ts"], outfile: "dist/cli.js", external: ["esbuild"] },
+};
+
+// The extension, server and webview targets are added as those folders gain entry points.
+if (fs.existsSync(path.join(root, "extension/extension.ts"))) {
+  targets.extension = { ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] };
+}
+if (fs.existsSync(path.join(root, "extension/server/server.ts"))) {
+  targets.server = { ...node, entryPoints: ["extension/server/server.ts"], outfile: "dist/server.js" };
+}
+if (fs.existsSync(path.join(root, "webview/main.ts"))) {
+  targets.webview = {
+    bundle: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    sourcemap: !production,
+    minify: production,
+    logLevel: "warning",
+    entryPoints: ["webview/main.ts"],
+    outfile: "dist/webview/main.js",
+    loader: { ".ttf": "file", ".woff2": "file", ".woff": "file" },
+    plugins: watch ? [problemMatcher] : [],
+  };
+}
+
+const selected = Object.entries(targets).filter(([name]) => !only || only.includes(name));
+const t0 = performance.now();
+if (watch) {
+  for (const [, options] of selected) await (await esbuild.context(options)).watch();
+} else {
+  await Promise.all(selected.map(([, options]) => esbuild.build(options)));
+  console.log(`built ${selected.map(([n]) => n).join(", ")} in ${(performance.now() - t0).toFixed(0)} ms`);
+}

@@ -1,0 +1,355 @@
+#!/usr/bin/env node
+/**
+ * The command-line front end: `backprop-lens run <model.ts> [--json trace.json]` and
+ * `backprop-lens check <model.ts>`. Same compile-and-run path as the extension (`../runner`).
+ * Entry point of `dist/cli.js`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+  type Anomaly,
+  type GradCheckResult,
+  type LayerCall,
+  type LayerInfo,
+  type ScalarBackward,
+  type ScalarNode,
+  type StepSummary,
+  type TraceEvent,
+  encodeTrace,
+  formatNumber,
+  formatTensor,
+} from "../../core/host";
+import { type RunResult, runModel } from "../runner/runModel";
+
+const VERSION = "0.1.0";
+
+const USAGE = `Backprop Lens ${VERSION}: run a hand-written backprop model and show every layer's values and gradients.
+
+Usage:
+  backprop-lens run <model.ts> [--json <trace.json>] [options]
+      Runs the model and prints, per layer, the shapes and values of output, dinputs, dweights and
+      dbiases the way the book prints them, then loss and accuracy. --json writes the whole trace
+      (docs/trace-format.md).
+  backprop-lens check <model.ts> [options]
+      Runs the model, then gradient-checks every layer it used (central differences, float64) and
+      exits with status 1 naming the layer, tensor, element and line when one disagrees.
+
+Options:
+  --time-limit <seconds>   stop the model after this long (default 30)
+  --memory-limit <MB>      heap and tensor memory limit (default 1024)
+  --keep-steps <n>         steps whose tensors are recorded from step 0 (default 3; the last step is always kept)
+  --rtol <x> --atol <x>    gradient-check tolerances (default 1e-5, 1e-7)
+  --max-elements <n>       gradient-check at most n elements per tensor (default 2048)
+  -h, --help               this text
+  --version                the version
+`;
+
+interface Args {
+  command: "run" | "check";
+  file: string;
+  json?: string;
+  timeLimit: number;
+  memoryLimit: number;
+  keepSteps: number;
+  rtol: number;
+  atol: number;
+  maxElements: number;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args | "help" | "version" {
+  if (argv.includes("-h") || argv.includes("--help")) return "help";
+  if (argv.includes("--version")) return "version";
+  const [command, ...rest] = argv;
+  if (command !== "run" && command !== "check") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
+  const args: Partial<Args> & { command: "run" | "check" } = { command };
+  const num = (flag: string, v: string | undefined): number => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number`);
+    return n;
+  };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i] as string;
+    const next = (): string | undefined => rest[++i];
+    switch (a) {
+      case "--json": {
+        const v = next();
+        if (v === undefined) throw new UsageError("--json needs a file name");
+        args.json = v;
+        break;
+      }
+      case "--time-limit":
+        args.timeLimit = num(a, next());
+        break;
+      case "--memory-limit":
+        args.memoryLimit = num(a, next());
+        break;
+      case "--keep-steps":
+        args.keepSteps = Math.floor(num(a, next()));
+        break;
+      case "--rtol":
+        args.rtol = num(a, next());
+        break;
+      case "--atol":
+        args.atol = num(a, next());
+        break;
+      case "--max-elements":
+        args.maxElements = Math.floor(num(a, next()));
+        break;
+      default:
+        if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
+        if (args.file !== undefined) throw new UsageError(`one model file at a time (got ${args.file} and ${a})`);
+        args.file = a;
+    }
+  }
+  if (args.file === undefined) throw new UsageError(`${command}: which model file?`);
+  return {
+    command,
+    file: args.file,
+    ...(args.json !== undefined ? { json: args.json } : {}),
+    timeLimit: args.timeLimit ?? 30,
+    memoryLimit: args.memoryLimit ?? 1024,
+    keepSteps: args.keepSteps ?? 3,
+    rtol: args.rtol ?? 1e-5,
+    atol: args.atol ?? 1e-7,
+    maxElements: args.maxElements ?? 2048,
+  };
+}
+
+/** Collects the trace and prints it the book's way. */
+class Report {
+  readonly events: TraceEvent[] = [];
+  readonly layers = new Map<number, LayerInfo>();
+  readonly calls: LayerCall[] = [];
+  readonly summaries: StepSummary[] = [];
+  readonly nodes = new Map<number, ScalarNode>();
+  readonly backwards: ScalarBackward[] = [];
+  readonly anomalies: Anomaly[] = [];
+  readonly checks: GradCheckResult[] = [];
+
+  constructor(
+    private readonly cwd: string,
+    private readonly out: (s: string) => void,
+  ) {}
+
+  rel(file: string): string {
+    const r = path.relative(this.cwd, file);
+    return r.startsWith("..") ? file : r;
+  }
+
+  on(e: TraceEvent): void {
+    this.events.push(e);
+    switch (e.type) {
+      case "layer/new":
+        this.layers.set(e.layer.id, e.layer);
+        break;
+      case "layer/call":
+        this.calls.push(e.call);
+        break;
+      case "step/summary":
+        this.summaries.push(e.summary);
+        break;
+      case "scalar/node":
+        this.nodes.set(e.node.id, e.node);
+        break;
+      case "scalar/backward":
+        this.backwards.push(e.backward);
+        break;
+      case "anomaly":
+        this.anomalies.push(e.anomaly);
+        break;
+      case "gradcheck":
+        this.checks.push(e.result);
+        break;
+      case "console":
+        // The model's own prints, as they happen (the book's examples print as they go).
+        this.out(e.text);
+        break;
+      default:
+        break;
+    }
+  }
+
+  site(s: { file: string; line: number } | undefined): string {
+    return s ? `${this.rel(s.file)}:${s.line}` : "?";
+  }
+
+  /** Each layer's calls from the first step it appears in, in the order the layers were first called. */
+  printLayers(): void {
+    const order: number[] = [];
+    const firstStep = new Map<number, number>();
+    for (const c of this.calls) {
+      if (c.parent !== undefined) continue;
+      if (!firstStep.has(c.layer)) {
+        firstStep.set(c.layer, c.step);
+        order.push(c.layer);
+      }
+    }
+    if (order.length === 0) return;
+    this.out("\nlayers:");
+    for (const id of order) {
+      const l = this.layers.get(id);
+      if (!l) continue;
+      const step = firstStep.get(id) as number;
+      const calls = this.calls.filter((x) => x.layer === id && x.step === step && x.parent === undefined);
+      this.out(`\n${l.name} = ${l.description}   ${this.site(l.site)}${l.paramCount ? `   ${l.paramCount} parameters` : ""}${step > 0 ? `   (step ${step})` : ""}`);
+      for (const c of calls) {
+        const shape = (n: string): string => (c.tensors[n] ? `[${c.tensors[n].shape.join(", ")}]` : "");
+        const head = c.phase === "forward" ? `inputs ${shape("inputs")} → output ${shape("output")}` : `dvalues ${shape("dvalues")} → dinputs ${shape("dinputs")}`;
+        this.out(`  ${c.phase.padEnd(8)} line ${c.site?.line ?? "?"}: ${head}${c.loss !== undefined ? `   loss ${fmt(c.loss)}` : ""}${c.accuracy !== undefined ? `   accuracy ${fmt(c.accuracy)}` : ""}`);
+        const names = c.phase === "forward" ? ["output"] : ["dinputs", ...Object.keys(c.tensors).filter((n) => n.startsWith("d") && n !== "dinputs" && n !== "dvalues")];
+        for (const n of names) {
+          const t = c.tensors[n];
+          if (!t) continue;
+          this.out(`    ${n} ${shape(n)}:`);
+          this.out(indent(formatTensor(t, { threshold: 60, edgeItems: 3 }), "    "));
+        }
+      }
+    }
+  }
+
+  printScalars(): void {
+    for (const b of this.backwards) {
+      const root = this.nodes.get(b.root);
+      this.out(`\nbackward from ${root?.label ?? "?"} = ${formatNumber(root?.data ?? NaN)} with dvalue = ${formatNumber(b.dvalue)}${b.site ? `   ${this.site(b.site)}` : ""}:`);
+      const w = Math.max(...b.steps.map((s) => s.name.length));
+      const w2 = Math.max(...b.steps.map((s) => `${s.upstream.name} · ${s.local.name}`.length));
+      for (const s of b.steps) {
+        const expr = `${s.upstream.name} · ${s.local.name}`;
+        this.out(`  ${s.name.padEnd(w)} ${s.accumulated ? "+=" : "= "} ${expr.padEnd(w2)} = ${fmt(s.upstream.value)} · ${fmt(s.local.value)} = ${fmt(s.value)}`);
+      }
+      const leaves = b.grads.map((g) => this.nodes.get(g.id)).filter((n): n is ScalarNode => n !== undefined && n.op === "");
+      if (leaves.length > 0) this.out(`  gradients: ${leaves.map((n) => `${n.label} ${fmt(b.grads.find((g) => g.id === n.id)?.grad ?? NaN)}`).join(", ")}`);
+    }
+  }
+
+  printLoss(): void {
+    const withLoss = this.summaries.filter((s) => s.loss !== undefined);
+    if (withLoss.length === 0) return;
+    const first = withLoss[0] as StepSummary;
+    const last = withLoss[withLoss.length - 1] as StepSummary;
+    const line = (s: StepSummary): string => `step ${s.step}: loss ${fmt(s.loss as number)}${s.accuracy !== undefined ? `, accuracy ${fmt(s.accuracy)}` : ""}`;
+    this.out("");
+    this.out(line(first));
+    if (last !== first) this.out(line(last));
+  }
+
+  printAnomalies(failedWith?: string): void {
+    for (const a of this.anomalies) {
+      if (a.code === "gradient-check" || (a.code === "non-finite" && failedWith === "non-finite")) continue;
+      this.out(`${a.severity}: ${this.site(a.site)}: ${a.message}`);
+    }
+  }
+}
+
+function fmt(v: number): string {
+  return formatNumber(v).trim();
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split("\n")
+    .map((l) => pad + l)
+    .join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Args | "help" | "version";
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`backprop-lens: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === "help") {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (args === "version") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const file = path.resolve(args.file);
+  if (!fs.existsSync(file)) {
+    process.stderr.write(`backprop-lens: ${args.file}: no such file\n`);
+    return 2;
+  }
+  const out = (s: string): void => void process.stdout.write(`${s}\n`);
+  const report = new Report(process.cwd(), out);
+  const handle = runModel({
+    file,
+    workerScript: path.join(__dirname, "worker.js"),
+    timeLimitMs: args.timeLimit * 1000,
+    memoryLimitMb: args.memoryLimit,
+    keepSteps: args.keepSteps,
+    gradCheck: args.command === "check" ? { rtol: args.rtol, atol: args.atol, maxElements: args.maxElements } : false,
+    onEvent: (e) => report.on(e),
+  });
+  const onSignal = (): void => handle.cancel();
+  process.once("SIGINT", onSignal);
+  const result: RunResult = await handle.result;
+  process.off("SIGINT", onSignal);
+
+  const stepsText = `${result.steps} step${result.steps === 1 ? "" : "s"}`;
+  out(`\n${report.rel(file)}: ${result.ok ? "ran" : "failed after"} ${stepsText} in ${result.durationMs.toFixed(0)} ms (compile ${result.compileMs.toFixed(0)} ms)`);
+  report.printScalars();
+  report.printLayers();
+  report.printLoss();
+  report.printAnomalies(result.error?.kind);
+
+  if (args.json !== undefined) {
+    const text = encodeTrace(file, report.events, `backprop-lens ${VERSION}`, new Date());
+    fs.writeFileSync(path.resolve(args.json), text);
+    out(`\ntrace written to ${args.json} (${(text.length / 1024).toFixed(0)} KB, ${report.events.length} events)`);
+  }
+
+  let status = 0;
+  if (!result.ok && result.error) {
+    process.stderr.write(`\nerror: ${result.error.message}\n`);
+    status = 1;
+  }
+  if (args.command === "check" && result.ok) status = printChecks(report, out) ? 0 : 1;
+  return status;
+}
+
+/** Prints the gradient-check table; returns true when every check passed. */
+function printChecks(report: Report, out: (s: string) => void): boolean {
+  if (report.checks.length === 0) {
+    out("\ngradient check: no layer ran both forward and backward, nothing to check");
+    return true;
+  }
+  out(`\ngradient check (central differences in float64; pass when |analytic − numeric| ≤ atol + rtol·|numeric|):`);
+  let ok = true;
+  for (const r of report.checks) {
+    const l = report.layers.get(r.layer);
+    const name = l ? `${l.name} (${l.description})` : `layer ${r.layer}`;
+    if (r.error) {
+      ok = false;
+      out(`  FAIL ${name}: the check could not run: ${r.error}`);
+      continue;
+    }
+    for (const t of r.tensors) {
+      const worst = t.worst ? `worst |error| ${t.worst.absErr.toExponential(1)} at [${t.worst.index.join(", ")}]` : "";
+      const counts = `${t.checked}${t.checked + t.kinks < t.total ? ` of ${t.total}` : ""} elements${t.kinks ? `, ${t.kinks} at kinks skipped` : ""}`;
+      out(`  ${t.ok ? "ok  " : "FAIL"} ${name}.${t.name}: ${counts}; ${worst}`);
+      if (!t.ok) ok = false;
+    }
+  }
+  const failures = report.anomalies.filter((a) => a.code === "gradient-check");
+  for (const a of failures) process.stderr.write(`\n${report.site(a.site)}: ${a.message}\n`);
+  return ok;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`backprop-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,202 @@
+/**
+ * Compiles and runs a model file in a worker thread, with a time limit (watchdog `terminate()`),
+ * a memory limit (`resourceLimits` for the heap, the engine's allocation hook for tensors) and
+ * cancellation, streaming the worker's trace events to `onEvent` as they arrive.
+ *
+ * Every run ends with exactly one `run/end` event (synthesised here when the worker was stopped),
+ * and `result` resolves with the same outcome; it never rejects.
+ */
+import { Worker } from "node:worker_threads";
+import * as engine from "../../core/index";
+import type { GradCheckOptions, RunError, SourceSite, TraceEvent } from "../../core/host";
+import { CompileError, type Compiled, compileModel } from "./compile";
+import { locatePausedWorker } from "./locate";
+import type { WorkerInput, WorkerMessage } from "./workerProtocol";
+
+export interface RunModelOptions {
+  /** Absolute path of the model file. */
+  file: string;
+  /** Its unsaved text, if any. */
+  source?: string;
+  /** Other unsaved files, by absolute path. */
+  overlays?: ReadonlyMap<string, string>;
+  /** Absolute path of `dist/worker.js`. */
+  workerScript: string;
+  /** esbuild binary when the esbuild package is bundled (the extension). */
+  esbuildBinary?: string;
+  /** Stop the model after this long. Default 30 s. */
+  timeLimitMs?: number;
+  /** Heap and tensor memory limit. Default 1024 MB. */
+  memoryLimitMb?: number;
+  /** Steps emitted in full from step 0. Default 3. */
+  keepSteps?: number;
+  /** Gradient-check every layer at the end. Default off. */
+  gradCheck?: GradCheckOptions | false;
+  /** Receives every trace event, in order, while the model runs. */
+  onEvent?: (event: TraceEvent) => void;
+}
+
+export interface RunResult {
+  ok: boolean;
+  error?: RunError;
+  /** Steps the model ran. */
+  steps: number;
+  /** Steps whose tensors were recorded. */
+  keptSteps: number[];
+  compileMs: number;
+  /** From worker start to the end of the run. */
+  durationMs: number;
+}
+
+export interface RunHandle {
+  readonly result: Promise<RunResult>;
+  /** Stops the run (compile or worker); `result` resolves with a `cancelled` error. */
+  cancel(): void;
+}
+
+/** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
+export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
+
+export function runModel(options: RunModelOptions): RunHandle {
+  let cancelled = false;
+  let stop: ((error: RunError) => void) | undefined;
+  const result = (async (): Promise<RunResult> => {
+    let compiled: Compiled;
+    const emit = (e: TraceEvent): void => {
+      try {
+        options.onEvent?.(e);
+      } catch {
+        // a consumer's bug must not break the run
+      }
+    };
+    const fail = (error: RunError, compileMs: number, durationMs: number, steps = 0, keptSteps: number[] = []): RunResult => {
+      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps, error });
+      return { ok: false, error, steps, keptSteps, compileMs, durationMs };
+    };
+    const t0 = performance.now();
+    try {
+      compiled = await compileModel({
+        file: options.file,
+        ...(options.source !== undefined ? { source: options.source } : {}),
+        ...(options.overlays ? { overlays: options.overlays } : {}),
+        engineExports: ENGINE_EXPORTS,
+        ...(options.esbuildBinary ? { esbuildBinary: options.esbuildBinary } : {}),
+      });
+    } catch (e) {
+      const error = e instanceof CompileError ? e.error : { kind: "internal" as const, message: `could not compile ${options.file}: ${String(e)}` };
+      return fail(error, performance.now() - t0, 0);
+    }
+    const compileMs = performance.now() - t0;
+    if (cancelled) return fail({ kind: "cancelled", message: "the run was cancelled" }, compileMs, 0);
+    return runCompiled(compiled, options, compileMs, emit, (s) => {
+      stop = s;
+    }, () => cancelled);
+  })();
+  return {
+    result,
+    cancel(): void {
+      if (cancelled) return;
+      cancelled = true;
+      stop?.({ kind: "cancelled", message: "the run was cancelled" });
+    },
+  };
+}
+
+function runCompiled(
+  compiled: Compiled,
+  options: RunModelOptions,
+  compileMs: number,
+  emit: (e: TraceEvent) => void,
+  setStop: (s: (error: RunError) => void) => void,
+  isCancelled: () => boolean,
+): Promise<RunResult> {
+  const memoryLimitMb = options.memoryLimitMb ?? 1024;
+  const timeLimitMs = options.timeLimitMs ?? 30_000;
+  const input: WorkerInput = {
+    compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
+    memoryLimitMb,
+    keepSteps: options.keepSteps ?? 3,
+    gradCheck: options.gradCheck ?? false,
+  };
+  const started = performance.now();
+  return new Promise<RunResult>((resolve) => {
+    let settled = false;
+    let steps = 0;
+    let lastSite: SourceSite | undefined;
+    let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
+    const worker = new Worker(options.workerScript, {
+      workerData: input,
+      resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
+      stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
+      stderr: true,
+    });
+    const finish = (r: RunResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(r);
+    };
+    const stopWith = (error: RunError): void => {
+      if (settled) return;
+      const durationMs = performance.now() - started;
+      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps: [], error });
+      finish({ ok: false, error, steps, keptSteps: [], compileMs, durationMs });
+    };
+    setStop(stopWith);
+    if (isCancelled()) stopWith({ kind: "cancelled", message: "the run was cancelled" });
+    const timer = setTimeout(() => {
+      void (async () => {
+        // Ask V8 where the model is before stopping it, so the message names the line that never ends.
+        const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`).catch(() => undefined);
+        const site = paused ?? lastSite;
+        const at = site ? ` at ${baseName(site.file)}:${site.line}` : "";
+        stopWith({
+          kind: "timeout",
+          message: `${baseName(compiled.file)}: the model ran longer than the time limit of ${(timeLimitMs / 1000).toFixed(timeLimitMs % 1000 ? 1 : 0)} s and was stopped${at}${
+            paused ? "" : steps > 0 ? ` (step ${steps})` : ""
+          }; raise the time limit if it is meant to run this long (setting backpropLens.timeLimitSeconds, CLI --time-limit)`,
+          ...(site ? { site } : {}),
+        });
+      })();
+    }, timeLimitMs);
+    worker.on("message", (msg: WorkerMessage) => {
+      if (settled) return;
+      if (msg.kind === "events") {
+        for (const e of msg.events) {
+          if (e.type === "step/summary") steps = e.summary.step + 1;
+          else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
+          if (e.type === "run/end") end = e;
+          emit(e);
+        }
+      } else if (msg.kind === "done") {
+        const durationMs = performance.now() - started;
+        if (end === undefined) {
+          stopWith({ kind: "internal", message: "the worker ended without reporting the end of the run" });
+          return;
+        }
+        finish({ ok: end.ok, ...(end.error ? { error: end.error } : {}), steps: end.steps, keptSteps: end.keptSteps, compileMs, durationMs });
+      }
+    });
+    worker.on("error", (err: Error & { code?: string }) => {
+      const outOfMemory = err.code === "ERR_WORKER_OUT_OF_MEMORY" || /heap out of memory|memory limit/i.test(err.message);
+      const at = lastSite ? ` (last traced call at ${baseName(lastSite.file)}:${lastSite.line})` : "";
+      stopWith(
+        outOfMemory
+          ? {
+              kind: "memory",
+              message: `${baseName(compiled.file)}: the model used more than the memory limit of ${memoryLimitMb} MB and was stopped${at}; look for data that grows without bound, or raise backpropLens.memoryLimitMb`,
+              ...(lastSite ? { site: lastSite } : {}),
+            }
+          : { kind: "internal", message: `${baseName(compiled.file)}: the model's worker failed: ${err.message}` },
+      );
+    });
+    worker.on("exit", (code) => {
+      if (!settled) stopWith({ kind: "internal", message: `${baseName(compiled.file)}: the model's worker exited (code ${code}) before the run ended` });
+    });
+  });
+}
+
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
+}

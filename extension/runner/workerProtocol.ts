@@ -1,0 +1,22 @@
+/** Messages between `runModel` (parent) and `worker.ts` (the model's thread). */
+import type { GradCheckOptions, TraceEvent } from "../../core/host";
+import type { Compiled } from "./compile";
+
+/** `workerData` of a run. */
+export interface WorkerInput {
+  compiled: Pick<Compiled, "file" | "code" | "map" | "sources">;
+  /** Limit of the JavaScript heap and, separately, of the tensors' buffers, in MB. */
+  memoryLimitMb: number;
+  /** Steps emitted with every tensor from step 0 (the last step is always emitted). */
+  keepSteps: number;
+  /** Gradient-check every layer at the end of the run. */
+  gradCheck: GradCheckOptions | false;
+}
+
+/** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */
+export type WorkerMessage = { kind: "events"; events: TraceEvent[] } | { kind: "done" };
+
+/** The module id the user writes. */
+export const ENGINE_MODULE = "backprop-lens";
+/** What the compiled bundle requires at run time; the worker answers it with its own engine instance. */
+export const ENGINE_RUNTIME_ID = "backprop-lens/runtime-engine";
