@@ -9,3 +9,5 @@ export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSi
 export * from "./trace/traceTypes";
 export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats";
 export { encodeTrace, decodeTrace, type TraceFile } from "./trace/encode";
+export * from "./protocol";
+export { RunStore, summarize, type ConsoleLine } from "./runStore";

@@ -54,7 +54,7 @@ export interface RecorderOptions {
   stopOnNonFinite?: boolean;
   /** Gradient-check every layer on its last call when the run finishes. Default off. */
   gradCheck?: GradCheckOptions | false;
-  /** A gradient norm above this is reported as exploding. Default 1e4. */
+  /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
 }
 
@@ -138,7 +138,7 @@ export class TraceRecorder implements Tracer {
     this.keepSteps = options.keepSteps ?? 3;
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
-    this.explodingNorm = options.explodingNorm ?? 1e4;
+    this.explodingNorm = options.explodingNorm ?? 1e3;
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -397,8 +397,10 @@ export class TraceRecorder implements Tracer {
       const key = `${rec.state.id}:${name}`;
       if (!this.firstGradNorm.has(key) && Number.isFinite(n) && n > 0) this.firstGradNorm.set(key, n);
       const first = this.firstGradNorm.get(key);
-      const grew = first !== undefined && n > 1e3 * first && n > 1;
-      if ((n > this.explodingNorm || grew) && Number.isFinite(n) && !this.reported.has(`explode:${rec.state.id}`)) {
+      // Gradients of a fresh 0.01-scaled network start tiny and grow while it learns: only a norm that is
+      // both large in absolute terms and far above its first value counts as exploding.
+      const grew = first === undefined || n > 100 * first;
+      if (n > this.explodingNorm && grew && Number.isFinite(n) && !this.reported.has(`explode:${rec.state.id}`)) {
         this.reported.add(`explode:${rec.state.id}`);
         const info = this.infoOf(rec.state);
         this.emit({
