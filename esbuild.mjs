@@ -71,6 +71,22 @@ if (fs.existsSync(path.join(root, "webview/main.ts"))) {
 }
 
 const selected = Object.entries(targets).filter(([name]) => !only || only.includes(name));
+
+/**
+ * The extension bundles esbuild's JavaScript API (the VSIX has no node_modules) and runs this
+ * platform's esbuild binary from dist/bin (the runner points ESBUILD_BINARY_PATH at it).
+ */
+function copyEsbuildBinary() {
+  const exe = process.platform === "win32" ? "esbuild.exe" : "esbuild";
+  const pkg = `@esbuild/${process.platform}-${process.arch}`;
+  const candidates = [path.join(root, "node_modules", pkg, "bin", exe), path.join(root, "node_modules", pkg, exe)];
+  const src = candidates.find((p) => fs.existsSync(p));
+  if (!src) throw new Error(`esbuild binary for ${process.platform}-${process.arch} not found in node_modules/${pkg}`);
+  fs.mkdirSync(path.join(root, "dist", "bin"), { recursive: true });
+  fs.copyFileSync(src, path.join(root, "dist", "bin", exe));
+  fs.chmodSync(path.join(root, "dist", "bin", exe), 0o755);
+}
+if (selected.some(([name]) => name === "extension")) copyEsbuildBinary();
 const t0 = performance.now();
 if (watch) {
   for (const [, options] of selected) await (await esbuild.context(options)).watch();

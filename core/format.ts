@@ -41,20 +41,23 @@ function formatAll(values: readonly number[]): string[] {
     return raw.map((s) => s.padStart(w));
   }
   const raw = values.map((v) => (Number.isFinite(v) ? positional(v) : special(v)));
-  // Align on the decimal point: pad the integer part on the left, the fraction on the right.
+  // Align on the decimal point: pad the integer part on the left, the fraction on the right
+  // (NumPy's FloatingFormat: non-finite values widen the integer part and are right-justified).
   let left = 0;
   let right = 0;
-  for (const s of raw) {
+  raw.forEach((s, i) => {
+    if (!Number.isFinite(values[i] as number)) return;
     const dot = s.indexOf(".");
-    const l = dot < 0 ? s.length : dot;
-    left = Math.max(left, l);
-    right = Math.max(right, dot < 0 ? 0 : s.length - dot - 1);
-  }
-  return raw.map((s) => {
+    left = Math.max(left, dot);
+    right = Math.max(right, s.length - dot - 1);
+  });
+  raw.forEach((s, i) => {
+    if (!Number.isFinite(values[i] as number)) left = Math.max(left, s.length - right - 1);
+  });
+  return raw.map((s, i) => {
+    if (!Number.isFinite(values[i] as number)) return s.padStart(left + right + 1);
     const dot = s.indexOf(".");
-    const l = dot < 0 ? s.length : dot;
-    const r = dot < 0 ? 0 : s.length - dot - 1;
-    return " ".repeat(left - l) + s + " ".repeat(right - r + (dot < 0 && right > 0 ? 1 : 0));
+    return " ".repeat(left - dot) + s + " ".repeat(right - (s.length - dot - 1));
   });
 }
 

@@ -11,3 +11,4 @@ export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats"
 export { encodeTrace, decodeTrace, type TraceFile } from "./trace/encode";
 export * from "./protocol";
 export { RunStore, summarize, type ConsoleLine } from "./runStore";
+export { explainElement, explainNeeds, isExplainable, scalarChain, scalarStepText, scalarStepLatex, eqNumber, latexNumber, latexText, type Explanation, type ExplainRequest, type ExplainTerm, type ExplainNeeds, type ScalarChain, type ScalarPath } from "./explain";

@@ -9,7 +9,7 @@ const dense1 = new Dense(2, 64);
 const activation1 = new ReLU();
 const dense2 = new Dense(64, 3);
 const lossActivation = new SoftmaxCategoricalCrossentropy();
-const optimizer = new Adam({ learningRate: 0.05, decay: 1e-4 });
+const optimizer = new Adam({ learningRate: 0.1, decay: 1e-4 });
 
 for (let epoch = 0; epoch <= 10000; epoch++) {
   dense1.forward(X);

@@ -2,8 +2,9 @@
  * The trace as JSON (`docs/trace-format.md`): a header and the events in order. JSON has no
  * Float64Array and no NaN or Infinity, so tensors are written as `{ "shape": [...], "data": [...] }`
  * with plain numbers, and every non-finite number (in tensors or anywhere else) as the strings
- * `"NaN"`, `"Infinity"`, `"-Infinity"`. Numbers keep full float64 precision (JSON's shortest
- * round-trip form), so a decoded trace equals the recorded one bit for bit.
+ * `"NaN"`, `"Infinity"`, `"-Infinity"` (and negative zero as `"-0"`, which JSON would lose). Numbers
+ * keep full float64 precision (JSON's shortest round-trip form), so a decoded trace equals the
+ * recorded one bit for bit.
  */
 import { TRACE_FORMAT_VERSION, type TraceEvent } from "./traceTypes";
 
@@ -23,7 +24,7 @@ export interface TraceFile {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function encodeValue(v: unknown): Json {
-  if (typeof v === "number") return Number.isFinite(v) ? v : v !== v ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isFinite(v) ? v : v !== v ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
   if (v instanceof Float64Array) return Array.from(v, (x) => encodeValue(x));
   if (Array.isArray(v)) return v.map(encodeValue);
   if (v === undefined) return null;
@@ -47,6 +48,7 @@ function decodeNumber(x: unknown): number {
   if (x === "NaN") return NaN;
   if (x === "Infinity") return Infinity;
   if (x === "-Infinity") return -Infinity;
+  if (x === "-0") return -0;
   throw new Error(`trace: expected a number, got ${JSON.stringify(x)}`);
 }
 

@@ -1,0 +1,95 @@
+/**
+ * Backprop Lens: activate and deactivate only. Everything else is created here once and registered
+ * for disposal; commands come from factories in commands.ts.
+ */
+import * as vscode from "vscode";
+import { commands } from "./commands";
+import { InspectorPanel } from "./inspectorPanel";
+import { LensLanguageClient } from "./languageClient";
+import type { LensContext } from "./lensContext";
+import { isModelDocument } from "./modelFile";
+import { RunController } from "./runController";
+import { StatusBar } from "./statusBar";
+import { readConfig } from "./config";
+
+/** What `activate` returns: used by the integration tests, not a public API. */
+export interface LensTestApi {
+  readonly ctx: LensContext;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<LensTestApi> {
+  const log = vscode.window.createOutputChannel("Backprop Lens", { log: true });
+  context.subscriptions.push(log);
+  try {
+    const status = new StatusBar();
+    context.subscriptions.push(status);
+    let client: LensLanguageClient | undefined;
+    const runs = new RunController(context, log, status, () => client);
+    context.subscriptions.push(runs);
+    const ctx: LensContext = {
+      extension: context,
+      log,
+      status,
+      runs,
+      get client() {
+        return client;
+      },
+    };
+
+    for (const [id, make] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, make(ctx)));
+
+    context.subscriptions.push(
+      vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel) => {
+          InspectorPanel.revive(panel, runs);
+        },
+      }),
+    );
+
+    // The editor-title button shows on model files only.
+    const updateContext = (editor: vscode.TextEditor | undefined): void => {
+      void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", editor !== undefined && isModelDocument(editor.document));
+    };
+    updateContext(vscode.window.activeTextEditor);
+    context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(updateContext));
+    context.subscriptions.push(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === vscode.window.activeTextEditor?.document) updateContext(vscode.window.activeTextEditor);
+      }),
+    );
+    context.subscriptions.push(
+      vscode.workspace.onDidSaveTextDocument((doc) => {
+        if (readConfig(doc.uri).runOnSave && isModelDocument(doc) && vscode.workspace.isTrusted) void runs.run(doc.uri);
+      }),
+    );
+
+    client = await LensLanguageClient.start(context, log);
+    context.subscriptions.push({ dispose: () => void client?.dispose() });
+    void runs.restoreLastRun();
+
+    // The README's run command opens VS Code with this set, so the default example's backward pass is shown.
+    const autorun = process.env.BACKPROP_LENS_AUTORUN;
+    if (autorun) void openAndRun(autorun, runs);
+
+    log.info("Backprop Lens activated");
+    return { ctx };
+  } catch (e) {
+    // VS Code shows nothing when activation fails: say it, then rethrow.
+    const msg = e instanceof Error ? e.message : String(e);
+    log.error(`activation failed: ${msg}`);
+    void vscode.window.showErrorMessage(`Backprop Lens could not start: ${msg}`);
+    throw e;
+  }
+}
+
+async function openAndRun(file: string, runs: RunController): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const uri = file.startsWith("/") || !folder ? vscode.Uri.file(file) : vscode.Uri.joinPath(folder, file);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
+  await runs.run(uri);
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions.
+}

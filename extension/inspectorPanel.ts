@@ -1,0 +1,238 @@
+/**
+ * The Gradient Inspector's host side: one webview panel (created beside the editor, revived after a
+ * window reload by a serializer), its strict nonce CSP, and the protocol dispatch (core/protocol.ts):
+ * summaries are pushed as the run streams, tensors are answered on request as raw bytes.
+ */
+import { randomBytes } from "node:crypto";
+import * as vscode from "vscode";
+import {
+  type Envelope,
+  type FromWebview,
+  PROTOCOL_VERSION,
+  type RunStore,
+  type SourceSite,
+  type ToWebview,
+  bytesOf,
+  isEnvelope,
+  isFromWebview,
+  isTensorParams,
+} from "../core/host";
+import { Disposable } from "./dispose";
+
+/** What the panel needs from the rest of the extension. */
+export interface InspectorHost {
+  readonly extensionUri: vscode.Uri;
+  readonly log: vscode.LogOutputChannel;
+  /** The run the panel shows (the newest one). */
+  currentRun(): RunStore | undefined;
+  runAgain(): void;
+  stop(): void;
+  /** Reveals and highlights a source position in an editor. */
+  openSource(site: SourceSite): Promise<void>;
+}
+
+/** How often queued live messages are flushed to the webview. */
+const FLUSH_MS = 40;
+
+export class InspectorPanel extends Disposable {
+  static readonly viewType = "backpropLens.inspector";
+  private static current: InspectorPanel | undefined;
+
+  private ready = false;
+  private pending: ToWebview[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly readyWaiters: (() => void)[] = [];
+
+  /** The open panel, if any. */
+  static get instance(): InspectorPanel | undefined {
+    return InspectorPanel.current;
+  }
+
+  /** Shows the panel beside the active editor, creating it if needed. */
+  static createOrShow(host: InspectorHost, preserveFocus = true): InspectorPanel {
+    const existing = InspectorPanel.current;
+    if (existing) {
+      existing.panel.reveal(undefined, preserveFocus);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      InspectorPanel.viewType,
+      "Gradient Inspector",
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      InspectorPanel.options(host.extensionUri),
+    );
+    return new InspectorPanel(panel, host);
+  }
+
+  /** Adopts a panel VS Code restored after a reload. */
+  static revive(panel: vscode.WebviewPanel, host: InspectorHost): InspectorPanel {
+    InspectorPanel.current?.dispose();
+    return new InspectorPanel(panel, host);
+  }
+
+  static options(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false, // the view state is persisted and the run replayed instead
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, "dist", "webview")],
+    };
+  }
+
+  private constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly host: InspectorHost,
+  ) {
+    super();
+    InspectorPanel.current = this;
+    panel.iconPath = vscode.Uri.joinPath(host.extensionUri, "media", "icon.png");
+    panel.webview.options = InspectorPanel.options(host.extensionUri);
+    panel.webview.html = this.html(panel.webview);
+    this.register(panel.onDidDispose(() => this.dispose()));
+    this.register(panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)));
+    this.register(
+      panel.onDidChangeViewState(() => {
+        // A hidden webview is torn down (retainContextWhenHidden is off); it says ui/ready again when shown.
+        if (!panel.visible) this.ready = false;
+      }),
+    );
+  }
+
+  override dispose(): void {
+    if (InspectorPanel.current === this) InspectorPanel.current = undefined;
+    if (this.timer) clearTimeout(this.timer);
+    super.dispose();
+    try {
+      this.panel.dispose();
+    } catch {
+      // already disposed
+    }
+  }
+
+  /** True once the webview has said `ui/ready` and has the current run. */
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** Resolves when the webview is ready (for tests and for reveal-after-open). */
+  whenReady(): Promise<void> {
+    if (this.ready) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  /** Queues live messages of the current run; they are flushed every few tens of milliseconds. */
+  post(messages: readonly ToWebview[]): void {
+    if (!this.ready || messages.length === 0) return; // the replay on ui/ready covers everything before
+    for (const m of messages) {
+      const last = this.pending[this.pending.length - 1];
+      if (m.type === "run/steps" && last?.type === "run/steps" && last.runId === m.runId) last.summaries.push(...m.summaries);
+      else this.pending.push(m.type === "run/steps" ? { ...m, summaries: [...m.summaries] } : m);
+    }
+    // Calls and the end of a run go out at once so cards appear while the model runs.
+    const urgent = messages.some((m) => m.type !== "run/steps" && m.type !== "run/console");
+    if (urgent) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  /** Scrolls the webview to a layer's card. */
+  async reveal(layer: number, step?: number): Promise<void> {
+    this.panel.reveal(undefined, true);
+    await this.whenReady();
+    this.send({ type: "ui/reveal", layer, ...(step !== undefined ? { step } : {}) });
+  }
+
+  private flush(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch = this.pending;
+    this.pending = [];
+    for (const m of batch) this.send(m);
+  }
+
+  private send(body: ToWebview): void {
+    const env: Envelope = { kind: "event", body };
+    void this.panel.webview.postMessage(env);
+  }
+
+  private reply(id: number, result?: unknown, error?: string): void {
+    const env: Envelope = error !== undefined ? { kind: "reply", id, error } : { kind: "reply", id, result };
+    void this.panel.webview.postMessage(env);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    if (!isEnvelope(raw)) {
+      this.host.log.warn("inspector: ignored a malformed message from the webview");
+      return;
+    }
+    if (raw.kind === "request") {
+      this.answer(raw.id, raw.method, raw.params);
+      return;
+    }
+    if (raw.kind !== "event" || !isFromWebview(raw.body)) return;
+    const body: FromWebview = raw.body;
+    switch (body.type) {
+      case "ui/ready": {
+        if (body.protocolVersion !== PROTOCOL_VERSION) this.host.log.warn(`inspector: webview speaks protocol ${body.protocolVersion}, host ${PROTOCOL_VERSION}`);
+        const run = this.host.currentRun();
+        this.pending = [];
+        this.send({ type: "session/ready", protocolVersion: PROTOCOL_VERSION, ...(run ? { run: run.header } : {}) });
+        if (run) for (const m of run.replay()) this.send(m);
+        this.ready = true;
+        for (const w of this.readyWaiters.splice(0)) w();
+        break;
+      }
+      case "ui/openSource":
+        await this.host.openSource(body.site);
+        break;
+      case "ui/runAgain":
+        this.host.runAgain();
+        break;
+      case "ui/stop":
+        this.host.stop();
+        break;
+    }
+  }
+
+  private answer(id: number, method: string, params: unknown): void {
+    try {
+      if (method !== "trace/tensor" || !isTensorParams(params)) throw new Error(`unknown request ${method}`);
+      const run = this.host.currentRun();
+      if (!run || run.runId !== params.runId) throw new Error(`run ${params.runId} is no longer available`);
+      const t = run.tensor(params.seq, params.name);
+      if (!t) throw new Error(`no tensor ${params.name} for call ${params.seq} (only the recorded steps keep tensors)`);
+      this.reply(id, { shape: [...t.shape], data: bytesOf(t.data) });
+    } catch (e) {
+      this.reply(id, undefined, e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString("base64");
+    const base = vscode.Uri.joinPath(this.host.extensionUri, "dist", "webview");
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(base, "main.js"));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(base, "main.css"));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data: blob:`,
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join("; ");
+    // Only fixed markup here: every piece of run data reaches the webview through postMessage.
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${style.toString()}" rel="stylesheet">
+<title>Gradient Inspector</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+}

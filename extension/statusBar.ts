@@ -1,0 +1,61 @@
+import * as vscode from "vscode";
+import { Disposable } from "./dispose";
+
+/** The status bar item: running (with the elapsed time), done, failed. Click opens the inspector. */
+export class StatusBar extends Disposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem("backpropLens.status", vscode.StatusBarAlignment.Left, 10));
+  private ticker: ReturnType<typeof setInterval> | undefined;
+
+  constructor() {
+    super();
+    this.item.name = "Backprop Lens";
+    this.item.command = "backpropLens.openInspector";
+    this.register({ dispose: () => this.stopTicker() });
+  }
+
+  running(file: string): void {
+    this.stopTicker();
+    const started = Date.now();
+    const show = (): void => {
+      this.item.text = `$(sync~spin) ${file} ${((Date.now() - started) / 1000).toFixed(1)} s`;
+    };
+    show();
+    this.item.tooltip = `Backprop Lens: running ${file} (Stop Run to stop it)`;
+    this.item.backgroundColor = undefined;
+    this.ticker = setInterval(show, 200);
+    this.item.show();
+  }
+
+  finished(file: string, ok: boolean, steps: number, durationMs: number, error?: string): void {
+    this.stopTicker();
+    if (ok) {
+      this.item.text = `$(pass) ${file}: ${steps} step${steps === 1 ? "" : "s"}, ${formatMs(durationMs)}`;
+      this.item.tooltip = "Backprop Lens: the backward pass ran; click to open the Gradient Inspector";
+      this.item.backgroundColor = undefined;
+    } else {
+      this.item.text = `$(error) ${file}: failed`;
+      this.item.tooltip = `Backprop Lens: ${error ?? "the run failed"}`;
+      this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
+    }
+    this.item.show();
+  }
+
+  idle(): void {
+    this.stopTicker();
+    this.item.hide();
+  }
+
+  /** The text shown now (for tests). */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

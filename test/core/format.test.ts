@@ -1,0 +1,42 @@
+/** NumPy-style printing: what the book's output looks like. */
+import * as assert from "node:assert/strict";
+import { formatNumber, formatTensor, tensor } from "../../core/index";
+
+describe("formatTensor (NumPy style)", () => {
+  it("prints the chapter's dinputs exactly as NumPy does", () => {
+    const t = tensor([
+      [0.43999999999999995, -0.38, -0.06999999999999998, 1.37],
+      [0.8799999999999999, -0.76, -0.13999999999999996, 2.74],
+    ]);
+    assert.equal(formatTensor(t), "[[ 0.44 -0.38 -0.07  1.37]\n [ 0.88 -0.76 -0.14  2.74]]");
+  });
+
+  it("keeps the point of whole numbers and pads fractions with spaces", () => {
+    assert.equal(formatTensor(tensor([[6, 6, 6]])), "[[6. 6. 6.]]");
+    assert.equal(formatTensor(tensor([0.5, 0.25])), "[0.5  0.25]");
+    assert.equal(formatTensor(tensor([-3, -1, 2])), "[-3. -1.  2.]");
+  });
+
+  it("rounds to 8 digits after the point", () => {
+    assert.equal(formatTensor(tensor([[-0.1, 1 / 30, 1 / 15]])), "[[-0.1         0.03333333  0.06666667]]");
+  });
+
+  it("switches to scientific notation with equal mantissas for tiny or spread values", () => {
+    assert.equal(formatTensor(tensor([1e-5, 1.5e-5])), "[1.0e-05 1.5e-05]");
+    assert.equal(formatTensor(tensor([0, 2.5e-5])), "[0.0e+00 2.5e-05]");
+  });
+
+  it("prints nan and inf", () => {
+    assert.equal(formatTensor(tensor([NaN, 1, -Infinity])), "[ nan   1. -inf]");
+    assert.equal(formatNumber(Infinity), "inf");
+  });
+
+  it("summarises large tensors with ... at 3 items from each edge", () => {
+    const big = tensor(Array.from({ length: 40 }, (_, i) => Array.from({ length: 30 }, (_, j) => i + j)));
+    const text = formatTensor(big);
+    const lines = text.split("\n");
+    assert.equal(lines.length, 7);
+    assert.equal(lines[3]?.trim(), "...");
+    assert.match(lines[0] ?? "", /^\[\[ 0\.  1\.  2\. \.\.\. 27\. 28\. 29\.\]$/);
+  });
+});

@@ -1,0 +1,232 @@
+/** The trace recorder: what it emits, when, and what it says about broken models. */
+import * as assert from "node:assert/strict";
+import {
+  Adam,
+  Dense,
+  Layer,
+  NonFiniteError,
+  ReLU,
+  SGD,
+  ShapeError,
+  SoftmaxCategoricalCrossentropy,
+  type Tensor,
+  type TraceEvent,
+  TraceRecorder,
+  errorContext,
+  isSampled,
+  map,
+  mul,
+  relu,
+  spiralData,
+  sum,
+  tensor,
+  value,
+} from "../../core/host";
+
+/** Records a model function with the recorder installed; returns every event. */
+function record(model: () => void, options: { keepSteps?: number; gradCheck?: boolean } = {}): { events: TraceEvent[]; error?: unknown; recorder: TraceRecorder } {
+  const events: TraceEvent[] = [];
+  let n = 0;
+  const recorder = new TraceRecorder({
+    sink: { emit: (e) => void events.push(e) },
+    sites: { capture: () => ({ file: "/m.ts", line: ++n, column: 1 }), nameAt: () => undefined },
+    keepSteps: options.keepSteps ?? 1,
+    ...(options.gradCheck ? { gradCheck: {} } : {}),
+  });
+  recorder.install();
+  let error: unknown;
+  try {
+    model();
+  } catch (e) {
+    error = e;
+  }
+  try {
+    recorder.finish({ completed: error === undefined });
+  } catch (e) {
+    error ??= e;
+  } finally {
+    recorder.uninstall();
+  }
+  return { events, error, recorder };
+}
+
+function train(epochs: number, lr = 0.05) {
+  return (): void => {
+    const [X, y] = spiralData(20, 3);
+    const d1 = new Dense(2, 8);
+    const a1 = new ReLU();
+    const d2 = new Dense(8, 3);
+    const loss = new SoftmaxCategoricalCrossentropy();
+    const opt = new Adam({ learningRate: lr });
+    for (let e = 0; e < epochs; e++) {
+      d1.forward(X);
+      a1.forward(d1.output);
+      d2.forward(a1.output);
+      loss.forward(d2.output, y);
+      loss.backward(loss.output, y);
+      d2.backward(loss.dinputs);
+      a1.backward(d2.dinputs);
+      d1.backward(a1.dinputs);
+      opt.step(d1, d2);
+    }
+  };
+}
+
+const of = <T extends TraceEvent["type"]>(events: TraceEvent[], type: T): Extract<TraceEvent, { type: T }>[] =>
+  events.filter((e): e is Extract<TraceEvent, { type: T }> => e.type === type);
+
+describe("trace recorder", () => {
+  it("emits each layer once, every call of the kept steps with its tensors, and the last step at the end", () => {
+    const { events, recorder } = record(train(6), { keepSteps: 2 });
+    const layers = of(events, "layer/new").map((e) => e.layer.description);
+    assert.deepEqual(layers, ["Dense(2, 8)", "ReLU", "Dense(8, 3)", "SoftmaxCategoricalCrossentropy"]);
+    const calls = of(events, "layer/call").map((e) => e.call);
+    assert.deepEqual([...new Set(calls.map((c) => c.step))], [0, 1, 5]);
+    assert.deepEqual(recorder.keptSteps, [0, 1, 5]);
+    assert.equal(calls.filter((c) => c.step === 0).length, 8);
+    const first = calls[0];
+    assert.equal(first?.phase, "forward");
+    assert.deepEqual(Object.keys(first?.tensors ?? {}).sort(), ["biases", "inputs", "output", "weights"]);
+    assert.deepEqual(first?.tensors.output?.shape, [60, 8]);
+    const back = calls.find((c) => c.phase === "backward" && c.layer === 0);
+    assert.deepEqual(Object.keys(back?.tensors ?? {}).sort(), ["dbiases", "dinputs", "dvalues", "dweights"]);
+    // Every step has a summary with a finite loss that goes down while training.
+    const summaries = of(events, "step/summary").map((e) => e.summary);
+    assert.deepEqual(
+      summaries.map((s) => s.step),
+      [0, 1, 2, 3, 4, 5],
+    );
+    assert.ok(summaries.every((s) => typeof s.loss === "number" && Number.isFinite(s.loss)));
+    assert.ok((summaries[5]?.loss ?? 9) < (summaries[0]?.loss ?? 0));
+    assert.ok(summaries[0]?.grads?.some((g) => g.layer === 0 && g.norms.dweights !== undefined));
+    assert.equal(of(events, "run/end").length, 0, "the recorder does not end the run; the runner does");
+  });
+
+  it("copies the tensors it emits, so later steps do not change what a step showed", () => {
+    const { events } = record(train(3), { keepSteps: 1 });
+    const w0 = of(events, "layer/call").find((e) => e.call.step === 0 && e.call.layer === 0 && e.call.phase === "forward")?.call.tensors.weights;
+    const w2 = of(events, "layer/call").find((e) => e.call.step === 2 && e.call.layer === 0 && e.call.phase === "forward")?.call.tensors.weights;
+    assert.ok(w0 && w2);
+    assert.notDeepEqual(Array.from(w0.data), Array.from(w2.data), "the optimizer changed the weights between steps");
+  });
+
+  it("is invisible to untraced code: no tracer, no wrappers", () => {
+    const d = new Dense(2, 2);
+    assert.equal(Object.prototype.hasOwnProperty.call(d, "forward"), false);
+    const { recorder } = record(() => {
+      const t = new Dense(2, 2);
+      assert.equal(Object.prototype.hasOwnProperty.call(t, "forward"), true);
+    });
+    assert.ok(recorder);
+  });
+
+  it("names both layers and both shapes of a mismatch between layers", () => {
+    const { error } = record(() => {
+      const [X] = spiralData(10, 3);
+      const dense1 = new Dense(2, 64, { name: "dense1" });
+      const activation1 = new ReLU({ name: "activation1" });
+      const dense2 = new Dense(3, 3, { name: "dense2" });
+      dense1.forward(X);
+      activation1.forward(dense1.output);
+      dense2.forward(activation1.output);
+    });
+    assert.ok(error instanceof ShapeError);
+    assert.match(error.message, /inputs are \[30, 64\] but the weights are \[3, 3\]/);
+    const ctx = errorContext(error);
+    assert.equal(ctx?.layer.name, "dense2");
+    assert.equal(ctx?.phase, "forward");
+    assert.match(ctx?.detail ?? "", /came from activation1\.output \(ReLU/);
+  });
+
+  it("stops at a non-finite loss and names the first layer and tensor that held it", () => {
+    const { events, error } = record(() => {
+      const [X, y] = spiralData(10, 3);
+      const d1 = new Dense(2, 4, { weightScale: 1, name: "d1" });
+      const d2 = new Dense(4, 3, { weightScale: 1, name: "d2" });
+      const loss = new SoftmaxCategoricalCrossentropy();
+      const opt = new SGD({ learningRate: 1e300 });
+      for (let e = 0; e < 50; e++) {
+        d1.forward(X);
+        d2.forward(d1.output);
+        loss.forward(d2.output, y);
+        loss.backward(loss.output, y);
+        d2.backward(loss.dinputs);
+        d1.backward(d2.dinputs);
+        opt.step(d1, d2);
+      }
+    });
+    assert.ok(error instanceof NonFiniteError, String(error));
+    const anomaly = of(events, "anomaly").find((e) => e.anomaly.code === "non-finite")?.anomaly;
+    assert.ok(anomaly);
+    assert.equal(anomaly.severity, "error");
+    assert.match(anomaly.message, /first appeared in d\d\.\w+\[\d+\]\[\d+\]/);
+    assert.ok(anomaly.step >= 1 && anomaly.step < 50);
+    assert.ok(anomaly.site, "the anomaly has a line");
+  });
+
+  it("reports dead ReLU units at the end of the run", () => {
+    const { events } = record(() => {
+      const d = new Dense(2, 4, { weights: [[1, 1, -1, -1], [1, 1, -1, -1]], biases: [[0, 0, -5, -5]] });
+      const r = new ReLU({ name: "act" });
+      d.forward([[1, 2], [3, 4], [0.5, 0.5]]);
+      r.forward(d.output);
+    });
+    const dead = of(events, "anomaly").find((e) => e.anomaly.code === "dead-relu")?.anomaly;
+    assert.match(dead?.message ?? "", /2 of 4 units of act output 0 for all 3 samples/);
+    assert.equal(dead?.severity, "warning");
+  });
+
+  it("gradient-checks every layer on its last call when asked, bypassing the trace", () => {
+    class BadSquare extends Layer {
+      forward(inputs: Tensor): Tensor {
+        this.inputs = inputs;
+        this.output = map(inputs, (x) => x * x);
+        return this.output;
+      }
+      backward(dvalues: Tensor): Tensor {
+        this.dinputs = map(dvalues, (d) => d); // forgets 2x
+        return this.dinputs;
+      }
+    }
+    const { events } = record(
+      () => {
+        const sq = new BadSquare();
+        sq.forward(tensor([[1, 2], [3, 4]]));
+        sq.backward(tensor([[1, 1], [1, 1]]));
+      },
+      { gradCheck: true },
+    );
+    const result = of(events, "gradcheck")[0]?.result;
+    assert.equal(result?.ok, false);
+    const anomaly = of(events, "anomaly").find((e) => e.anomaly.code === "gradient-check")?.anomaly;
+    assert.match(anomaly?.message ?? "", /gradient check failed: BadSquare#0\.dinputs/);
+    assert.equal(of(events, "layer/call").length, 2, "the check's own calls are not traced");
+  });
+
+  it("records the scalar walk-through: nodes, then the chain-rule steps", () => {
+    const { events } = record(() => {
+      const x0 = value(1, "x0");
+      const w0 = value(-3, "w0");
+      const b = value(1, "b");
+      const y = relu(sum([mul(x0, w0), b]));
+      y.backward(1);
+    });
+    const nodes = of(events, "scalar/node").map((e) => e.node.label);
+    assert.deepEqual(nodes, ["x0", "w0", "b", "xw0", "z", "y"]);
+    const back = of(events, "scalar/backward")[0]?.backward;
+    assert.equal(back?.dvalue, 1);
+    // z = −3 + 1 = −2 < 0, so the ReLU passes no gradient.
+    assert.deepEqual(
+      back?.grads.map((g) => g.grad),
+      [1, 0, 0, 0, 0, 0],
+    );
+  });
+
+  it("samples gradient norms every step up to 1000, then ever sparser", () => {
+    assert.ok(isSampled(0) && isSampled(999));
+    assert.ok(isSampled(1000) && !isSampled(1001) && isSampled(1002));
+    assert.ok(isSampled(2000) && !isSampled(2002) && isSampled(2004));
+    const sampled = Array.from({ length: 100_000 }, (_, i) => i).filter(isSampled).length;
+    assert.ok(sampled < 6000, `${sampled} summaries with norms for 100,000 steps`);
+  });
+});
