@@ -43,13 +43,22 @@ const node = {
 };
 
 const targets = {
+  // The engine as an ordinary npm package (CommonJS + the declarations built by tsc -p core/tsconfig.types.json).
+  engine: { ...node, entryPoints: ["core/index.ts"], outfile: "dist/npm/backprop-lens/index.js", sourcemap: false, minify: false },
   worker: { ...node, entryPoints: ["extension/runner/worker.ts"], outfile: "dist/worker.js" },
   cli: { ...node, entryPoints: ["extension/cli/main.ts"], outfile: "dist/cli.js", external: ["esbuild"] },
 };
 
 // The extension, server and webview targets are added as those folders gain entry points.
 if (fs.existsSync(path.join(root, "extension/extension.ts"))) {
-  targets.extension = { ...node, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.js", external: ["vscode"] };
+  targets.extension = {
+    ...node,
+    entryPoints: ["extension/extension.ts"],
+    outfile: "dist/extension.js",
+    external: ["vscode"],
+    // esbuild's own API is bundled: that require.resolve only runs without ESBUILD_BINARY_PATH, which the runner always sets.
+    logOverride: { "require-resolve-not-external": "silent" },
+  };
 }
 if (fs.existsSync(path.join(root, "extension/server/server.ts"))) {
   targets.server = { ...node, entryPoints: ["extension/server/server.ts"], outfile: "dist/server.js" };
@@ -87,10 +96,42 @@ function copyEsbuildBinary() {
   fs.chmodSync(path.join(root, "dist", "bin", exe), 0o755);
 }
 if (selected.some(([name]) => name === "extension")) copyEsbuildBinary();
+
+/**
+ * The engine package's manifest, README and declarations, and the model templates (the examples, which
+ * "New Model File" copies). The declarations come from `tsc`, the one tool that writes them.
+ */
+async function writeEnginePackage() {
+  const out = path.join(root, "dist", "npm", "backprop-lens");
+  fs.mkdirSync(out, { recursive: true });
+  const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+  const pkg = {
+    name: "backprop-lens",
+    version: manifest.version,
+    description: "The Backprop Lens engine: the book's backpropagation (Dense, ReLU, softmax, cross-entropy, SGD, Adam, scalar values) in float64 TypeScript.",
+    license: manifest.license,
+    main: "index.js",
+    types: "types/index.d.ts",
+    // Marks a copy the VS Code extension put into a workspace (it refreshes only copies it made).
+    backpropLens: { managedBy: "backprop-lens VS Code extension" },
+  };
+  fs.writeFileSync(path.join(out, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
+  fs.writeFileSync(
+    path.join(out, "README.md"),
+    "# backprop-lens\n\nThe engine of the Backprop Lens VS Code extension, for model files: `import { Dense, ReLU } from \"backprop-lens\"`.\n" +
+      "This copy was put here by the extension so that VS Code's TypeScript service knows the API; see docs/writing-models.md.\n",
+  );
+  const { execFileSync } = await import("node:child_process");
+  execFileSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(root, "core", "tsconfig.types.json")], { stdio: "inherit" });
+  const templates = path.join(root, "dist", "templates");
+  fs.mkdirSync(templates, { recursive: true });
+  for (const f of fs.readdirSync(path.join(root, "examples"))) if (f.endsWith(".ts")) fs.copyFileSync(path.join(root, "examples", f), path.join(templates, f));
+}
 const t0 = performance.now();
 if (watch) {
   for (const [, options] of selected) await (await esbuild.context(options)).watch();
 } else {
   await Promise.all(selected.map(([, options]) => esbuild.build(options)));
+  if (selected.some(([name]) => name === "engine")) await writeEnginePackage();
   console.log(`built ${selected.map(([n]) => n).join(", ")} in ${(performance.now() - t0).toFixed(0)} ms`);
 }

@@ -4,6 +4,8 @@
  */
 import * as vscode from "vscode";
 import { InspectorPanel } from "./inspectorPanel";
+import { newModelFile } from "./newModelFile";
+import { installEnginePackage, setupFolderFor } from "./workspaceSetup";
 import type { LensContext } from "./lensContext";
 
 type Factory = (ctx: LensContext) => (...args: unknown[]) => unknown;
@@ -35,4 +37,22 @@ export const commands: Record<string, Factory> = {
   },
   "backpropLens.showLog": (ctx) => () => ctx.log.show(true),
   "backpropLens.clearResults": (ctx) => () => ctx.runs.clear(),
+  "backpropLens.newModelFile": (ctx) => (arg) => newModelFile(ctx.extension.extensionUri, ctx.log, arg),
+  "backpropLens.setUpWorkspace": (ctx) => async (arg) => {
+    const target = toUri(arg) ?? vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
+    if (!target) {
+      void vscode.window.showInformationMessage("Backprop Lens: open a folder first.");
+      return undefined;
+    }
+    const folder = setupFolderFor(target);
+    const result = await installEnginePackage(ctx.extension.extensionUri, folder);
+    const said = {
+      installed: `"backprop-lens" added to ${folder.fsPath}/node_modules: the editor now knows the engine's API.`,
+      updated: `"backprop-lens" in ${folder.fsPath}/node_modules updated to this extension's version.`,
+      present: `"backprop-lens" is already set up in ${folder.fsPath}.`,
+      "user-package": `${folder.fsPath}/node_modules/backprop-lens was installed by you; it was left as it is.`,
+    }[result];
+    void vscode.window.showInformationMessage(`Backprop Lens: ${said}`);
+    return result;
+  },
 };

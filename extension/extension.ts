@@ -11,10 +11,13 @@ import { isModelDocument } from "./modelFile";
 import { RunController } from "./runController";
 import { StatusBar } from "./statusBar";
 import { readConfig } from "./config";
+import { offerSetup } from "./workspaceSetup";
 
 /** What `activate` returns: used by the integration tests, not a public API. */
 export interface LensTestApi {
   readonly ctx: LensContext;
+  /** The open Gradient Inspector (the extension's own module instance, not a test bundle's copy). */
+  inspector(): InspectorPanel | undefined;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<LensTestApi> {
@@ -47,8 +50,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     );
 
     // The editor-title button shows on model files only.
+    const offered = new Set<string>();
     const updateContext = (editor: vscode.TextEditor | undefined): void => {
-      void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", editor !== undefined && isModelDocument(editor.document));
+      const isModel = editor !== undefined && isModelDocument(editor.document);
+      void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", isModel);
+      // A model file whose "backprop-lens" import cannot resolve: offer to set the folder up, once per session.
+      if (isModel && !offered.has(editor.document.uri.fsPath)) {
+        offered.add(editor.document.uri.fsPath);
+        void offerSetup(context, editor.document, log);
+      }
     };
     updateContext(vscode.window.activeTextEditor);
     context.subscriptions.push(vscode.window.onDidChangeActiveTextEditor(updateContext));
@@ -72,7 +82,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     if (autorun) void openAndRun(autorun, runs);
 
     log.info("Backprop Lens activated");
-    return { ctx };
+    return { ctx, inspector: () => InspectorPanel.instance };
   } catch (e) {
     // VS Code shows nothing when activation fails: say it, then rethrow.
     const msg = e instanceof Error ? e.message : String(e);

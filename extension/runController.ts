@@ -99,6 +99,7 @@ export class RunController extends Disposable implements InspectorHost {
       memoryLimitMb: config.memoryLimitMb,
       keepSteps: config.keepSteps,
       gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements } : false,
+      debug: (m) => this.log.info(m),
       onEvent: (e) => {
         events.push(e);
         if (e.type === "console") this.log.info(`[model] ${e.text}`);

@@ -15,11 +15,18 @@ interface PausedFrame {
   location: { scriptId: string; lineNumber: number; columnNumber?: number };
 }
 
-export async function locatePausedWorker(worker: Worker, mapText: string, bundleName: string, timeoutMs = 1000): Promise<SourceSite | undefined> {
+export async function locatePausedWorker(
+  worker: Worker,
+  mapText: string,
+  bundleName: string,
+  timeoutMs = 1000,
+  debug: (message: string) => void = () => undefined,
+): Promise<SourceSite | undefined> {
   const session = new inspector.Session();
   try {
     session.connect();
-  } catch {
+  } catch (e) {
+    debug(`locate: cannot connect to the inspector: ${String(e)}`);
     return undefined; // another debugger owns the inspector
   }
   const post = (method: string, params?: object): Promise<unknown> =>
@@ -30,9 +37,14 @@ export async function locatePausedWorker(worker: Worker, mapText: string, bundle
     post("NodeWorker.sendMessageToWorker", { sessionId: workerSession, message: JSON.stringify({ id, method, params: {} }) });
   try {
     return await new Promise<SourceSite | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), timeoutMs);
-      session.on("NodeWorker.attachedToWorker", (m: { params: { sessionId: string; workerInfo: { workerId: string } } }) => {
-        if (m.params.workerInfo.workerId !== String(worker.threadId) || workerSession !== undefined) return;
+      const timer = setTimeout(() => {
+        debug(`locate: no answer within ${timeoutMs} ms (attached: ${workerSession !== undefined}, bundle scripts: ${bundleScripts.size})`);
+        resolve(undefined);
+      }, timeoutMs);
+      session.on("NodeWorker.attachedToWorker", (m: { params: { sessionId: string; workerInfo: { workerId: string; title: string } } }) => {
+        // The inspector's workerId is its own counter, not the thread id; the title is "[worker <threadId>] <name>".
+        // Other workers of this process (an extension host has several) must never be touched.
+        if (!m.params.workerInfo.title.startsWith(`[worker ${worker.threadId}]`) || workerSession !== undefined) return;
         workerSession = m.params.sessionId;
         void send(1, "Debugger.enable").then(() => send(2, "Debugger.pause"));
       });
@@ -57,6 +69,7 @@ export async function locatePausedWorker(worker: Worker, mapText: string, bundle
             return;
           }
         }
+        debug(`locate: paused, but no frame is in the model (${(msg.params?.callFrames ?? []).length} frames)`);
         resolve(undefined);
       });
       void post("NodeWorker.enable", { waitForDebuggerOnStart: false });

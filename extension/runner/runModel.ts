@@ -34,6 +34,8 @@ export interface RunModelOptions {
   gradCheck?: GradCheckOptions | false;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
+  /** Diagnostics of the runner itself (not of the model). */
+  debug?: (message: string) => void;
 }
 
 export interface RunResult {
@@ -126,6 +128,7 @@ function runCompiled(
     let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
     const worker = new Worker(options.workerScript, {
       workerData: input,
+      name: "backprop-lens model",
       resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
       stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
       stderr: true,
@@ -148,7 +151,10 @@ function runCompiled(
     const timer = setTimeout(() => {
       void (async () => {
         // Ask V8 where the model is before stopping it, so the message names the line that never ends.
-        const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`).catch(() => undefined);
+        const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`, 1000, options.debug).catch((e: unknown) => {
+          options.debug?.(`locate failed: ${String(e)}`);
+          return undefined;
+        });
         const site = paused ?? lastSite;
         const at = site ? ` at ${baseName(site.file)}:${site.line}` : "";
         stopWith({

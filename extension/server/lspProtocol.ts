@@ -18,8 +18,10 @@ export interface LayerReport {
   info: LayerInfo;
   /** Where its forward and backward were called (distinct lines). */
   callSites: { phase: Phase; site: SourceSite }[];
-  /** The step the tensors come from (the last recorded step). */
+  /** The step the tensors come from (the last recorded step); −1 when the layer was never called. */
   step: number;
+  /** The calls the tensors come from: the last recorded forward and the last recorded backward. */
+  lastCalls?: { phase: Phase; step: number; seq: number; site?: SourceSite; loss?: number; accuracy?: number }[];
   /** `output`, `inputs`, `dinputs`, `dweights`, `dbiases`, …: the last recorded call of each phase. */
   tensors: Record<string, TensorPeek>;
   /** ‖dP‖ for each gradient of the last recorded step. */
@@ -44,7 +46,10 @@ export interface RunReport {
   last?: StepSummary;
 }
 
-/** Client → server: a run finished (or failed); replaces the previous report for that file. */
+/**
+ * Client → server: a run finished (or failed); replaces the previous report for that file.
+ * Params: `encodeWire(report)` (see below), decoded by the server with `decodeWire`.
+ */
 export const RUN_REPORT_NOTIFICATION = "backpropLens/runReport";
 export type RunReportParams = RunReport;
 
@@ -59,9 +64,66 @@ export interface LayerAtParams {
   /** 0-based line. */
   line: number;
 }
-export type LayerAtResult = { runId: number; layer: LayerReport } | null;
+/** How a line relates to a layer: it constructs it, or calls its forward / backward. */
+export type LayerRole = "construction" | "forward" | "backward";
+/**
+ * The first layer on the line (constructions before calls, newest run first), or null.
+ * Sent as `encodeWire(result)`; decode with `decodeWire`.
+ */
+export type LayerAtResult = {
+  runId: number;
+  layer: LayerReport;
+  /** What the line does with the layer. */
+  roles: LayerRole[];
+  /** True when the line was edited since the run (the values are from before the edit). */
+  changed: boolean;
+} | null;
 
 /** The command a hover link runs to open a layer's card (arguments: `[{ layer, file }]`). */
 export const REVEAL_LAYER_COMMAND = "backpropLens.revealLayer";
 /** The command the top-of-file code lens runs (argument: the document URI string). */
 export const RUN_COMMAND = "backpropLens.runBackwardPass";
+
+/**
+ * JSON-RPC carries JSON, which has no NaN or ±Infinity (`JSON.stringify` turns them into `null`),
+ * yet a report holds them whenever a run went non-finite (statistics, a loss, a corner value). Both
+ * sides therefore send reports and layer results through `encodeWire` and read them with
+ * `decodeWire`: every non-finite number travels as `{ "$nonFinite": "NaN" | "Infinity" | "-Infinity" }`.
+ */
+export const NON_FINITE_KEY = "$nonFinite";
+
+/** A deep copy of `value` with every non-finite number replaced by its `{ $nonFinite }` marker. */
+export function encodeWire(value: unknown): unknown {
+  if (typeof value === "number") {
+    return Number.isFinite(value) ? value : { [NON_FINITE_KEY]: value !== value ? "NaN" : value > 0 ? "Infinity" : "-Infinity" };
+  }
+  if (Array.isArray(value)) return value.map(encodeWire);
+  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, encodeWire);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) out[k] = encodeWire(v);
+    return out;
+  }
+  return value;
+}
+
+/** The inverse of `encodeWire`. The result is trusted to be a `T` (both sides ship in one VSIX). */
+export function decodeWire<T>(value: unknown): T {
+  return decodeValue(value) as T;
+}
+
+function decodeValue(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeValue);
+  if (value !== null && typeof value === "object") {
+    const o = value as Record<string, unknown>;
+    const keys = Object.keys(o);
+    if (keys.length === 1 && keys[0] === NON_FINITE_KEY) {
+      const v = o[NON_FINITE_KEY];
+      return v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : NaN;
+    }
+    const out: Record<string, unknown> = {};
+    for (const k of keys) out[k] = decodeValue(o[k]);
+    return out;
+  }
+  return value;
+}

@@ -6,7 +6,6 @@ import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { toArray } from "../../../core/index";
 import type { RunResult } from "../../../extension/runner/runModel";
-import { InspectorPanel } from "../../../extension/inspectorPanel";
 import { EXTENSION_ID, fileUri, hoverText, lens, lensDiagnostics, lineOf, open, setting, until } from "../helpers";
 
 async function run(name: string): Promise<RunResult> {
@@ -66,7 +65,8 @@ describe("Backprop Lens in a real VS Code", function () {
 
   it("opens the Gradient Inspector beside the editor and it says ready", async () => {
     await run("04-spiral-model.ts");
-    const panel = await until(() => InspectorPanel.instance, 10_000, "the inspector panel");
+    const api = await lens();
+    const panel = await until(() => api.inspector(), 10_000, "the inspector panel");
     await until(() => panel.isReady, 20_000, "the webview's ui/ready");
     assert.equal(panel.panel.title, "Gradient Inspector");
     assert.notEqual(panel.panel.viewColumn, vscode.ViewColumn.One);
@@ -212,7 +212,8 @@ describe("Backprop Lens in a real VS Code", function () {
   it("reveals a layer in the inspector and clears results", async () => {
     await run("02-layer-batch.ts");
     await vscode.commands.executeCommand("backpropLens.revealLayer", [{ layer: 0, file: fileUri("02-layer-batch.ts").fsPath }]);
-    const panel = await until(() => InspectorPanel.instance, 10_000, "the inspector");
+    const api = await lens();
+    const panel = await until(() => api.inspector(), 10_000, "the inspector");
     assert.equal(panel.panel.visible, true);
     await vscode.commands.executeCommand("backpropLens.openInspector");
     await vscode.commands.executeCommand("backpropLens.clearResults");

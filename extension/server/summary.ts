@@ -1,0 +1,75 @@
+/**
+ * Pieces of a layer's summary shared by hovers, code lenses and inlay hints.
+ */
+import type { Anomaly, GradCheckResult } from "../../core/trace/traceTypes";
+import { type LayerReport, REVEAL_LAYER_COMMAND, type RunReport } from "./lspProtocol";
+import { short, shapeText } from "./text";
+
+/** The gradient to show in one number: ‖dweights‖ when the layer has weights, else another parameter's, else ‖dinputs‖. */
+export function mainGradient(layer: LayerReport): { name: string; norm: number } | undefined {
+  const names = Object.keys(layer.gradNorms);
+  const name = names.includes("dweights") ? "dweights" : (names.find((n) => n !== "dinputs") ?? (names.includes("dinputs") ? "dinputs" : undefined));
+  return name === undefined ? undefined : { name, norm: layer.gradNorms[name] as number };
+}
+
+/** `‖dW‖` for dweights, `‖dbiases‖` and the like otherwise. */
+export function gradLabel(name: string): string {
+  return name === "dweights" ? "‖dW‖" : `‖${name}‖`;
+}
+
+/** `grad check ok` / `grad check FAILED`, or undefined when the layer was not checked. */
+export function checkVerdict(g: GradCheckResult | undefined): string | undefined {
+  if (!g) return undefined;
+  return g.ok && !g.error ? "grad check ok" : "grad check FAILED";
+}
+
+/** The report's anomalies about one layer, in the order they were found. */
+export function layerAnomalies(report: RunReport, layer: number): Anomaly[] {
+  return report.anomalies.filter((a) => a.layer === layer && a.code !== "truncated");
+}
+
+const ANOMALY_LABEL: Record<string, string> = {
+  "non-finite": "non-finite values",
+  "dead-relu": "dead ReLU",
+  "exploding-gradient": "exploding gradient",
+  "gradient-check": "gradient check failed",
+};
+
+/** `⚠ dead ReLU` for a layer's first anomaly (`+1` when there are more), or undefined. */
+export function anomalyBadge(report: RunReport, layer: number): string | undefined {
+  const list = layerAnomalies(report, layer).filter((a) => a.code !== "gradient-check");
+  const first = list[0];
+  if (!first) return undefined;
+  return `⚠ ${ANOMALY_LABEL[first.code] ?? first.code}${list.length > 1 ? ` +${list.length - 1}` : ""}`;
+}
+
+/** The arguments of `backpropLens.revealLayer`. */
+export function revealArgs(report: RunReport, layer: LayerReport): [{ layer: number; file: string }] {
+  return [{ layer: layer.info.id, file: report.file }];
+}
+
+/** A `command:` link target that reveals the layer in the Gradient Inspector. */
+export function revealUri(report: RunReport, layer: LayerReport): string {
+  return `command:${REVEAL_LAYER_COMMAND}?${encodeURIComponent(JSON.stringify(revealArgs(report, layer)))}`;
+}
+
+/** `dense1: [300, 3] · ‖dW‖ 3.1e-4 · grad check ok` — the code lens on a construction line. */
+export function lensTitle(report: RunReport, layer: LayerReport, changed: boolean): string {
+  const parts: string[] = [];
+  const out = layer.tensors.output;
+  if (layer.step < 0) parts.push("not called in the last run");
+  else if (out) parts.push(shapeText(out.shape));
+  const g = mainGradient(layer);
+  if (g) parts.push(`${gradLabel(g.name)} ${short(g.norm, 2)}`);
+  const verdict = checkVerdict(layer.gradCheck);
+  if (verdict) parts.push(verdict);
+  const badge = anomalyBadge(report, layer.info.id);
+  if (badge) parts.push(badge);
+  if (changed) parts.push("line changed since the run");
+  return `${layer.info.name}: ${parts.join(" · ")}`;
+}
+
+/** Escapes text for Markdown (anomaly and error messages may hold `*`, `_`, `|`, `[`). */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`);
+}
