@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs the integration suites in a real VS Code (code-server, see test/vscode/README.md): the trusted
-// suite, then the untrusted one (workspace trust enabled, folder untrusted). The workspace is a fresh
-// temporary copy of examples/ plus the broken-model fixtures. Expects `npm run build` and
+// suite, the untrusted one (workspace trust enabled, folder untrusted), and the fresh-workspace one
+// (an empty folder, as a new user has). The first two run in a temporary copy of examples/ plus the
+// broken-model fixtures. Expects `npm run build` and
 // `tsc -p test/tsconfig.json` to have run (npm run test:integration does both).
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,10 +15,13 @@ const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-ws-"));
 for (const dir of [path.join(repo, "examples"), path.join(repo, "test", "fixtures", "models")]) {
   for (const f of fs.readdirSync(dir)) if (f.endsWith(".ts")) fs.copyFileSync(path.join(dir, f), path.join(ws, f));
 }
+// The "fresh" suite starts in an empty folder: no node_modules, no tsconfig, as a new user's workspace.
+const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-fresh-"));
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 const suites = [
-  { name: "trusted", trust: false },
-  { name: "untrusted", trust: true },
+  { name: "trusted", trust: false, folder: ws },
+  { name: "untrusted", trust: true, folder: ws },
+  { name: "fresh", trust: false, folder: fresh },
 ].filter((s) => !only || s.name === only);
 
 let failed = 0;
@@ -26,7 +30,7 @@ for (const s of suites) {
   const { exitCode } = await runInVsCode({
     extensionDevelopmentPath: repo,
     extensionTestsPath: path.join(repo, "out", "test", "integration", "index.js"),
-    folder: ws,
+    folder: s.folder,
     name: `integration-${s.name}`,
     workspaceTrust: s.trust ? "enabled" : "disabled",
     env: { BPL_SUITE: s.name },
@@ -34,4 +38,5 @@ for (const s of suites) {
   if (exitCode !== 0) failed++;
 }
 fs.rmSync(ws, { recursive: true, force: true });
+fs.rmSync(fresh, { recursive: true, force: true });
 process.exit(failed ? 1 : 0);

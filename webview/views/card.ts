@@ -1,0 +1,233 @@
+/**
+ * A layer's card: `dense1 = Dense(2, 3)`, kind, parameters, source link, gradient check and
+ * anomalies; then, for the selected step, each call (forward, backward) with its tensors; the
+ * softmax panel for softmax layers; the chain-rule panel when an element of this layer is picked;
+ * the gradient norms over steps.
+ */
+import type { CallSummary } from "../../core/protocol";
+import { isExplainable } from "../../core/explain";
+import type { GradCheckResult, LayerInfo } from "../../core/trace/traceTypes";
+import { anomaliesOf, callsIn, gradCheckOf, gradNorms, siteLabel } from "../model";
+import { chainPanel } from "./chain";
+import { gaps, lineChart, paletteColor } from "./charts";
+import type { Ctx } from "./context";
+import { h, icon, linkButton, siteLink, Slot } from "./dom";
+import { anomalyItem } from "./problems";
+import { softmaxPanel } from "./softmax";
+import { statNumber, tensorPanel } from "./tensorPanel";
+
+const FORWARD_ORDER = ["inputs", "targets", "output"];
+const BACKWARD_ORDER = ["dvalues", "targets", "dinputs", "dweights", "dbiases"];
+
+/** Tensor names of a call in the book's order, then the rest (custom layers) alphabetically. */
+export function orderedTensors(call: CallSummary, params: string[]): string[] {
+  const names = Object.keys(call.tensors);
+  const order = call.phase === "forward" ? [...FORWARD_ORDER, ...params] : BACKWARD_ORDER;
+  const known = order.filter((n) => names.includes(n));
+  return [...known, ...names.filter((n) => !known.includes(n)).sort()];
+}
+
+export class LayerCard {
+  readonly el: HTMLElement;
+  private readonly head: Slot;
+  private readonly checks: Slot;
+  private readonly calls: Slot;
+  private readonly softmax: Slot;
+  private readonly chain: Slot;
+  private readonly norms: Slot;
+  private readonly body: HTMLElement;
+  private chart: ReturnType<typeof lineChart> | undefined;
+
+  constructor(readonly layerId: number) {
+    const bodyId = `layer-body-${layerId}`;
+    this.head = new Slot(h("header", { class: "card-head" }));
+    this.checks = new Slot(h("div", { class: "card-checks" }));
+    this.calls = new Slot(h("div", { class: "card-calls" }));
+    this.softmax = new Slot(h("div", { class: "card-softmax" }));
+    this.chain = new Slot(h("div", { class: "card-chain" }));
+    this.norms = new Slot(h("div", { class: "card-norms" }));
+    this.body = h("div", { class: "card-body", attrs: { id: bodyId } }, this.checks.el, this.calls.el, this.chain.el, this.softmax.el, this.norms.el);
+    this.el = h("section", { class: "card", testid: "layer-card", attrs: { id: `layer-${layerId}`, tabindex: -1, "data-layer-id": layerId } }, this.head.el, this.body);
+  }
+
+  update(ctx: Ctx, info: LayerInfo): void {
+    const { run, view, step } = ctx;
+    const collapsed = view.collapsed.includes(info.id);
+    const calls = callsIn(run, info.id, step);
+    const anomalies = anomaliesOf(run, info.id);
+    const check = gradCheckOf(run, info.id);
+    this.el.setAttribute("data-layer", info.name);
+    this.el.setAttribute("aria-label", `${info.name} = ${info.description}`);
+    this.el.classList.toggle("collapsed", collapsed);
+    this.el.classList.toggle("has-error", anomalies.some((a) => a.severity === "error") || (check !== undefined && !check.ok));
+    this.body.hidden = collapsed;
+    this.head.update(JSON.stringify([info, collapsed, check?.ok, anomalies.length, calls.length]), () => this.renderHead(ctx, info, collapsed, check, anomalies.length));
+    if (collapsed) return;
+    this.checks.update(JSON.stringify([run.version === 0 ? 0 : anomalies.length, check ? JSON.stringify(check) : "", step, run.steps.length]), () => this.renderChecks(ctx, info, check));
+    const sel = view.selectedElement && view.selectedElement.layer === info.id && calls.some((c) => c.seq === view.selectedElement?.seq) ? view.selectedElement : undefined;
+    const width = Math.round(ctx.contentWidth / 40);
+    // Re-rendering the calls moves focus away from a heatmap: remember which one had it.
+    const active = document.activeElement;
+    const focused = active instanceof HTMLCanvasElement && this.calls.el.contains(active) ? active.closest("figure")?.getAttribute("data-key") : undefined;
+    const rebuilt = this.calls.update(JSON.stringify([step, calls.map((c) => c.seq), view.zoom, ctx.theme, width, sel ?? null, run.steps.length]), () => this.renderCalls(ctx, info, calls, sel));
+    if (rebuilt && focused) (this.calls.el.querySelector(`figure[data-key="${CSS.escape(focused)}"] canvas`) as HTMLCanvasElement | null)?.focus();
+    if (info.kind === "softmax" || info.kind === "softmax-cce") {
+      const sample = view.samples[String(info.id)] ?? 0;
+      const cceCalls = info.kind === "softmax" ? run.calls.filter((c) => c.step === step && run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets).map((c) => c.seq) : [];
+      this.softmax.update(JSON.stringify([step, calls.map((c) => c.seq), cceCalls, sample, view.zoom, ctx.theme, width]), () => softmaxPanel(ctx, info, calls));
+    }
+    this.chain.update(JSON.stringify([sel ?? null, ctx.theme, check?.ok]), () => (sel ? chainPanel(ctx, info, sel) : null));
+    this.updateNorms(ctx, info);
+  }
+
+  private renderHead(ctx: Ctx, info: LayerInfo, collapsed: boolean, check: GradCheckResult | undefined, anomalyCount: number): Node[] {
+    const toggle = h(
+      "button",
+      {
+        class: "twisty",
+        title: collapsed ? "Expand" : "Collapse",
+        attrs: { type: "button", "aria-expanded": String(!collapsed), "aria-controls": `layer-body-${info.id}`, "aria-label": `${collapsed ? "Expand" : "Collapse"} ${info.name}` },
+        on: { click: () => ctx.actions.toggleCard(info.id) },
+      },
+      icon(collapsed ? "chevron-right" : "chevron-down"),
+    );
+    const title = h(
+      "h2",
+      { class: "card-title", attrs: { id: `layer-title-${info.id}` } },
+      h("span", { class: "layer-name", testid: "layer-name" }, info.name),
+      h("span", { class: "eq" }, " = "),
+      h("span", { class: "layer-desc" }, info.description),
+    );
+    const chips: Node[] = [h("span", { class: "chip kind", title: `class ${info.className}` }, info.kind)];
+    chips.push(h("span", { class: "chip", testid: "param-count" }, `${info.paramCount.toLocaleString("en-US")} parameter${info.paramCount === 1 ? "" : "s"}`));
+    if (check) {
+      chips.push(
+        h("span", { class: `chip ${check.ok ? "ok" : "bad"}`, testid: "gradcheck-badge", title: check.ok ? "gradient check passed" : "gradient check failed" }, icon(check.ok ? "pass" : "error"), check.ok ? " grad check ok" : " grad check failed"),
+      );
+    }
+    if (anomalyCount > 0) chips.push(h("span", { class: "chip warn", testid: "anomaly-badge" }, icon("warning"), ` ${anomalyCount}`));
+    const site = info.site ? siteLink(info.site, siteLabel(info.site), ctx.actions.openSource, "layer-source") : null;
+    if (site) site.setAttribute("aria-label", `Open the construction of ${info.name} at line ${info.site?.line}`);
+    return [toggle, title, h("div", { class: "chips" }, ...chips), site ?? h("span")];
+  }
+
+  private renderChecks(ctx: Ctx, info: LayerInfo, check: GradCheckResult | undefined): Node[] {
+    const out: Node[] = [];
+    // The worst element links to its chain-rule panel when the checked step's backward call is shown.
+    const worstLink = (tensor: string, index: number[]): Node => {
+      const label = `[${index.join(", ")}]`;
+      const call = callsIn(ctx.run, info.id, ctx.step).find((c) => c.phase === "backward" && c.tensors[tensor]);
+      if (!call || !isExplainable(tensor)) return h("span", { class: "mono" }, label);
+      return linkButton(label, `Show ${info.name}.${tensor}${label}`, () => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor, index }), "gradcheck-worst");
+    };
+    const anomalies = anomaliesOf(ctx.run, info.id);
+    if (anomalies.length > 0) out.push(h("ul", { class: "anomalies", testid: "card-anomalies" }, ...anomalies.map((a) => anomalyItem(ctx, a, false))));
+    if (check) {
+      const rows = check.tensors.map((t) =>
+        h(
+          "tr",
+          { class: t.ok ? "ok" : "bad", attrs: { "data-tensor": t.name } },
+          h("td", {}, t.name),
+          h("td", {}, icon(t.ok ? "pass" : "error"), t.ok ? " ok" : " FAIL"),
+          h("td", {}, `${t.checked.toLocaleString("en-US")}/${t.total.toLocaleString("en-US")}${t.kinks ? ` (${t.kinks} kinks skipped)` : ""}`),
+          h("td", {}, t.worst ? worstLink(t.name, t.worst.index) : "–"),
+          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.analytic) : "–"),
+          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.numeric) : "–"),
+          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.relErr) : "–"),
+        ),
+      );
+      out.push(
+        h(
+          "div",
+          { class: `gradcheck ${check.ok ? "ok" : "bad"}`, testid: "gradcheck", attrs: { "data-ok": String(check.ok) } },
+          h("div", { class: "section-title" }, icon(check.ok ? "pass" : "error"), ` Gradient check (central differences, step ${check.step}): ${check.ok ? "ok" : "failed"}`),
+          check.error ? h("div", { class: "gradcheck-error" }, check.error) : null,
+          h(
+            "table",
+            {},
+            h("thead", {}, h("tr", {}, ...["tensor", "result", "checked/total", "worst element", "analytic", "numeric", "rel. error"].map((c) => h("th", { attrs: { scope: "col" } }, c)))),
+            h("tbody", {}, ...rows),
+          ),
+        ),
+      );
+    }
+    return out;
+  }
+
+  private renderCalls(ctx: Ctx, info: LayerInfo, calls: CallSummary[], sel: Ctx["view"]["selectedElement"]): Node[] {
+    const { run, step } = ctx;
+    if (calls.length === 0) {
+      const other = [...new Set((run.callsByLayer.get(info.id) ?? []).map((c) => c.step))];
+      if (other.length === 0) return [h("p", { class: "muted" }, ctx.run.end ? "This layer was never called." : "Not called yet.")];
+      return [
+        h(
+          "p",
+          { class: "muted not-called", testid: "not-called" },
+          `Not called in step ${step ?? "–"}. Called in step${other.length > 1 ? "s" : ""} `,
+          ...other.slice(0, 8).flatMap((s, i) => [i > 0 ? ", " : "", linkButton(String(s), `Show step ${s}`, () => ctx.actions.selectStep(s))]),
+          ".",
+        ),
+      ];
+    }
+    const params = info.params.map((p) => p.name);
+    return calls.map((call) => {
+      const names = orderedTensors(call, params);
+      const head = h(
+        "div",
+        { class: "call-head" },
+        icon(call.phase === "forward" ? "arrow-right" : "arrow-left"),
+        h("span", { class: "phase" }, call.phase === "forward" ? "Forward" : "Backward"),
+        call.site ? siteLink(call.site, `line ${call.site.line}`, ctx.actions.openSource, "call-source") : null,
+        call.loss !== undefined ? h("span", { class: "chip" }, `loss ${statNumber(call.loss)}`) : null,
+        call.accuracy !== undefined ? h("span", { class: "chip" }, `accuracy ${statNumber(call.accuracy)}`) : null,
+        call.phase === "backward" ? h("span", { class: "hint" }, "click an element of a gradient to see its chain rule") : null,
+      );
+      const panels = names.map((name) => {
+        const t = call.tensors[name];
+        if (!t) return null;
+        const pickable = call.phase === "backward" && isExplainable(name);
+        const isParam = call.phase === "forward" && params.includes(name);
+        const selected = sel && sel.seq === call.seq && sel.tensor === name ? sel.index : undefined;
+        const panel = tensorPanel({
+          ctx,
+          source: { seq: call.seq, name },
+          name,
+          label: `${info.name}.${name}`,
+          shape: t.shape,
+          stats: t.stats,
+          ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : {}),
+          selected,
+          onPick: pickable ? (index) => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor: name, index }) : undefined,
+          attrs: { "data-phase": call.phase, "data-seq": call.seq, "data-key": `${call.seq}:${name}` },
+        });
+        return panel;
+      });
+      return h("div", { class: `call ${call.phase}`, testid: "call", attrs: { "data-phase": call.phase, "data-seq": call.seq } }, head, h("div", { class: "tensor-row" }, ...panels));
+    });
+  }
+
+  private updateNorms(ctx: Ctx, info: LayerInfo): void {
+    const { steps, series } = gradNorms(ctx.run, info.id);
+    if (steps.length < 2 || series.size === 0) {
+      this.norms.update("none", () => null);
+      this.chart = undefined;
+      return;
+    }
+    const names = [...series.keys()];
+    const width = Math.max(240, Math.min(ctx.contentWidth - 24, 720));
+    const rebuilt = this.norms.update(JSON.stringify([names, ctx.theme, width]), () => {
+      this.chart = lineChart(ctx, {
+        title: `Gradient norms of ${info.name} over steps`,
+        x: steps,
+        series: names.map((n, i) => ({ label: `‖${n}‖`, values: gaps(series.get(n) ?? []), color: paletteColor(ctx, i) })),
+        width,
+        height: 150,
+        logY: true,
+        testid: "grad-norms",
+        describe: `L2 norms of ${names.join(", ")} for ${steps.length} steps (log scale)`,
+      });
+      return this.chart.el;
+    });
+    if (!rebuilt && this.chart && (this.chart.plot.data[0]?.length ?? 0) !== steps.length) this.chart.setData(steps, names.map((n) => gaps(series.get(n) ?? [])));
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Line charts with uPlot (canvas, CSP-clean): loss and accuracy over steps, and per-layer gradient
+ * norms. Colours come from the theme's `--vscode-charts-*` variables.
+ */
+import uPlot from "uplot";
+import type { Ctx } from "./context";
+import { h } from "./dom";
+
+export interface Series {
+  label: string;
+  values: (number | null)[];
+  color: string;
+  /** Scale key (`y` left, another key gets its own right axis). */
+  scale?: string;
+}
+
+export interface ChartOptions {
+  title: string;
+  x: number[];
+  series: Series[];
+  width: number;
+  height: number;
+  logY?: boolean;
+  testid: string;
+  /** Labels of the axes, for the accessible description. */
+  describe: string;
+}
+
+const PALETTE = ["--vscode-charts-blue", "--vscode-charts-orange", "--vscode-charts-green", "--vscode-charts-purple", "--vscode-charts-red", "--vscode-charts-yellow"];
+
+export function paletteColor(ctx: Ctx, i: number): string {
+  return ctx.cssVar(PALETTE[i % PALETTE.length] as string, ctx.cssVar("--vscode-foreground", "#888"));
+}
+
+/** A chart in a figure; returns the figure and a function that updates its data in place. */
+export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData: (x: number[], ys: (number | null)[][]) => void; plot: uPlot } {
+  const fg = ctx.cssVar("--vscode-descriptionForeground", ctx.cssVar("--vscode-foreground", "#888"));
+  const grid = ctx.cssVar("--vscode-widget-border", ctx.cssVar("--vscode-panel-border", "rgba(128,128,128,0.25)"));
+  const font = `11px ${ctx.cssVar("--vscode-font-family", "sans-serif")}`;
+  const scales = [...new Set(o.series.map((s) => s.scale ?? "y"))];
+  const axis = (scale: string, side: number): uPlot.Axis => ({
+    scale,
+    side,
+    stroke: fg,
+    font,
+    labelFont: font,
+    grid: { show: side === 3, stroke: grid, width: 1 },
+    ticks: { stroke: grid, width: 1 },
+    size: 56,
+  });
+  const opts: uPlot.Options = {
+    width: o.width,
+    height: o.height,
+    title: "",
+    legend: { show: true, live: true },
+    cursor: { drag: { x: true, y: false } },
+    scales: Object.fromEntries([["x", { time: false }], ...scales.map((k) => [k, o.logY ? { distr: 3 as const } : {}])]),
+    // Steps are integers: no 0.5 ticks on short runs.
+    axes: [{ stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000] }, ...scales.map((k, i) => axis(k, i === 0 ? 3 : 1))],
+    series: [{ label: "step" }, ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 } }))],
+  };
+  const holder = h("div", { class: "chart-holder" });
+  const el = h("figure", { class: "chart", testid: o.testid, attrs: { role: "img", "aria-label": `${o.title}: ${o.describe}` } }, h("figcaption", {}, o.title), holder);
+  const data = [o.x, ...o.series.map((s) => s.values)] as uPlot.AlignedData;
+  const plot = new uPlot(opts, data, holder);
+  return { el, plot, setData: (x, ys) => plot.setData([x, ...ys] as uPlot.AlignedData) };
+}
+
+/** NaN → null (uPlot's gap). */
+export function gaps(values: number[]): (number | null)[] {
+  return values.map((v) => (Number.isFinite(v) ? v : null));
+}

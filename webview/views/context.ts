@@ -1,0 +1,47 @@
+/**
+ * What every view gets from the app: the data, the view state, the tensor client and the actions
+ * (no view reaches for globals).
+ */
+import type { SourceSite, TensorData } from "../../core/trace/traceTypes";
+import type { ColorTable } from "../heatmapCore";
+import type { RunModel } from "../model";
+import type { SelectedElement, ViewState } from "../viewState";
+
+export interface Actions {
+  openSource(site: SourceSite): void;
+  selectStep(step: number): void;
+  selectElement(e: SelectedElement | undefined): void;
+  selectScalar(id: number | undefined): void;
+  toggleCard(layer: number): void;
+  setSample(layer: number, sample: number): void;
+  reveal(layer: number, step?: number): void;
+  setZoom(zoom: number): void;
+  setOutputOpen(open: boolean): void;
+  runAgain(): void;
+  stop(): void;
+}
+
+export interface Ctx {
+  run: RunModel;
+  view: ViewState;
+  /** The step shown (undefined when nothing is recorded yet). */
+  step: number | undefined;
+  actions: Actions;
+  /** Fetches a tensor of a call (cached). */
+  tensor(seq: number, name: string): Promise<TensorData>;
+  /** A cached tensor, synchronously. */
+  peekTensor(seq: number, name: string): TensorData | undefined;
+  /** Calls `cb` once when `el` first comes near the viewport. */
+  whenVisible(el: Element, cb: () => void): void;
+  colors: ColorTable;
+  /** RGB of the colour for NaN/±Infinity cells (the theme's error colour). */
+  special: [number, number, number];
+  /** Current value of a CSS variable (theme colours for charts). */
+  cssVar(name: string, fallback?: string): string;
+  /** Changes when the theme does (part of view signatures). */
+  theme: number;
+  /** Width available to a card's content, in CSS pixels. */
+  contentWidth: number;
+  /** Records a heatmap draw time (ms) for the dev page's measurements. */
+  recordDraw(key: string, ms: number): void;
+}

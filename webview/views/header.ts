@@ -1,0 +1,67 @@
+/**
+ * The header: model file, run status (running / done in N ms / failed), the step picker (recorded
+ * steps, default 0), Run again / Stop, heatmap zoom.
+ */
+import type { Ctx } from "./context";
+import { baseName, runStatus } from "../model";
+import { h, hx, icon, iconButton, Slot } from "./dom";
+import { statNumber } from "./tensorPanel";
+
+export class Header {
+  readonly el: HTMLElement;
+  private readonly title = new Slot(h("div", { class: "hdr-title" }));
+  private readonly status = new Slot(h("div", { class: "hdr-status", testid: "run-status-slot" }));
+  private readonly steps = new Slot(h("div", { class: "hdr-steps" }));
+  private readonly buttons = new Slot(h("div", { class: "hdr-buttons" }));
+
+  constructor() {
+    this.el = h("header", { class: "hdr", testid: "header" }, this.title.el, this.status.el, this.steps.el, this.buttons.el);
+  }
+
+  update(ctx: Ctx): void {
+    const { run } = ctx;
+    const status = runStatus(run);
+    this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);
+    const summary = run.summaries.length;
+    const lossHere = run.summaries.find((s) => s.step === ctx.step)?.loss;
+    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size]), () => {
+      const text =
+        status === "running"
+          ? `running${summary > 0 ? ` · step ${run.summaries[summary - 1]?.step ?? 0}` : ""}`
+          : status === "done"
+            ? `done in ${formatMs(run.end?.durationMs ?? 0)}`
+            : status === "stopped"
+              ? `stopped after ${formatMs(run.end?.durationMs ?? 0)}`
+              : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
+      const ic = status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : "error";
+      return [
+        h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
+        run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
+        run.layers.size ? h("span", { class: "muted" }, ` · ${run.layers.size} layer${run.layers.size === 1 ? "" : "s"}`) : null,
+        lossHere !== undefined ? h("span", { class: "muted" }, ` · loss ${statNumber(lossHere)}`) : null,
+      ];
+    });
+    this.steps.update(JSON.stringify([run.steps, ctx.step]), () => {
+      if (run.steps.length === 0) return h("span", { class: "muted" }, "no step recorded yet");
+      const select = hx("vscode-single-select", { testid: "step-picker", attrs: { "aria-label": "Step" } });
+      for (const s of run.steps) select.appendChild(hx("vscode-option", { attrs: { value: String(s), selected: s === ctx.step } }, s === run.steps[run.steps.length - 1] && s > 2 && run.end ? `step ${s} (last)` : `step ${s}`));
+      select.addEventListener("change", () => {
+        const v = Number((select as HTMLElement & { value: string }).value);
+        if (Number.isInteger(v)) ctx.actions.selectStep(v);
+      });
+      return [h("label", { class: "hdr-label", attrs: { id: "step-label" } }, "Step"), select];
+    });
+    this.buttons.update(JSON.stringify([status, ctx.view.zoom]), () => [
+      iconButton("zoom-out", "Smaller heatmaps", () => ctx.actions.setZoom(ctx.view.zoom / 1.25), "zoom-out"),
+      iconButton("zoom-in", "Larger heatmaps", () => ctx.actions.setZoom(ctx.view.zoom * 1.25), "zoom-in"),
+      hx("vscode-button", { testid: "run-again", attrs: { secondary: status === "running", "aria-label": "Run again" }, on: { click: () => ctx.actions.runAgain() } }, icon("debug-restart"), " Run again"),
+      hx("vscode-button", { testid: "stop", attrs: { secondary: true, disabled: status !== "running", "aria-label": "Stop" }, on: { click: () => ctx.actions.stop() } }, icon("debug-stop"), " Stop"),
+    ]);
+  }
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 10000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
