@@ -1,0 +1,261 @@
+#!/usr/bin/env node
+// End-to-end checks in the real workbench (code-server + Chromium, driven from outside with Playwright):
+// F1 → "Run Backward Pass" on the examples, then read the chapter's numbers inside the Gradient Inspector,
+// pick an element and read its chain rule, hover a layer and read the hover, click a card's source link
+// and find the editor on that line, switch themes, reload the window and find the panel restored; then,
+// in a fresh folder, the walkthrough and a completion list. Screenshots (light, dark, high contrast) go to
+// test-artifacts/e2e/. Exits non-zero on the first failed check.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  activeEditor,
+  hoverText,
+  openFile,
+  openWorkbench,
+  reloadWindow,
+  runCommand,
+  screenshot,
+  setColorTheme,
+  waitForCursorLine,
+  webviewFrame,
+} from "../vscode/workbench.mjs";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const artifacts = path.join(process.env.BPL_ARTIFACTS ?? path.join(repo, "test-artifacts"), "e2e");
+fs.mkdirSync(artifacts, { recursive: true });
+/** Whole-window screenshots the README shows (copied into the repository when BPL_UPDATE_MEDIA=1). */
+const README_SHOTS = { "layer-batch-light": "docs/images/workbench-light.png", "spiral-dark": "docs/images/workbench-dark.png", "completions-dark": "docs/images/completions.png" };
+async function shot(page, name, opts) {
+  await screenshot(page, name, { dir: artifacts, ...opts });
+  const rel = README_SHOTS[name];
+  if (rel && process.env.BPL_UPDATE_MEDIA === "1") fs.copyFileSync(path.join(artifacts, `${name}.png`), path.join(repo, rel));
+}
+
+// Pictures of single UI elements for the walkthrough (media/walkthrough) and the README (docs/images):
+// written to test-artifacts/e2e/media always, and into the repository when BPL_UPDATE_MEDIA=1.
+const MEDIA = {
+  "new-model": ["media/walkthrough/new-model.png"],
+  inspector: ["media/walkthrough/inspector.png", "docs/images/inspector.png"],
+  hover: ["media/walkthrough/hover.png", "docs/images/hover.png"],
+  jacobian: ["media/walkthrough/jacobian.png", "docs/images/jacobian.png"],
+  "chain-rule": ["media/walkthrough/chain-rule.png", "docs/images/chain-rule.png"],
+  "scalar-graph": ["docs/images/scalar-graph.png"],
+};
+async function media(locator, name) {
+  const out = path.join(artifacts, "media", `${name}.png`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  await locator.screenshot({ path: out });
+  if (process.env.BPL_UPDATE_MEDIA === "1") {
+    for (const rel of MEDIA[name] ?? []) {
+      fs.mkdirSync(path.dirname(path.join(repo, rel)), { recursive: true });
+      fs.copyFileSync(out, path.join(repo, rel));
+    }
+  }
+}
+
+let passed = 0;
+let failed = 0;
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`  ✔ ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failed++;
+    console.log(`  ✘ ${name}\n    ${String(e?.stack ?? e).split("\n").slice(0, 6).join("\n    ")}`);
+    throw e;
+  }
+}
+
+/** A fresh copy of the examples as the workspace. */
+function workspace() {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-"));
+  for (const f of fs.readdirSync(path.join(repo, "examples"))) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
+  // The copy lives outside the repository: point its tsconfig at the engine's sources here.
+  const tsconfig = path.join(ws, "tsconfig.json");
+  fs.writeFileSync(tsconfig, fs.readFileSync(tsconfig, "utf8").replace("../core/index.ts", path.join(repo, "core", "index.ts")));
+  return ws;
+}
+
+const card = (frame, layer) => frame.locator(`[data-testid=layer-card][data-layer="${layer}"]`);
+const rowText = (locator) => locator.getAttribute("data-row-text");
+
+/** The first row of a tensor's number grid; the panel is scrolled into view first (tensors load when visible). */
+async function firstRow(scope, tensor) {
+  const figure = scope.locator(`figure[data-testid=tensor][data-tensor=${tensor}]`).first();
+  await figure.waitFor({ timeout: 30_000 });
+  await figure.scrollIntoViewIfNeeded();
+  const row = figure.locator("[data-testid=grid] .numrow").first();
+  await row.waitFor({ timeout: 30_000 });
+  return row;
+}
+
+async function runExample(page, file) {
+  await openFile(page, file);
+  await runCommand(page, "Backprop Lens: Run Backward Pass");
+  const frame = webviewFrame(page);
+  await frame.locator('[data-testid=run-status][data-status=done]').waitFor({ timeout: 60_000 });
+  await frame.locator('[data-testid=file-name]').filter({ hasText: file }).waitFor({ timeout: 30_000 });
+  return frame;
+}
+
+async function main() {
+  const ws = workspace();
+  let wb = await openWorkbench({ extensionDevelopmentPath: repo, folder: ws, theme: "light", viewport: { width: 1600, height: 1000 } });
+  const { page } = wb;
+  try {
+    await check("02-layer-batch: the inspector shows dinputs row 0.44 −0.38 −0.07 1.37", async () => {
+      const frame = await runExample(page, "02-layer-batch.ts");
+      assert.equal(await rowText(await firstRow(card(frame, "dense1"), "dinputs")), "0.44 -0.38 -0.07 1.37");
+      assert.equal(await rowText(await firstRow(card(frame, "dense1"), "dbiases")), "6. 6. 6.");
+      await card(frame, "dense1").locator("figure[data-testid=tensor][data-tensor=dinputs]").scrollIntoViewIfNeeded();
+      await shot(page, "layer-batch-light");
+      await media(page.locator("iframe.webview.ready").last(), "inspector");
+    });
+
+    await check("picking dweights[1][0] writes out its chain rule with the numbers: 2·1 + 5·2 + 2.7·3 = 20.1", async () => {
+      const frame = webviewFrame(page);
+      await firstRow(card(frame, "dense1"), "dweights");
+      await card(frame, "dense1").locator('[data-testid=grid][data-tensor=dweights] .num[data-row="1"][data-col="0"]').click();
+      const eq = frame.locator("[data-testid=chain-rule] [data-testid=chain-equation]");
+      await eq.waitFor({ timeout: 10_000 });
+      assert.equal(await eq.getAttribute("data-text"), "dweights[1][0] = 2·1 + 5·2 + 2.7·3 = 20.1");
+      await frame.locator("[data-testid=chain-rule]").scrollIntoViewIfNeeded();
+      await shot(page, "chain-rule-light");
+      await media(frame.locator("[data-testid=chain-rule]"), "chain-rule");
+    });
+
+    await check("hovering dense1 shows its shapes and gradients from the last run", async () => {
+      await openFile(page, "02-layer-batch.ts");
+      const text = await hoverText(page, "dense1");
+      assert.match(text, /Dense\(4, 3\)/);
+      assert.match(text, /dinputs/);
+      assert.match(text, /0\.44 -0\.38 -0\.07\s+1\.37/);
+      await shot(page, "hover-light");
+      await media(page.locator(".monaco-hover:not(.hidden)").last(), "hover");
+      await page.mouse.move(5, 500);
+    });
+
+    await check("clicking a card's source link puts the editor on that line", async () => {
+      await runCommand(page, "Backprop Lens: Open Gradient Inspector");
+      const frame = webviewFrame(page);
+      await card(frame, "dense1").locator("[data-testid=layer-source]").click();
+      const doc = fs.readFileSync(path.join(ws, "02-layer-batch.ts"), "utf8").split("\n");
+      const line = doc.findIndex((l) => l.includes("const dense1 = new Dense")) + 1;
+      await waitForCursorLine(page, line);
+      assert.ok(await activeEditor(page).isVisible());
+    });
+
+    await check("03-softmax: Jacobian row 0.21 −0.07 −0.14, combined row −0.1 0.0333 0.0667, paths agree", async () => {
+      const frame = await runExample(page, "03-softmax-jacobian.ts");
+      const panel = card(frame, "softmaxLoss").locator("[data-testid=softmax-panel]");
+      await panel.waitFor({ timeout: 30_000 });
+      await panel.scrollIntoViewIfNeeded();
+      const jac = panel.locator("[data-testid=jacobian] [data-testid=grid] .numrow").first();
+      await jac.waitFor({ timeout: 30_000 });
+      assert.equal(await rowText(jac), "0.21 -0.07 -0.14");
+      const combined = panel.locator("[data-testid=combined] [data-testid=grid] .numrow").first();
+      await combined.waitFor({ timeout: 30_000 });
+      const values = ((await rowText(combined)) ?? "").split(" ").map(Number);
+      assert.deepEqual(values.map((v) => Math.round(v * 1e4) / 1e4), [-0.1, 0.0333, 0.0667]);
+      const diff = Number(await panel.locator("[data-testid=max-diff]").getAttribute("data-value"));
+      assert.ok(diff < 1e-12, `largest difference ${diff}`);
+      await panel.scrollIntoViewIfNeeded();
+      await shot(page, "softmax-light");
+      await media(panel, "jacobian");
+    });
+
+    await check("the single neuron's graph and chain: ∂y/∂w0 = drelu_dz · dsum_dxw0 · dmul_dw0 = 1 · 1 · 1", async () => {
+      const frame = await runExample(page, "01-single-neuron.ts");
+      await frame.locator('[data-testid=scalar-node][data-label="w0"]').first().click();
+      const chain = frame.locator("[data-testid=scalar-chain]");
+      await chain.waitFor({ timeout: 10_000 });
+      assert.match((await chain.getAttribute("data-text")) ?? "", /drelu_dz · dsum_dxw0 · dmul_dw0 = 1 · 1 · 1 = 1/);
+      await shot(page, "single-neuron-light");
+      await media(frame.locator("[data-testid=scalar-section]"), "scalar-graph");
+    });
+
+    await check("dark and high-contrast themes", async () => {
+      const frame = await runExample(page, "04-spiral-model.ts");
+      await card(frame, "dense1").waitFor();
+      await setColorTheme(page, "Default Dark Modern");
+      await frame.locator("body.vscode-dark").waitFor({ timeout: 10_000 });
+      await shot(page, "spiral-dark");
+      await setColorTheme(page, "Default High Contrast");
+      await frame.locator("body.vscode-high-contrast").waitFor({ timeout: 10_000 });
+      await shot(page, "spiral-high-contrast");
+      await setColorTheme(page, "Default Dark Modern");
+    });
+
+    await check("after Reload Window the inspector comes back with the last run", async () => {
+      await reloadWindow(page);
+      const frame = webviewFrame(page);
+      await card(frame, "dense1").waitFor({ timeout: 60_000 });
+      await frame.locator('[data-testid=file-name]').filter({ hasText: "04-spiral-model.ts" }).waitFor({ timeout: 30_000 });
+      await shot(page, "restored-dark");
+    });
+  } finally {
+    await wb.close();
+  }
+
+  // A fresh folder: the walkthrough and TypeScript's completions for a new model file.
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-fresh-"));
+  wb = await openWorkbench({ extensionDevelopmentPath: repo, folder: fresh, theme: "dark", viewport: { width: 1400, height: 900 } });
+  try {
+    const p = wb.page;
+    await check("the getting-started walkthrough opens", async () => {
+      await runCommand(p, "Welcome: Open Walkthrough...");
+      const input = p.locator(".quick-input-widget .quick-input-box input");
+      await input.fill("Backprop Lens");
+      await p.locator(".quick-input-widget .monaco-list-row", { hasText: "Get Started with Backprop Lens" }).first().click();
+      await p.locator(".getting-started-category", { hasText: "Get Started with Backprop Lens" }).or(p.locator(".gettingStartedContainer", { hasText: "Create a model file" })).first().waitFor({ timeout: 30_000 });
+      await p.locator(".gettingStartedContainer", { hasText: "Run the backward pass" }).first().waitFor({ timeout: 30_000 });
+      await shot(p, "walkthrough-dark");
+    });
+
+    await check("New Model File, then TypeScript completes the engine's API", async () => {
+      await runCommand(p, "Backprop Lens: New Model File");
+      const row = p.locator(".quick-input-widget .monaco-list-row", { hasText: "Spiral model" }).first();
+      await row.waitFor({ timeout: 30_000 });
+      await media(p.locator(".quick-input-widget"), "new-model");
+      const input = p.locator(".quick-input-widget .quick-input-box input");
+      await input.fill("Spiral model");
+      await p.locator(".quick-input-widget .monaco-list-row.focused", { hasText: "Spiral model" }).waitFor({ timeout: 10_000 });
+      await input.press("Enter");
+      // The second step asks for the file name, suggesting spiral-model.ts: accept it.
+      await p.waitForFunction(() => document.querySelector(".quick-input-widget .quick-input-box input")?.value === "spiral-model.ts", null, { timeout: 30_000 });
+      await input.press("Enter");
+      await p.locator(".tab", { hasText: "spiral-model.ts" }).first().waitFor({ timeout: 30_000 });
+      const editor = activeEditor(p);
+      await editor.click();
+      await p.keyboard.press("Control+End");
+      await p.keyboard.press("Enter");
+      await p.keyboard.type("const layer = new De");
+      await p.keyboard.press("Control+Space");
+      const widget = p.locator(".suggest-widget.visible");
+      await widget.waitFor({ timeout: 30_000 });
+      await widget.locator(".monaco-list-row", { hasText: "Dense" }).first().waitFor({ timeout: 30_000 });
+      await shot(p, "completions-dark");
+      await p.keyboard.press("Escape");
+    });
+  } finally {
+    await wb.close();
+    fs.rmSync(fresh, { recursive: true, force: true });
+    fs.rmSync(ws, { recursive: true, force: true });
+  }
+}
+
+const t0 = Date.now();
+main()
+  .then(() => {
+    console.log(`e2e: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(0)} s); screenshots in ${artifacts}`);
+    process.exit(failed ? 1 : 0);
+  })
+  .catch(() => {
+    console.log(`e2e: ${passed} passed, ${failed || 1} failed; screenshots in ${artifacts}`);
+    process.exit(1);
+  });
