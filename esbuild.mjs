@@ -80,6 +80,8 @@ if (fs.existsSync(path.join(root, "webview/main.ts"))) {
 }
 
 const selected = Object.entries(targets).filter(([name]) => !only || only.includes(name));
+// A production build starts from an empty dist/ so no development leftovers (source maps) ship.
+if (production && !only) fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });
 
 /**
  * The extension bundles esbuild's JavaScript API (the VSIX has no node_modules) and runs this

@@ -88,7 +88,7 @@ export function checkTensor(
     const a = analytic[i] as number;
     const absErr = Math.abs(a - numeric);
     const allowed = o.atol + o.rtol * Math.abs(numeric);
-    let pass = absErr <= allowed;
+    const pass = absErr <= allowed;
     if (!pass) {
       const right = (fp - f0) / h;
       const left = (f0 - fm) / h;

@@ -26,18 +26,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
   try {
     const status = new StatusBar();
     context.subscriptions.push(status);
-    let client: LensLanguageClient | undefined;
-    const runs = new RunController(context, log, status, () => client);
-    context.subscriptions.push(runs);
-    const ctx: LensContext = {
-      extension: context,
-      log,
-      status,
-      runs,
-      get client() {
-        return client;
-      },
+    // The language server starts when it is first needed, so a window without model files pays nothing.
+    let clientStart: Promise<LensLanguageClient> | undefined;
+    const client = (): Promise<LensLanguageClient> => {
+      clientStart ??= LensLanguageClient.start(context, log).then((c) => {
+        context.subscriptions.push({ dispose: () => void c.dispose() });
+        return c;
+      });
+      return clientStart;
     };
+    const runs = new RunController(context, log, status, client);
+    context.subscriptions.push(runs);
+    const ctx: LensContext = { extension: context, log, status, runs, client };
 
     for (const [id, make] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, make(ctx)));
 
@@ -54,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     const updateContext = (editor: vscode.TextEditor | undefined): void => {
       const isModel = editor !== undefined && isModelDocument(editor.document);
       void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", isModel);
+      if (isModel) void client();
       // A model file whose "backprop-lens" import cannot resolve: offer to set the folder up, once per session.
       if (isModel && !offered.has(editor.document.uri.fsPath)) {
         offered.add(editor.document.uri.fsPath);
@@ -73,8 +74,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
       }),
     );
 
-    client = await LensLanguageClient.start(context, log);
-    context.subscriptions.push({ dispose: () => void client?.dispose() });
+    if (vscode.window.visibleTextEditors.some((e) => isModelDocument(e.document))) void client();
     void runs.restoreLastRun();
 
     // The README's run command opens VS Code with this set, so the default example's backward pass is shown.

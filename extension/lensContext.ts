@@ -9,6 +9,6 @@ export interface LensContext {
   readonly log: vscode.LogOutputChannel;
   readonly runs: RunController;
   readonly status: StatusBar;
-  /** The language client, once started. */
-  readonly client: LensLanguageClient | undefined;
+  /** The language client, started on first use (a model file shown, a run, restored results). */
+  client(): Promise<LensLanguageClient>;
 }

@@ -47,7 +47,8 @@ export class RunController extends Disposable implements InspectorHost {
     private readonly context: vscode.ExtensionContext,
     readonly log: vscode.LogOutputChannel,
     private readonly status: StatusBar,
-    private readonly client: () => LensLanguageClient | undefined,
+    /** The language client, started on first use. */
+    private readonly client: () => Promise<LensLanguageClient>,
   ) {
     super();
   }
@@ -133,7 +134,7 @@ export class RunController extends Disposable implements InspectorHost {
   async clear(): Promise<void> {
     this.latest = undefined;
     this.status.idle();
-    await this.client()?.clear();
+    await (await this.client()).clear();
     await fs.rm(this.tracePath(), { force: true }).catch(() => undefined);
   }
 
@@ -165,7 +166,7 @@ export class RunController extends Disposable implements InspectorHost {
       this.latest = store;
       this.latestUri = vscode.Uri.file(trace.file);
       if (store.end) this.status.finished(path.basename(trace.file), store.end.ok, store.end.steps, store.end.durationMs, store.end.error?.message);
-      await this.client()?.sendReport(buildRunReport(store));
+      await (await this.client()).sendReport(buildRunReport(store));
       this.log.info(`restored the last run of ${trace.file} (${trace.events.length} events)`);
     } catch (e) {
       this.log.warn(`could not restore the last run: ${e instanceof Error ? e.message : String(e)}`);
@@ -187,7 +188,7 @@ export class RunController extends Disposable implements InspectorHost {
       }
     }
     void this.client()
-      ?.sendReport(buildRunReport(store))
+      .then((c) => c.sendReport(buildRunReport(store)))
       .catch((e: unknown) => this.log.warn(`language server: ${String(e)}`));
   }
 

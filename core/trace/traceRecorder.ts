@@ -173,6 +173,8 @@ export class TraceRecorder implements Tracer {
     const state: LayerState = { layer, id: this.byId.length, ctorSite: this.sites?.capture("construct", chain), info: undefined };
     this.layers.set(layer, state);
     this.byId.push(state);
+    // The wrappers need both the recorder and the caller's `this`, so they cannot be arrow functions.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = layer as unknown as Record<string, unknown>;
     const fwd = layer.forward as (...a: unknown[]) => unknown;
@@ -459,6 +461,7 @@ export class TraceRecorder implements Tracer {
 
   attachOptimizer(optimizer: Optimizer): void {
     this.optimizers.push(optimizer);
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = optimizer as unknown as Record<string, unknown>;
     const post = optimizer.postUpdateParams as (...a: unknown[]) => unknown;
