@@ -52,8 +52,13 @@ const NESTED_SCRIPTS = [
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '..', '..');
 
+/**
+ * Where code-server lives: $BPL_CODE_SERVER_DIR, else a per-user cache shared by every clone
+ * (~/.cache/backprop-lens/code-server-<version>), so `npm start`, `npm test` and CI install it once.
+ */
 export function codeServerDir() {
-  return path.resolve(process.env.BPL_CODE_SERVER_DIR || path.join(REPO_ROOT, '.vscode-test', 'code-server'));
+  const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.resolve(process.env.BPL_CODE_SERVER_DIR || path.join(cache, 'backprop-lens', `code-server-${CODE_SERVER_VERSION}`));
 }
 
 export function codeServerPackageDir(dir = codeServerDir()) {
