@@ -33,7 +33,15 @@ export interface GradCheckOptions {
   rng?: Rng;
   /** Elements not to judge (counted with the kinks), e.g. where a loss clips its input. */
   skip?: (index: number) => boolean;
+  /**
+   * A time (`Date.now()` milliseconds) after which each tensor stops at the elements checked so far,
+   * but never before `MIN_ELEMENTS_PAST_DEADLINE` of them: big layers then get a verdict quickly.
+   */
+  deadline?: number;
 }
+
+/** Elements every tensor gets checked even when the deadline has passed. */
+export const MIN_ELEMENTS_PAST_DEADLINE = 8;
 
 export interface GradCheckReport {
   ok: boolean;
@@ -72,7 +80,10 @@ export function checkTensor(
   let worst: GradCheckTensor["worst"];
   let ok = true;
   let kinks = 0;
+  let visited = 0;
   for (const i of indices) {
+    if (options.deadline !== undefined && visited >= MIN_ELEMENTS_PAST_DEADLINE && Date.now() > options.deadline) break;
+    visited++;
     if (options.skip?.(i) === true) {
       kinks++;
       continue;
@@ -105,7 +116,7 @@ export function checkTensor(
     }
     if (!pass) ok = false;
   }
-  return { name, ok, checked: indices.length - kinks, total: x.length, kinks, worst, rtol: o.rtol, atol: o.atol };
+  return { name, ok, checked: visited - kinks, total: x.length, kinks, worst, rtol: o.rtol, atol: o.atol };
 }
 
 function sampleIndices(n: number, max: number, rng: Rng): number[] {
@@ -188,10 +199,11 @@ export function gradCheckLayer(layer: Layer, forwardArgs: readonly unknown[], ba
   // the loss is flat, while the book's backward is the gradient of the unclipped loss. Those rows
   // are not judged (they are counted with the kinks).
   const skip = loss ? clippedRows(layer, x, rest[0]) : undefined;
-  const tensors: GradCheckTensor[] = [checkTensor("dinputs", x.data, x.shape, dinputs, objective, { ...o, rng: o.rng, ...(skip ? { skip } : {}) })];
+  const each: GradCheckOptions = { ...options, ...o };
+  const tensors: GradCheckTensor[] = [checkTensor("dinputs", x.data, x.shape, dinputs, objective, { ...each, ...(skip ? { skip } : {}) })];
   for (const p of params) {
     if (p.grad === undefined) continue;
-    tensors.push(checkTensor(`d${p.name}`, p.value.data, p.value.shape, p.grad, objective, { ...o, rng: o.rng }));
+    tensors.push(checkTensor(`d${p.name}`, p.value.data, p.value.shape, p.grad, objective, each));
   }
   return { ok: tensors.every((t) => t.ok), tensors };
 }

@@ -7,6 +7,7 @@ export interface LensConfig {
   keepSteps: number;
   gradientCheck: boolean;
   gradientCheckMaxElements: number;
+  gradientCheckBudgetMs: number;
   openInspectorOnRun: boolean;
   runOnSave: boolean;
 }
@@ -23,6 +24,7 @@ export function readConfig(scope?: vscode.Uri): LensConfig {
     keepSteps: Math.floor(num("keepSteps", 3, 1)),
     gradientCheck: c.get<boolean>("gradientCheck.enabled", true),
     gradientCheckMaxElements: Math.floor(num("gradientCheck.maxElements", 128, 1)),
+    gradientCheckBudgetMs: num("gradientCheck.budgetMs", 1000, 0),
     openInspectorOnRun: c.get<boolean>("openInspectorOnRun", true),
     runOnSave: c.get<boolean>("runOnSave", false),
   };

@@ -99,7 +99,7 @@ export class RunController extends Disposable implements InspectorHost {
       timeLimitMs: config.timeLimitSeconds * 1000,
       memoryLimitMb: config.memoryLimitMb,
       keepSteps: config.keepSteps,
-      gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements } : false,
+      gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements, budgetMs: config.gradientCheckBudgetMs } : false,
       debug: (m) => this.log.info(m),
       onEvent: (e) => {
         events.push(e);

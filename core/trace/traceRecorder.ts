@@ -53,7 +53,7 @@ export interface RecorderOptions {
   /** Stop the run at the first non-finite loss. Default true. */
   stopOnNonFinite?: boolean;
   /** Gradient-check every layer on its last call when the run finishes. Default off. */
-  gradCheck?: GradCheckOptions | false;
+  gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
 }
@@ -107,7 +107,7 @@ export class TraceRecorder implements Tracer {
   private readonly sites: SiteProvider | undefined;
   private readonly keepSteps: number;
   private readonly stopOnNonFinite: boolean;
-  private readonly gradCheckOptions: GradCheckOptions | false;
+  private readonly gradCheckOptions: (GradCheckOptions & { budgetMs?: number }) | false;
   private readonly explodingNorm: number;
 
   private readonly layers = new Map<Layer, LayerState>();
@@ -587,7 +587,10 @@ export class TraceRecorder implements Tracer {
     }
   }
 
-  private gradCheckAll(options: GradCheckOptions): void {
+  private gradCheckAll(options: GradCheckOptions & { budgetMs?: number }): void {
+    // A time budget for all layers together (each tensor still gets a few elements checked).
+    const { budgetMs, ...rest } = options;
+    options = budgetMs !== undefined ? { ...rest, deadline: Date.now() + budgetMs } : rest;
     for (const state of this.byId) {
       if (state.info === undefined) continue;
       const calls = this.current.filter((r) => r.state === state && r.parent === undefined);

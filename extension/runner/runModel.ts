@@ -30,8 +30,8 @@ export interface RunModelOptions {
   memoryLimitMb?: number;
   /** Steps emitted in full from step 0. Default 3. */
   keepSteps?: number;
-  /** Gradient-check every layer at the end. Default off. */
-  gradCheck?: GradCheckOptions | false;
+  /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
+  gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
   /** Diagnostics of the runner itself (not of the model). */

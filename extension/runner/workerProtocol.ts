@@ -9,8 +9,8 @@ export interface WorkerInput {
   memoryLimitMb: number;
   /** Steps emitted with every tensor from step 0 (the last step is always emitted). */
   keepSteps: number;
-  /** Gradient-check every layer at the end of the run. */
-  gradCheck: GradCheckOptions | false;
+  /** Gradient-check every layer at the end of the run (within `budgetMs` in all, when given). */
+  gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
 }
 
 /** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */

@@ -195,6 +195,13 @@ describe("gradient checks (central differences, float64)", () => {
     assert.deepEqual(dw?.worst, b.tensors.find((t) => t.name === "dweights")?.worst);
   });
 
+  it("stops each tensor after a few elements once the deadline has passed", () => {
+    const rng = new Rng(4);
+    const report = gradCheckLayer(new Dense(30, 20, { rng }), [randn([10, 30], new Rng(5))], undefined, { rng, deadline: Date.now() - 1 });
+    for (const t of report.tensors) assert.equal(t.checked + t.kinks, 8, `${t.name} checked ${t.checked}`);
+    assert.ok(report.ok);
+  });
+
   it("whole model: every parameter of a Sequential against the loss", () => {
     fc.assert(
       fc.property(shape, ({ n, i, o, seed }) => {

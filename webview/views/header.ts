@@ -21,6 +21,8 @@ export class Header {
   update(ctx: Ctx): void {
     const { run } = ctx;
     const status = runStatus(run);
+    // Which run the header shows (tests and the timing benchmark tell consecutive runs apart by it).
+    this.el.setAttribute("data-run-id", String(run.header.runId));
     this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);
     const summary = run.summaries.length;
     const lossHere = run.summaries.find((s) => s.step === ctx.step)?.loss;
