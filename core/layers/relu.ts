@@ -6,7 +6,7 @@ import { Layer, type LayerKind } from "./layer";
  * The rectified linear activation, the book's `Activation_ReLU`.
  *
  * - forward:  `output = max(inputs, 0)`
- * - backward: `dinputs = dvalues · [inputs > 0]` (the gradient passes where the input was positive, else 0)
+ * - backward: `dinputs = dvalues` where `inputs > 0`, else 0 (the book's `dinputs[inputs <= 0] = 0`)
  */
 export class ReLU extends Layer {
   constructor(options: { name?: string } = {}) {
@@ -31,7 +31,7 @@ export class ReLU extends Layer {
     const d = out.data;
     for (let i = 0; i < s.length; i++) {
       const v = s[i] as number;
-      d[i] = v > 0 ? v : 0;
+      d[i] = v < 0 ? 0 : v; // as np.maximum(0, x): a NaN stays NaN, so the tracer can find where it began
     }
     this.output = out;
     return out;
@@ -51,7 +51,8 @@ export class ReLU extends Layer {
     const x = this.inputs.data;
     const g = dy.data;
     const d = out.data;
-    for (let i = 0; i < g.length; i++) d[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
+    // The book's `dinputs[inputs <= 0] = 0`: everything else (a NaN input included) passes the gradient.
+    for (let i = 0; i < g.length; i++) d[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
     this.dinputs = out;
     return out;
   }

@@ -158,6 +158,16 @@ describe("seed cases (chapter 9 reference numbers)", () => {
     expectClose(toArray(relu.dinputs), (c.expected as { dinputs: M }).dinputs, c.tolerance);
   });
 
+  it("ReLU keeps NaN as NumPy's maximum does, so the NaN can be traced to where it began", () => {
+    const relu = new ReLU();
+    relu.forward([[NaN, -Infinity, -1, 2]]);
+    const out = Array.from(relu.output.data);
+    assert.ok(Number.isNaN(out[0]));
+    assert.deepEqual(out.slice(1), [0, 0, 2]);
+    relu.backward([[5, 5, 5, 5]]);
+    assert.deepEqual(Array.from(relu.dinputs.data), [5, 0, 0, 5]);
+  });
+
   it("layer-relu-sgd-step: Dense → ReLU, ReLU outputs as dvalues, then SGD with lr 0.001", () => {
     const c = seedCase("layer-relu-sgd-step");
     const i = c.inputs as { inputs: M; weights: M; biases: M; learning_rate: number };

@@ -222,11 +222,12 @@ describe("trace recorder", () => {
     );
   });
 
-  it("samples gradient norms every step up to 1000, then ever sparser", () => {
-    assert.ok(isSampled(0) && isSampled(999));
-    assert.ok(isSampled(1000) && !isSampled(1001) && isSampled(1002));
-    assert.ok(isSampled(2000) && !isSampled(2002) && isSampled(2004));
+  it("samples gradient norms every step up to 100, then ever sparser", () => {
+    assert.ok(isSampled(0) && isSampled(99));
+    assert.ok(isSampled(100) && !isSampled(101) && isSampled(102));
+    assert.ok(isSampled(200) && !isSampled(202) && isSampled(204));
     const sampled = Array.from({ length: 100_000 }, (_, i) => i).filter(isSampled).length;
-    assert.ok(sampled < 6000, `${sampled} summaries with norms for 100,000 steps`);
+    assert.ok(sampled < 1200, `${sampled} summaries with norms for 100,000 steps`);
+    assert.ok(Array.from({ length: 10_001 }, (_, i) => i).filter(isSampled).length > 400);
   });
 });

@@ -1,0 +1,369 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: the engine against TensorFlow.js (CPU and WASM backends), NumPy and PyTorch on the
+ * same training steps, in one run, printed as tables with ratios.
+ *
+ *   node test/bench/run.mjs [--quick] [--markdown] [--rounds=2] [--only=engine,tfjs-cpu,tfjs-wasm,python]
+ *                           [--engine-only=steps,softmax,trace,kernel] [--from=out/bench/results.json]
+ *
+ * Each implementation runs in its own process, one after the other (never two at once: they would
+ * share the cores): the engine (test/bench/engine.ts, bundled here with esbuild into out/bench/engine.cjs),
+ * TF.js with its CPU backend, TF.js with its WASM backend (test/bench/tfjs.mjs), and Python
+ * (test/bench/numpy_bench.py) with one BLAS thread, when a Python with NumPy or PyTorch is found
+ * (BENCH_PYTHON, then `python3` on PATH, /usr/bin/python3, `python`). Each child prints one
+ * `@@RESULT <json>` line; the tables are made from those, and everything is also written to
+ * out/bench/results.json. `--markdown` prints the tables as Markdown (for docs/performance.md).
+ *
+ * The training steps are measured in `--rounds` rounds (default 2; each implementation once per round,
+ * with half the time budget) and the samples of all rounds pooled: load from other processes that comes
+ * and goes then falls on every implementation rather than on whichever ran at that moment.
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..", "..");
+const outDir = path.join(root, "out", "bench");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const markdown = args.includes("--markdown");
+const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",");
+const engineOnly = args.find((a) => a.startsWith("--engine-only="))?.slice(14);
+/** `--from=out/bench/results.json`: print the tables of an earlier run instead of measuring. */
+const from = args.find((a) => a.startsWith("--from="))?.slice(7);
+const want = (s) => only === undefined || only.includes(s);
+const started = Date.now();
+
+function note(msg) {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+// ------------------------------------------------------------------ machine
+
+function cpuModel() {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync("/proc/cpuinfo", "utf8"));
+    if (m) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return os.cpus()[0]?.model ?? "unknown";
+}
+
+const machine = {
+  date: new Date().toISOString(),
+  cpus: os.availableParallelism ? os.availableParallelism() : os.cpus().length,
+  cpuModel: cpuModel(),
+  node: process.version,
+  v8: process.versions.v8,
+  platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+  loadAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
+};
+
+// ------------------------------------------------------------------ children
+
+/** Runs a child; returns the parsed `@@RESULT` object or undefined (and says why). */
+function runChild(label, cmd, cmdArgs, env = {}) {
+  note(`${label}: ${[cmd, ...cmdArgs].join(" ")}`);
+  const t0 = Date.now();
+  const r = spawnSync(cmd, cmdArgs, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (r.error) {
+    note(`${label}: could not start (${r.error.message})`);
+    return undefined;
+  }
+  const line = (r.stdout ?? "").split("\n").find((l) => l.startsWith("@@RESULT "));
+  if (r.status !== 0 || line === undefined) {
+    note(`${label}: failed (exit ${r.status}) after ${secs} s`);
+    return undefined;
+  }
+  note(`${label}: done in ${secs} s`);
+  return JSON.parse(line.slice("@@RESULT ".length));
+}
+
+async function buildEngineBench() {
+  const esbuild = await import("esbuild");
+  fs.mkdirSync(outDir, { recursive: true });
+  // CommonJS, like every bundle the product ships (extension, worker, CLI, npm package).
+  const outfile = path.join(outDir, "engine.cjs");
+  await esbuild.build({
+    entryPoints: [path.join(here, "engine.ts")],
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    outfile,
+    sourcemap: true,
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+/** Which interpreters have NumPy and PyTorch. */
+function findPythons() {
+  const candidates = [process.env.BENCH_PYTHON, "python3", "/usr/bin/python3", "python"].filter(Boolean);
+  const probe =
+    "import json, os, sys, importlib.util as u; print(json.dumps({'exe': os.path.realpath(sys.executable), 'version': sys.version.split()[0], " +
+    "'numpy': u.find_spec('numpy') is not None, 'torch': u.find_spec('torch') is not None}))";
+  const seen = new Map();
+  for (const c of candidates) {
+    const r = spawnSync(c, ["-c", probe], { encoding: "utf8" });
+    if (r.status !== 0) continue;
+    try {
+      const info = JSON.parse(r.stdout.trim());
+      if (!seen.has(info.exe)) seen.set(info.exe, { ...info, command: c });
+    } catch {
+      // not a Python we understand
+    }
+  }
+  return [...seen.values()];
+}
+
+let results = { machine, engine: undefined, tfjs: [], python: undefined, pythons: [] };
+const rounds = from ? 0 : quick ? 1 : Math.max(1, Number(args.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 2));
+machine.rounds = rounds;
+const scaleArg = rounds > 1 ? [`--scale=${(1 / rounds).toFixed(3)}`] : [];
+
+/** Pools the raw samples of a timing from several rounds (median of everything). */
+function pool(timings) {
+  const t = timings.filter(Boolean);
+  if (t.length === 0) return undefined;
+  const raw = t.flatMap((x) => x.raw ?? []);
+  if (raw.length === 0) return t[0];
+  const s = [...raw].sort((a, b) => a - b);
+  const q = (p) => {
+    const x = (s.length - 1) * p;
+    const i = Math.floor(x);
+    return s[i] + (x - i) * ((s[Math.min(i + 1, s.length - 1)] ?? s[i]) - s[i]);
+  };
+  return { median: q(0.5), p25: q(0.25), p75: q(0.75), min: s[0], samples: s.length, rounds: t.length, roundMedians: t.map((x) => x.median) };
+}
+
+/** Merges `steps` arrays of several rounds by workload id. */
+function mergeSteps(list, keys = ["timing"]) {
+  const first = list.find(Boolean);
+  if (!first) return undefined;
+  return first.map((s) => {
+    const same = list.map((r) => r?.find((x) => x.id === s.id));
+    const out = { ...s };
+    for (const k of keys) out[k] = pool(same.map((x) => x?.[k]));
+    return out;
+  });
+}
+
+let pythonPlan = [];
+const threads = { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1", VECLIB_MAXIMUM_THREADS: "1" };
+if (want("python") && !from) {
+  const pythons = findPythons();
+  results.pythons = pythons;
+  for (const p of pythons) note(`python: ${p.exe} (${p.version}) numpy ${p.numpy ? "yes" : "no"}, torch ${p.torch ? "yes" : "no"}`);
+  const np = pythons.find((p) => p.numpy);
+  const th = pythons.find((p) => p.torch);
+  if (np && th && np.exe === th.exe) pythonPlan = [[np, []]];
+  else pythonPlan = [...(np ? [[np, ["--skip-torch"]]] : []), ...(th ? [[th, ["--skip-numpy"]]] : [])];
+  if (!np) note("no Python with NumPy found: NumPy columns skipped");
+  if (!th) note("no Python with PyTorch found: PyTorch columns skipped");
+}
+
+const engineRounds = [];
+const tfjsRounds = { cpu: [], wasm: [] };
+const pyRounds = [];
+let engineBundle;
+for (let r = 0; r < rounds; r++) {
+  note(`round ${r + 1} of ${rounds}`);
+  if (want("engine")) {
+    engineBundle ??= await buildEngineBench();
+    // The interleaved comparisons (softmax, trace, kernel) run once, in the first round.
+    const sections = r === 0 ? engineOnly : "steps";
+    if (r === 0 || engineOnly === undefined || engineOnly.split(",").includes("steps")) {
+      engineRounds.push(runChild("engine", process.execPath, [engineBundle, ...(quick ? ["--quick"] : []), ...scaleArg, ...(sections ? [`--only=${sections}`] : [])]));
+    }
+  }
+  for (const b of ["cpu", "wasm"]) {
+    if (want(`tfjs-${b}`)) tfjsRounds[b].push(runChild(`TF.js ${b}`, process.execPath, [path.join(here, "tfjs.mjs"), b, ...(quick ? ["--quick"] : []), ...scaleArg]));
+  }
+  for (const [p, extra] of pythonPlan) {
+    const script = path.join(here, "numpy_bench.py");
+    const r2 = runChild(`python ${p.exe}`, p.command, [script, ...(quick ? ["--quick"] : []), ...scaleArg, ...(r > 0 ? ["--steps-only"] : []), ...extra], threads);
+    if (r2) pyRounds.push(r2);
+  }
+}
+
+if (engineRounds.length) {
+  const first = engineRounds.find(Boolean);
+  if (first) results.engine = { ...first, steps: mergeSteps(engineRounds.map((e) => e?.steps), ["timing", "timingNoFirstDinputs"]) };
+}
+for (const b of ["cpu", "wasm"]) {
+  const list = tfjsRounds[b].filter(Boolean);
+  if (list.length) results.tfjs.push({ ...list[0], steps: mergeSteps(list.map((x) => x.steps)) });
+}
+if (want("python") && !from) {
+  const merged = { results: [], errors: [...new Set(pyRounds.flatMap((x) => x.errors))], used: [...new Set(pyRounds.map((x) => x.python))] };
+  for (const impl of ["numpy", "torch"]) {
+    const list = pyRounds.flatMap((x) => x.results.filter((y) => y.impl === impl).map((y) => ({ ...y, python: x.python, pythonVersion: x.pythonVersion })));
+    if (list.length) merged.results.push({ ...list[0], steps: mergeSteps(list.map((x) => x.steps)) });
+  }
+  results.python = merged;
+}
+if (from) {
+  results = JSON.parse(fs.readFileSync(path.resolve(from), "utf8"));
+  Object.assign(machine, results.machine);
+} else {
+  machine.loadAtEnd = os.loadavg().map((x) => Number(x.toFixed(2)));
+  machine.seconds = Math.round((Date.now() - started) / 1000);
+  fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(path.join(outDir, "results.json"), JSON.stringify(results, null, 2));
+}
+
+// ------------------------------------------------------------------ tables
+
+const ms = (t) => (t === undefined ? "—" : t.median >= 100 ? t.median.toFixed(0) : t.median >= 10 ? t.median.toFixed(1) : t.median >= 1 ? t.median.toFixed(2) : t.median.toFixed(3));
+const gf = (flops, t) => (t === undefined ? "" : ` (${(flops / (t.median * 1e6)).toFixed(1)})`);
+const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${(a.median / b.median).toFixed(a.median / b.median >= 10 ? 0 : 1)}×`);
+const pct = (t, base) => {
+  if (t === undefined || base === undefined) return "—";
+  const p = (t.median / base.median - 1) * 100;
+  return `${p >= 0 ? "+" : "−"}${Math.abs(p).toFixed(0)}%`;
+};
+
+function table(title, head, rows, notes = []) {
+  const lines = [];
+  if (markdown) {
+    lines.push(`**${title}**`, "");
+    lines.push(`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`);
+    for (const r of rows) lines.push(`| ${r.join(" | ")} |`);
+    if (notes.length) lines.push("", ...notes.map((n) => `${n}  `));
+  } else {
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+    const fmt = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join("  ");
+    lines.push(title, fmt(head), w.map((x) => "-".repeat(x)).join("  "), ...rows.map(fmt));
+    if (notes.length) lines.push(...notes.map((n) => `  ${n}`));
+  }
+  console.log(lines.join("\n") + "\n");
+}
+
+const byImpl = (impl) => (impl === "numpy" || impl === "torch" ? results.python?.results.find((r) => r.impl === impl) : results.tfjs.find((r) => r.impl === impl));
+const stepOf = (impl, id) => byImpl(impl)?.steps?.find((s) => s.id === id)?.timing;
+const eng = results.engine;
+const engSteps = eng?.steps ?? [];
+const numpyRes = byImpl("numpy");
+const torchRes = byImpl("torch");
+
+console.log(
+  `${markdown ? "" : "Backprop Lens benchmark — "}${machine.date.slice(0, 10)}, ${machine.cpus} vCPU ${machine.cpuModel}, Node ${machine.node} (V8 ${machine.v8}), ` +
+    `load average ${machine.loadAtStart[0]} at start, ${machine.loadAtEnd[0]} at end, ${machine.seconds} s${quick ? " (--quick)" : ""}\n`,
+);
+
+if (engSteps.length) {
+  const heads = ["workload", "MFLOP", "engine f64", "TF.js CPU f32", "TF.js WASM f32"];
+  if (numpyRes) heads.push("NumPy f64");
+  if (torchRes) heads.push("PyTorch f32");
+  const rows = engSteps.map((s) => {
+    const r = [s.title, (s.flops / 1e6).toFixed(2), ms(s.timing) + gf(s.flops, s.timing)];
+    for (const impl of ["tfjs-cpu", "tfjs-wasm"]) r.push(ms(stepOf(impl, s.id)) + gf(s.flopsNoFirstDinputs, stepOf(impl, s.id)));
+    if (numpyRes) r.push(ms(stepOf("numpy", s.id)) + gf(s.flops, stepOf("numpy", s.id)));
+    if (torchRes) r.push(ms(stepOf("torch", s.id)) + gf(s.flopsNoFirstDinputs, stepOf("torch", s.id)));
+    return r;
+  });
+  table("Full SGD step (forward, loss, backward, update): median ms per step (GFLOP/s of the matrix products)", heads, rows, [
+    "MFLOP: the step's matrix products as the book computes them (every layer's dinputs). TF.js and PyTorch skip the first layer's dinputs; their GFLOP/s count only what they compute.",
+    "TF.js and PyTorch compute in float32, the engine and NumPy in float64. One thread everywhere.",
+  ]);
+
+  const rh = ["workload", "vs TF.js CPU", "vs TF.js WASM"];
+  if (numpyRes) rh.push("vs NumPy");
+  if (torchRes) rh.push("vs PyTorch");
+  const rrows = [];
+  for (const s of engSteps) {
+    const r = [s.title, ratio(stepOf("tfjs-cpu", s.id), s.timing), ratio(stepOf("tfjs-wasm", s.id), s.timing)];
+    if (numpyRes) r.push(ratio(stepOf("numpy", s.id), s.timing));
+    if (torchRes) r.push(ratio(stepOf("torch", s.id), s.timing));
+    rrows.push(r);
+  }
+  for (const s of engSteps) {
+    const r = [`${s.id} engine without the first layer's dinputs (${ms(s.timingNoFirstDinputs)} ms)`, ratio(stepOf("tfjs-cpu", s.id), s.timingNoFirstDinputs), ratio(stepOf("tfjs-wasm", s.id), s.timingNoFirstDinputs)];
+    if (numpyRes) r.push("—");
+    if (torchRes) r.push(ratio(stepOf("torch", s.id), s.timingNoFirstDinputs));
+    rrows.push(r);
+  }
+  table("How many times faster the engine is (peer's median ÷ engine's median; below 1× the peer is faster)", rh, rrows, [
+    "The last rows are a side measurement: the same step with the first layer's dinputs (which nobody needs) left out, as TF.js and PyTorch do.",
+  ]);
+}
+
+if (eng?.softmax) {
+  const heads = ["softmax + CCE backward", "engine combined", "engine separate", "separate ÷ combined"];
+  const npSm = numpyRes?.softmax;
+  if (npSm) heads.push("NumPy combined", "NumPy separate", "NumPy separate ÷ combined", "engine vs NumPy (combined)");
+  const rows = eng.softmax.map((s) => {
+    const r = [`${s.n}×${s.k}`, ms(s.combined), ms(s.separate), ratio(s.separate, s.combined)];
+    const n = npSm?.find((x) => x.n === s.n && x.k === s.k);
+    if (npSm) r.push(ms(n?.combined), ms(n?.separate), ratio(n?.separate, n?.combined), ratio(n?.combined, s.combined));
+    return r;
+  });
+  table("The book's two backward paths through softmax + cross-entropy: median ms", heads, rows, [
+    "combined: SoftmaxCategoricalCrossentropy.backward, (ŷ − y)/n. separate: CategoricalCrossentropy.backward (−y/ŷ/n) then Softmax.backward.",
+    "The engine's Softmax.backward applies each sample's Jacobian as s ⊙ g − s (s·g) without building it; the book's NumPy code builds diag(s) − s·sᵀ per sample in a Python loop.",
+    `Largest |combined − separate|: ${eng.softmax.map((s) => `${s.n}×${s.k} ${s.maxDiff.toExponential(1)}`).join(", ")}.`,
+  ]);
+}
+
+if (eng?.trace) {
+  const names = Object.keys(eng.trace[0]?.timings ?? {});
+  const rows = eng.trace.map((t) => [t.title, ...names.map((n) => (n === "untraced" ? `${ms(t.timings[n])} ms` : `${ms(t.timings[n])} ms (${pct(t.timings[n], t.timings.untraced)})`))]);
+  table("Tracing overhead (steady state, after the 3 kept steps): median ms per step", ["workload", ...names], rows, [
+    "traced: TraceRecorder({ sink: { emit() {} }, keepSteps: 3 }) installed before the layers are built, as the runner does. Target: at most +20%.",
+    "frame sites: a site provider that captures V8's structured frames on every call (the runner's method, without its cached source-map lookup); Error().stack sites: the formatted stack string instead.",
+    "Steps below 1000 also compute every gradient's norm (isSampled); all measured W2 steps are below 1000.",
+  ]);
+}
+
+if (eng?.kernel) {
+  const rows = eng.kernel.map((k) => [
+    k.name,
+    `${k.M}×${k.N}×${k.K}`,
+    `${ms(k.new)}${gf(k.flops, k.new)}`,
+    `${ms(k.old)}${gf(k.flops, k.old)}`,
+    ratio(k.old, k.new),
+  ]);
+  table("The matrix-multiply kernel alone (gemm, float64, random dense operands): median ms (GFLOP/s)", ["product", "M×N×K", "new kernel", "old kernel", "speed-up"], rows);
+}
+
+// ------------------------------------------------------------------ targets
+
+if (engSteps.length) {
+  const lines = [];
+  const wasm = (id) => stepOf("tfjs-wasm", id);
+  const s = (id) => engSteps.find((x) => x.id === id)?.timing;
+  const yes = (b) => (b === undefined ? "not measured" : b ? "met" : "NOT met");
+  for (const id of ["W1", "W2", "W3"]) lines.push(`faster than TF.js WASM on ${id}: ${yes(wasm(id) && s(id) ? s(id).median < wasm(id).median : undefined)} (${ratio(wasm(id), s(id))})`);
+  const cpu2 = stepOf("tfjs-cpu", "W2");
+  lines.push(`at least 5× faster than TF.js CPU on W2: ${yes(cpu2 && s("W2") ? cpu2.median >= 5 * s("W2").median : undefined)} (${ratio(cpu2, s("W2"))})`);
+  const np1 = stepOf("numpy", "W1");
+  lines.push(`W1 faster than NumPy: ${yes(np1 && s("W1") ? s("W1").median < np1.median : undefined)} (${ratio(np1, s("W1"))})`);
+  for (const t of eng?.trace ?? []) {
+    const over = t.timings.traced.median / t.timings.untraced.median - 1;
+    lines.push(`tracing costs at most 20% on ${t.id}: ${yes(over <= 0.2)} (${pct(t.timings.traced, t.timings.untraced)}; with a site provider ${pct(t.timings["traced + frame sites"], t.timings.untraced)})`);
+  }
+  if (markdown) console.log(["**Targets**", "", ...lines.map((l) => `- ${l}`)].join("\n") + "\n");
+  else console.log(["Targets", ...lines.map((l) => `  ${l}`)].join("\n") + "\n");
+}
+
+const used = [
+  results.tfjs.map((t) => `${t.impl} ${t.version}${t.impl === "tfjs-wasm" ? ` (SIMD ${t.wasmSimd}, threads ${t.wasmThreads})` : ""}`).join(", "),
+  results.python?.results.map((r) => `${r.impl} ${r.version}${r.blas ? ` (${r.blas})` : ""} on ${r.python} (Python ${r.pythonVersion})`).join(", "),
+  results.python?.errors.length ? `Python notes: ${results.python.errors.join("; ")}` : "",
+  results.pythons?.length === 0 && want("python") ? "no Python found" : "",
+]
+  .filter(Boolean)
+  .join("\n");
+console.log(`${used}\nResults: ${path.relative(root, path.join(outDir, "results.json"))}`);
