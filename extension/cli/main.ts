@@ -8,10 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   type Anomaly,
-  type GradCheckResult,
-  type LayerCall,
-  type LayerInfo,
-  type ScalarBackward,
+  RunStore,
   type ScalarNode,
   type StepSummary,
   type TraceEvent,
@@ -117,21 +114,21 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
   };
 }
 
-/** Collects the trace and prints it the book's way. */
+/** Collects the trace (in the same RunStore the extension uses) and prints it the book's way. */
 class Report {
   readonly events: TraceEvent[] = [];
-  readonly layers = new Map<number, LayerInfo>();
-  readonly calls: LayerCall[] = [];
-  readonly summaries: StepSummary[] = [];
-  readonly nodes = new Map<number, ScalarNode>();
-  readonly backwards: ScalarBackward[] = [];
-  readonly anomalies: Anomaly[] = [];
-  readonly checks: GradCheckResult[] = [];
+  readonly store: RunStore;
+  /** The first and the last step summary (the store may thin very long runs). */
+  first: StepSummary | undefined;
+  last: StepSummary | undefined;
 
   constructor(
+    file: string,
     private readonly cwd: string,
     private readonly out: (s: string) => void,
-  ) {}
+  ) {
+    this.store = new RunStore({ runId: 1, file, startedAt: Date.now() });
+  }
 
   rel(file: string): string {
     const r = path.relative(this.cwd, file);
@@ -140,35 +137,17 @@ class Report {
 
   on(e: TraceEvent): void {
     this.events.push(e);
-    switch (e.type) {
-      case "layer/new":
-        this.layers.set(e.layer.id, e.layer);
-        break;
-      case "layer/call":
-        this.calls.push(e.call);
-        break;
-      case "step/summary":
-        this.summaries.push(e.summary);
-        break;
-      case "scalar/node":
-        this.nodes.set(e.node.id, e.node);
-        break;
-      case "scalar/backward":
-        this.backwards.push(e.backward);
-        break;
-      case "anomaly":
-        this.anomalies.push(e.anomaly);
-        break;
-      case "gradcheck":
-        this.checks.push(e.result);
-        break;
-      case "console":
-        // The model's own prints, as they happen (the book's examples print as they go).
-        this.out(e.text);
-        break;
-      default:
-        break;
+    this.store.ingest(e);
+    if (e.type === "step/summary" && e.summary.loss !== undefined) {
+      this.first ??= e.summary;
+      this.last = e.summary;
     }
+    // The model's own prints, as they happen (the book's examples print as they go).
+    if (e.type === "console") this.out(e.text);
+  }
+
+  get anomalies(): readonly Anomaly[] {
+    return this.store.anomalies;
   }
 
   site(s: { file: string; line: number } | undefined): string {
@@ -179,7 +158,8 @@ class Report {
   printLayers(): void {
     const order: number[] = [];
     const firstStep = new Map<number, number>();
-    for (const c of this.calls) {
+    const calls = this.store.calls;
+    for (const c of calls) {
       if (c.parent !== undefined) continue;
       if (!firstStep.has(c.layer)) {
         firstStep.set(c.layer, c.step);
@@ -189,18 +169,18 @@ class Report {
     if (order.length === 0) return;
     this.out("\nlayers:");
     for (const id of order) {
-      const l = this.layers.get(id);
+      const l = this.store.layers.get(id);
       if (!l) continue;
       const step = firstStep.get(id) as number;
-      const calls = this.calls.filter((x) => x.layer === id && x.step === step && x.parent === undefined);
+      const mine = calls.filter((x) => x.layer === id && x.step === step && x.parent === undefined);
       this.out(`\n${l.name} = ${l.description}   ${this.site(l.site)}${l.paramCount ? `   ${l.paramCount} parameters` : ""}${step > 0 ? `   (step ${step})` : ""}`);
-      for (const c of calls) {
+      for (const c of mine) {
         const shape = (n: string): string => (c.tensors[n] ? `[${c.tensors[n].shape.join(", ")}]` : "");
         const head = c.phase === "forward" ? `inputs ${shape("inputs")} → output ${shape("output")}` : `dvalues ${shape("dvalues")} → dinputs ${shape("dinputs")}`;
         this.out(`  ${c.phase.padEnd(8)} line ${c.site?.line ?? "?"}: ${head}${c.loss !== undefined ? `   loss ${fmt(c.loss)}` : ""}${c.accuracy !== undefined ? `   accuracy ${fmt(c.accuracy)}` : ""}`);
         const names = c.phase === "forward" ? ["output"] : ["dinputs", ...Object.keys(c.tensors).filter((n) => n.startsWith("d") && n !== "dinputs" && n !== "dvalues")];
         for (const n of names) {
-          const t = c.tensors[n];
+          const t = this.store.tensor(c.seq, n);
           if (!t) continue;
           this.out(`    ${n} ${shape(n)}:`);
           this.out(indent(formatTensor(t, { threshold: 60, edgeItems: 3 }), "    "));
@@ -210,8 +190,9 @@ class Report {
   }
 
   printScalars(): void {
-    for (const b of this.backwards) {
-      const root = this.nodes.get(b.root);
+    const nodes = new Map(this.store.scalarNodes.map((n) => [n.id, n]));
+    for (const b of this.store.scalarBackwards) {
+      const root = nodes.get(b.root);
       this.out(`\nbackward from ${root?.label ?? "?"} = ${formatNumber(root?.data ?? NaN)} with dvalue = ${formatNumber(b.dvalue)}${b.site ? `   ${this.site(b.site)}` : ""}:`);
       const w = Math.max(...b.steps.map((s) => s.name.length));
       const w2 = Math.max(...b.steps.map((s) => `${s.upstream.name} · ${s.local.name}`.length));
@@ -219,16 +200,14 @@ class Report {
         const expr = `${s.upstream.name} · ${s.local.name}`;
         this.out(`  ${s.name.padEnd(w)} ${s.accumulated ? "+=" : "= "} ${expr.padEnd(w2)} = ${fmt(s.upstream.value)} · ${fmt(s.local.value)} = ${fmt(s.value)}`);
       }
-      const leaves = b.grads.map((g) => this.nodes.get(g.id)).filter((n): n is ScalarNode => n !== undefined && n.op === "");
+      const leaves = b.grads.map((g) => nodes.get(g.id)).filter((n): n is ScalarNode => n !== undefined && n.op === "");
       if (leaves.length > 0) this.out(`  gradients: ${leaves.map((n) => `${n.label} ${fmt(b.grads.find((g) => g.id === n.id)?.grad ?? NaN)}`).join(", ")}`);
     }
   }
 
   printLoss(): void {
-    const withLoss = this.summaries.filter((s) => s.loss !== undefined);
-    if (withLoss.length === 0) return;
-    const first = withLoss[0] as StepSummary;
-    const last = withLoss[withLoss.length - 1] as StepSummary;
+    const { first, last } = this;
+    if (first === undefined || last === undefined) return;
     const line = (s: StepSummary): string => `step ${s.step}: loss ${fmt(s.loss as number)}${s.accuracy !== undefined ? `, accuracy ${fmt(s.accuracy)}` : ""}`;
     this.out("");
     this.out(line(first));
@@ -279,7 +258,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const out = (s: string): void => void process.stdout.write(`${s}\n`);
-  const report = new Report(process.cwd(), out);
+  const report = new Report(file, process.cwd(), out);
   const handle = runModel({
     file,
     workerScript: path.join(__dirname, "worker.js"),
@@ -318,14 +297,14 @@ async function main(argv: string[]): Promise<number> {
 
 /** Prints the gradient-check table; returns true when every check passed. */
 function printChecks(report: Report, out: (s: string) => void): boolean {
-  if (report.checks.length === 0) {
+  if (report.store.gradChecks.length === 0) {
     out("\ngradient check: no layer ran both forward and backward, nothing to check");
     return true;
   }
   out(`\ngradient check (central differences in float64; pass when |analytic − numeric| ≤ atol + rtol·|numeric|):`);
   let ok = true;
-  for (const r of report.checks) {
-    const l = report.layers.get(r.layer);
+  for (const r of report.store.gradChecks) {
+    const l = report.store.layers.get(r.layer);
     const name = l ? `${l.name} (${l.description})` : `layer ${r.layer}`;
     if (r.error) {
       ok = false;
