@@ -51,7 +51,8 @@ export async function newModelFile(extensionUri: vscode.Uri, log: vscode.LogOutp
   if (template === undefined) {
     const pick = await vscode.window.showQuickPick(
       TEMPLATES.map((t) => ({ label: t.label, detail: t.description, template: t })),
-      { title: "New Model File", placeHolder: "Start from which chapter-9 model?", matchOnDetail: true },
+      // ignoreFocusOut: started from the walkthrough, the picker must survive the walkthrough page moving on.
+      { title: "New Model File", placeHolder: "Start from which chapter-9 model?", matchOnDetail: true, ignoreFocusOut: true },
     );
     if (pick === undefined) return undefined;
     template = pick.template;
@@ -73,6 +74,7 @@ export async function newModelFile(extensionUri: vscode.Uri, log: vscode.LogOutp
       title: `New Model File: ${template.label}`,
       prompt: `File name in ${path.basename(folder.fsPath)}`,
       value: suggestion,
+      ignoreFocusOut: true,
       valueSelection: [0, suggestion.length - path.extname(suggestion).length],
       validateInput: async (v) => {
         if (!/\.[cm]?[jt]s$/.test(v)) return "A model file ends in .ts or .js";

@@ -58,6 +58,8 @@ async function media(locator, name) {
 
 let passed = 0;
 let failed = 0;
+/** The page of the workbench in use, for a screenshot when a check fails. */
+let current;
 async function check(name, fn) {
   const t0 = Date.now();
   try {
@@ -66,6 +68,7 @@ async function check(name, fn) {
     console.log(`  ✔ ${name} (${Date.now() - t0} ms)`);
   } catch (e) {
     failed++;
+    if (current) await shot(current, `failed-${name.replace(/[^\w]+/g, "-").slice(0, 60)}`).catch(() => undefined);
     console.log(`  ✘ ${name}\n    ${String(e?.stack ?? e).split("\n").slice(0, 6).join("\n    ")}`);
     throw e;
   }
@@ -107,6 +110,7 @@ async function main() {
   const ws = workspace();
   let wb = await openWorkbench({ extensionDevelopmentPath: repo, folder: ws, theme: "light", viewport: { width: 1600, height: 1000 } });
   const { page } = wb;
+  current = page;
   try {
     await check("02-layer-batch: the inspector shows dinputs row 0.44 −0.38 −0.07 1.37", async () => {
       const frame = await runExample(page, "02-layer-batch.ts");
@@ -207,6 +211,7 @@ async function main() {
   wb = await openWorkbench({ extensionDevelopmentPath: repo, folder: fresh, theme: "dark", viewport: { width: 1400, height: 900 } });
   try {
     const p = wb.page;
+    current = p;
     await check("the getting-started walkthrough opens", async () => {
       await runCommand(p, "Welcome: Open Walkthrough...");
       const input = p.locator(".quick-input-widget .quick-input-box input");
@@ -214,7 +219,13 @@ async function main() {
       await p.locator(".quick-input-widget .monaco-list-row", { hasText: "Get Started with Backprop Lens" }).first().click();
       await p.locator(".getting-started-category", { hasText: "Get Started with Backprop Lens" }).or(p.locator(".gettingStartedContainer", { hasText: "Create a model file" })).first().waitFor({ timeout: 30_000 });
       await p.locator(".gettingStartedContainer", { hasText: "Run the backward pass" }).first().waitFor({ timeout: 30_000 });
+      // The step's picture (media/walkthrough/new-model.png) has loaded.
+      await p.waitForFunction(() => [...document.querySelectorAll(".gettingStartedContainer img")].some((i) => i.complete && i.naturalWidth > 0), null, { timeout: 30_000 });
       await shot(p, "walkthrough-dark");
+      // Close it: the walkthrough page keeps taking the focus back, which closes pickers opened over it.
+      await p.locator(".tab", { hasText: "Walkthrough" }).first().hover();
+      await p.locator(".tab", { hasText: "Walkthrough" }).first().locator(".codicon-close").click();
+      await p.locator(".tab", { hasText: "Walkthrough" }).waitFor({ state: "detached", timeout: 10_000 });
     });
 
     await check("New Model File, then TypeScript completes the engine's API", async () => {
@@ -223,12 +234,14 @@ async function main() {
       await row.waitFor({ timeout: 30_000 });
       await media(p.locator(".quick-input-widget"), "new-model");
       const input = p.locator(".quick-input-widget .quick-input-box input");
-      await input.fill("Spiral model");
+      // Type into the picker as a user would (fill() can race the widget's re-render).
+      await input.pressSequentially("Spiral model");
       await p.locator(".quick-input-widget .monaco-list-row.focused", { hasText: "Spiral model" }).waitFor({ timeout: 10_000 });
-      await input.press("Enter");
+      await p.keyboard.press("Enter");
       // The second step asks for the file name, suggesting spiral-model.ts: accept it.
       await p.waitForFunction(() => document.querySelector(".quick-input-widget .quick-input-box input")?.value === "spiral-model.ts", null, { timeout: 30_000 });
-      await input.press("Enter");
+      await p.keyboard.press("Enter");
+      await input.waitFor({ state: "hidden", timeout: 30_000 });
       await p.locator(".tab", { hasText: "spiral-model.ts" }).first().waitFor({ timeout: 30_000 });
       const editor = activeEditor(p);
       await editor.click();
