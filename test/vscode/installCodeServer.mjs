@@ -9,7 +9,7 @@
 //   import { ensureCodeServer } from './installCodeServer.mjs';
 //   const entry = await ensureCodeServer();           // absolute path of code-server's out/node/entry.js
 //
-// Cache folder: $BPL_CODE_SERVER_DIR, default <repo>/.vscode-test/code-server/ (it gets its own
+// Cache folder: $BPL_CODE_SERVER_DIR, default ~/.cache/backprop-lens/code-server-4.100.3/ (it gets its own
 // package.json and install.log). Needs Node 20 (code-server 4.100.x refuses other majors) and the
 // Debian packages chromium, ripgrep, libkrb5-dev, build-essential, python3, pkg-config.
 //
