@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Packages the extension the way it ships (`vsce package --no-dependencies`) and checks that vsce
+// Packages the extension the way it ships (`npm run package`: vsce package --no-dependencies) and checks that vsce
 // printed no warning and that the VSIX holds only what runs: the bundles, the esbuild binary, the
 // webview assets, the engine package and templates, the icon and walkthrough images, and the manifest
 // files. No sources, tests, source maps or node_modules.
@@ -12,8 +12,8 @@ import { fileURLToPath } from "node:url";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpl-pkg-")), "backprop-lens.vsix");
-const vsce = path.join(repo, "node_modules", "@vscode", "vsce", "vsce");
-const r = spawnSync(process.execPath, [vsce, "package", "--no-dependencies", "--out", out], { cwd: repo, encoding: "utf8" });
+// The project's own packaging command (`npm run package`), into a temporary file.
+const r = spawnSync("npm", ["run", "--silent", "package", "--", "--out", out], { cwd: repo, encoding: "utf8" });
 const text = `${r.stdout}\n${r.stderr}`;
 assert.equal(r.status, 0, `vsce package failed:\n${text}`);
 assert.doesNotMatch(text, /WARNING|warning:/i, `vsce printed a warning:\n${text}`);

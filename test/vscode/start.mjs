@@ -54,8 +54,8 @@ async function main() {
   let vsix;
   if (usePackage) {
     vsix = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpl-vsix-")), "backprop-lens.vsix");
-    console.log("Packaging the extension (vsce package --no-dependencies)…");
-    run(process.execPath, [path.join(repo, "node_modules", "@vscode", "vsce", "vsce"), "package", "--no-dependencies", "--out", vsix]);
+    console.log("Packaging the extension (npm run package)…");
+    run("npm", ["run", "--silent", "package", "--", "--out", vsix]);
   }
   console.log("Starting VS Code (code-server 4.100.3) on 127.0.0.1…");
   const server = await startCodeServer({
