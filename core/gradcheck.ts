@@ -13,6 +13,7 @@
 import { ArgumentError } from "./errors";
 import { CLIP } from "./layers/crossEntropy";
 import type { Layer } from "./layers/layer";
+import { mean } from "./ops/ops";
 import { softmaxRows } from "./layers/softmax";
 import { classIndices, readTargets } from "./layers/targets";
 import { Rng } from "./rng";
@@ -138,11 +139,6 @@ function isLossLayer(layer: Layer): boolean {
   return layer.kind === "cce" || layer.kind === "softmax-cce";
 }
 
-function mean(t: Tensor): number {
-  let s = 0;
-  for (let i = 0; i < t.data.length; i++) s += t.data[i] as number;
-  return s / t.data.length;
-}
 
 /**
  * Checks `layer.backward` against central differences: `dinputs` and every parameter gradient.

@@ -1,3 +1,4 @@
+import { mean } from "../ops/ops";
 import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 import { softmaxBackward, softmaxRows } from "./softmax";
@@ -27,12 +28,6 @@ function clip(v: number): number {
   return v < CLIP ? CLIP : v > 1 - CLIP ? 1 - CLIP : v;
 }
 
-/** Mean of the per-sample losses. */
-function meanOf(t: Tensor): number {
-  let s = 0;
-  for (let i = 0; i < t.data.length; i++) s += t.data[i] as number;
-  return s / t.data.length;
-}
 
 /**
  * Categorical cross-entropy, the book's `Loss_CategoricalCrossentropy`.
@@ -70,7 +65,7 @@ export class CategoricalCrossentropy extends Layer {
 
   /** The mean loss over the batch: `Loss.calculate` in the book (runs `forward`). */
   calculate(yPred: TensorLike, yTrue: TensorLike): number {
-    return meanOf(this.forward(yPred, yTrue));
+    return mean(this.forward(yPred, yTrue));
   }
 
   /** `dinputs = −y / dvalues / n` where `dvalues` are the predictions ŷ. Returns `dinputs`. */
@@ -126,7 +121,7 @@ export class SoftmaxCategoricalCrossentropy extends Layer {
     this.inputs = x;
     this.output = softmaxRows(x);
     this.sampleLosses = sampleLosses(this.output, t, n, k);
-    this.loss = meanOf(this.sampleLosses);
+    this.loss = mean(this.sampleLosses);
     return this.loss;
   }
 

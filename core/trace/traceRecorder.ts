@@ -20,7 +20,8 @@
 import { NonFiniteError, TensorTooLargeError, ShapeError, showShape } from "../errors";
 import { type GradCheckOptions, gradCheckLayer } from "../gradcheck";
 import type { Layer } from "../layers/layer";
-import { classIndices, readTargets } from "../layers/targets";
+import { accuracy } from "../layers/crossEntropy";
+import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
@@ -294,7 +295,7 @@ export class TraceRecorder implements Tracer {
       for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: p.value.data.slice() };
       const kind = state.layer.kind;
       if (typeof result === "number") loss = result;
-      else if (kind === "cce" && out) loss = meanOf(out);
+      else if (kind === "cce" && out) loss = mean(out);
       if (loss !== undefined && parent === undefined) {
         if (a1 && (kind === "softmax-cce" || kind === "cce")) accuracy = accuracyOf(kind === "cce" ? inputs : out, a1);
         this.stepLoss = loss;
@@ -702,24 +703,11 @@ function asTensor(x: unknown): Tensor | undefined {
   return undefined;
 }
 
-function meanOf(t: Tensor): number {
-  let s = 0;
-  for (let i = 0; i < t.data.length; i++) s += t.data[i] as number;
-  return s / t.data.length;
-}
-
+/** Accuracy of a loss layer's predictions, or undefined when the targets do not fit them. */
 function accuracyOf(pred: Tensor | undefined, targets: Tensor): number | undefined {
   if (pred === undefined || pred.shape.length !== 2) return undefined;
-  const [n, k] = pred.shape as [number, number];
   try {
-    const idx = classIndices(readTargets("accuracy", targets, n, k), k);
-    let hits = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if ((pred.data[i * k + j] as number) > (pred.data[i * k + best] as number)) best = j;
-      if (best === idx[i]) hits++;
-    }
-    return hits / n;
+    return accuracy(pred, targets);
   } catch {
     return undefined;
   }
