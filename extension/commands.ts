@@ -5,16 +5,11 @@
 import * as vscode from "vscode";
 import { InspectorPanel } from "./inspectorPanel";
 import { newModelFile } from "./newModelFile";
+import { toUri } from "./uris";
 import { installEnginePackage, setupFolderFor } from "./workspaceSetup";
 import type { LensContext } from "./lensContext";
 
 type Factory = (ctx: LensContext) => (...args: unknown[]) => unknown;
-
-function toUri(arg: unknown): vscode.Uri | undefined {
-  if (arg instanceof vscode.Uri) return arg;
-  if (typeof arg === "string" && arg.length > 0) return arg.includes("://") ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
-  return undefined;
-}
 
 /** `{ layer, file }` or `[{ layer, file }]` (command links pass an argument array). */
 function toLayerRef(arg: unknown): { layer: number; file?: string } | undefined {

@@ -6,6 +6,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { TEMPLATES, type Template } from "./templates";
+import { toUri } from "./uris";
 import { installEnginePackage, setupFolderFor } from "./workspaceSetup";
 
 /** Arguments for scripted use (tests, walkthrough links); every field is asked for when missing. */
@@ -16,12 +17,6 @@ export interface NewModelArgs {
   folder?: vscode.Uri | string;
   /** The new file's name. */
   name?: string;
-}
-
-function toUri(x: vscode.Uri | string | undefined): vscode.Uri | undefined {
-  if (x instanceof vscode.Uri) return x;
-  if (typeof x === "string" && x) return x.includes("://") ? vscode.Uri.parse(x) : vscode.Uri.file(x);
-  return undefined;
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -8,7 +8,7 @@
  * and bumps `version` instead of copying them; a new `run/started` creates a fresh model.
  */
 import { PROTOCOL_VERSION, type CallSummary, type RunEnd, type RunHeader, type ToWebview } from "../core/protocol";
-import type { Anomaly, ConsoleLevel, GradCheckResult, LayerInfo, ScalarBackward, ScalarNode, SourceSite, StepSummary } from "../core/trace/traceTypes";
+import { type Anomaly, type ConsoleLevel, type GradCheckResult, type LayerInfo, type ScalarBackward, type ScalarNode, type SourceSite, type StepSummary, baseName } from "../core/trace/traceTypes";
 
 export interface ConsoleEntry {
   level: ConsoleLevel;
@@ -260,11 +260,7 @@ export function scalarBackwardIn(run: RunModel, step: number | undefined): Scala
   return last;
 }
 
-/** File name of a path (either separator). */
-export function baseName(file: string): string {
-  const i = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
-  return i >= 0 ? file.slice(i + 1) : file;
-}
+export { baseName };
 
 /** `file.ts:12`. */
 export function siteLabel(site: SourceSite): string {

@@ -28,7 +28,7 @@ import type { Value } from "../scalar/value";
 import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
 import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
 import type { Tracer } from "./tracer";
-import type { Anomaly, ChainStep, LayerCall, LayerInfo, Phase, SourceSite, StepSummary, TensorData, TraceEvent } from "./traceTypes";
+import { type Anomaly, type ChainStep, type LayerCall, type LayerInfo, type Phase, type SourceSite, type StepSummary, type TensorData, type TraceEvent, baseName } from "./traceTypes";
 
 /** Finds the user's source position of what is running now (implemented by the runner with V8 stack traces). */
 export interface SiteProvider {
@@ -711,11 +711,6 @@ function accuracyOf(pred: Tensor | undefined, targets: Tensor): number | undefin
   } catch {
     return undefined;
   }
-}
-
-function baseName(file: string): string {
-  const i = Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\"));
-  return i >= 0 ? file.slice(i + 1) : file;
 }
 
 function fmt(v: number): string {

@@ -14,6 +14,11 @@ export interface SourceSite {
   column: number;
 }
 
+/** The file name of a path (either separator): how messages and cards name a site's file. */
+export function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
+}
+
 /** A tensor as it travels in the trace: shape and row-major float64 values. */
 export interface TensorData {
   shape: number[];

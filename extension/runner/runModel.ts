@@ -8,7 +8,7 @@
  */
 import { Worker } from "node:worker_threads";
 import * as engine from "../../core/index";
-import type { GradCheckOptions, RunError, SourceSite, TraceEvent } from "../../core/host";
+import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
 import { locatePausedWorker } from "./locate";
 import type { WorkerInput, WorkerMessage } from "./workerProtocol";
@@ -201,8 +201,4 @@ function runCompiled(
       if (!settled) stopWith({ kind: "internal", message: `${baseName(compiled.file)}: the model's worker exited (code ${code}) before the run ended` });
     });
   });
-}
-
-function baseName(file: string): string {
-  return file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
 }

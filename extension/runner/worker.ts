@@ -19,6 +19,7 @@ import {
   TensorTooLargeError,
   TraceRecorder,
   type TraceEvent,
+  baseName,
   configureLimits,
   errorContext,
   formatTensor,
@@ -108,10 +109,6 @@ for (const level of ["log", "info", "warn", "error", "debug"] as const) {
 
 // ------------------------------------------------------------------ errors
 
-function base(file: string): string {
-  return file.slice(Math.max(file.lastIndexOf("/"), file.lastIndexOf("\\")) + 1);
-}
-
 /** A run error with the user's file and line, the layer and call, and where its inputs came from. */
 function toRunError(e: unknown): RunError {
   const frames = sites.userFrames(framesOf(e));
@@ -130,7 +127,7 @@ function toRunError(e: unknown): RunError {
             : "throw";
   const err = e instanceof Error ? e : undefined;
   const what = err ? (kind === "throw" && err.name !== "Error" ? `${err.name}: ${err.message}` : err.message) : `threw ${inspect(e)}`;
-  const at = site ? `${base(site.file)}:${site.line}: ` : "";
+  const at = site ? `${baseName(site.file)}:${site.line}: ` : "";
   let message: string;
   if (e instanceof NonFiniteError) {
     message = `${at}${what}`;
@@ -138,11 +135,11 @@ function toRunError(e: unknown): RunError {
     const l = ctx.layer;
     message = `${at}${l.name}.${ctx.phase} failed: ${what}`;
     if (ctx.detail) message += `; ${ctx.detail}`;
-    message += `. ${l.name} is ${l.description}${l.site ? `, built at ${base(l.site.file)}:${l.site.line}` : ""}.`;
+    message += `. ${l.name} is ${l.description}${l.site ? `, built at ${baseName(l.site.file)}:${l.site.line}` : ""}.`;
   } else {
     const ctor = engineConstructorOf(e, BUNDLE);
     const name = ctor && site ? sites.nameAt(site) : undefined;
-    const chain = frames.length > 1 ? ` (called from ${frames.slice(1, 4).map((f) => `${base(f.file)}:${f.line}`).join(" ← ")})` : "";
+    const chain = frames.length > 1 ? ` (called from ${frames.slice(1, 4).map((f) => `${baseName(f.file)}:${f.line}`).join(" ← ")})` : "";
     message = ctor ? `${at}${name ? `${name} = ` : ""}new ${ctor}(…) failed: ${what}` : `${at}${what}${chain}`;
   }
   if (kind === "memory" && !/memory limit/.test(message)) message += ` (memory limit ${input.memoryLimitMb} MB)`;
