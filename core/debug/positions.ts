@@ -63,6 +63,8 @@ export interface Position {
   node?: ScalarNode;
   /** A scalar `backward()`. */
   backward?: ScalarBackward;
+  /** Set on the call that threw (it never completed): the error's message. */
+  error?: string;
 }
 
 /** The depth of a position: how many calls were open when it completed. */

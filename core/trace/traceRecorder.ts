@@ -28,6 +28,7 @@ import type { Value } from "../scalar/value";
 import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
 import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
 import type { Tracer } from "./tracer";
+import type { CallObserver } from "../debug/observer";
 import { type Anomaly, type ChainStep, type LayerCall, type LayerInfo, type Phase, type SourceSite, type StepSummary, type TensorData, type TraceEvent, baseName } from "./traceTypes";
 
 /** Finds the user's source position of what is running now (implemented by the runner with V8 stack traces). */
@@ -57,6 +58,8 @@ export interface RecorderOptions {
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
+  /** The debugger's worker-side code (debug runs only). */
+  observer?: CallObserver;
 }
 
 interface LayerState {
@@ -112,6 +115,7 @@ export class TraceRecorder implements Tracer {
   private readonly stopOnNonFinite: boolean;
   private readonly gradCheckOptions: (GradCheckOptions & { budgetMs?: number }) | false;
   private readonly explodingNorm: number;
+  private readonly observer: CallObserver | undefined;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
@@ -142,6 +146,7 @@ export class TraceRecorder implements Tracer {
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
     this.explodingNorm = options.explodingNorm ?? 1e3;
+    this.observer = options.observer;
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -199,7 +204,7 @@ export class TraceRecorder implements Tracer {
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
     // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined) {
+    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
       state.lastSite[phase] = site;
     } else {
@@ -207,15 +212,18 @@ export class TraceRecorder implements Tracer {
     }
     const parent = this.callStack[this.callStack.length - 1];
     this.callStack.push(state);
+    this.observer?.enter(state.id, phase, site, args);
     let result: unknown;
     try {
       result = original.apply(thisArg, args);
     } catch (e) {
       this.annotate(e, state, phase, site, args);
+      this.observer?.exit(e);
       throw e;
     } finally {
       this.callStack.pop();
     }
+    this.observer?.exit();
     this.record(state, phase, site, parent?.id, args, result);
     return result;
   }
@@ -314,6 +322,7 @@ export class TraceRecorder implements Tracer {
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
     if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
     this.current.push(rec);
+    this.observer?.complete(rec);
     if (this.step < this.keepSteps) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
@@ -472,6 +481,7 @@ export class TraceRecorder implements Tracer {
 
   attachOptimizer(optimizer: Optimizer): void {
     this.optimizers.push(optimizer);
+    this.observer?.optimizer(optimizer);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = optimizer as unknown as Record<string, unknown>;

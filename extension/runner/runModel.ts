@@ -10,6 +10,7 @@ import { Worker } from "node:worker_threads";
 import * as engine from "../../core/index";
 import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
+import { type ControlMessage, hostControl } from "./control";
 import { locatePausedWorker } from "./locate";
 import type { WorkerInput, WorkerMessage } from "./workerProtocol";
 
@@ -34,6 +35,10 @@ export interface RunModelOptions {
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
+  /** Open the control channel (debug runs): `RunHandle.send` and `onControl` (contract 6). */
+  control?: true;
+  /** Worker-side extras of a debug run, passed to the worker as they are (the debugger's settings). */
+  debugSetup?: unknown;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
 }
@@ -54,6 +59,10 @@ export interface RunHandle {
   readonly result: Promise<RunResult>;
   /** Stops the run (compile or worker); `result` resolves with a `cancelled` error. */
   cancel(): void;
+  /** Host → worker command (runs started with `control: true`; queued until the worker starts). */
+  send(cmd: ControlMessage): void;
+  /** Worker → host control messages, in order with the trace events. Returns an unsubscribe function. */
+  onControl(cb: (m: ControlMessage) => void): () => void;
 }
 
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
@@ -62,6 +71,17 @@ export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 export function runModel(options: RunModelOptions): RunHandle {
   let cancelled = false;
   let stop: ((error: RunError) => void) | undefined;
+  const control = options.control ? hostControl() : undefined;
+  const listeners = new Set<(m: ControlMessage) => void>();
+  const onControl = (m: ControlMessage): void => {
+    for (const l of [...listeners]) {
+      try {
+        l(m);
+      } catch {
+        // a listener's bug must not break the run
+      }
+    }
+  };
   const result = (async (): Promise<RunResult> => {
     let compiled: Compiled;
     const emit = (e: TraceEvent): void => {
@@ -92,14 +112,23 @@ export function runModel(options: RunModelOptions): RunHandle {
     if (cancelled) return fail({ kind: "cancelled", message: "the run was cancelled" }, compileMs, 0);
     return runCompiled(compiled, options, compileMs, emit, (s) => {
       stop = s;
-    }, () => cancelled);
+    }, () => cancelled, control?.channel, onControl);
   })();
+  void result.then(() => control?.close());
   return {
     result,
     cancel(): void {
       if (cancelled) return;
       cancelled = true;
       stop?.({ kind: "cancelled", message: "the run was cancelled" });
+    },
+    send(cmd: ControlMessage): void {
+      if (!control) throw new Error("runModel: send() needs a run started with control: true");
+      control.send(cmd);
+    },
+    onControl(cb: (m: ControlMessage) => void): () => void {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
     },
   };
 }
@@ -111,6 +140,8 @@ function runCompiled(
   emit: (e: TraceEvent) => void,
   setStop: (s: (error: RunError) => void) => void,
   isCancelled: () => boolean,
+  control: WorkerInput["control"],
+  onControl: (m: ControlMessage) => void,
 ): Promise<RunResult> {
   const memoryLimitMb = options.memoryLimitMb ?? 1024;
   const timeLimitMs = options.timeLimitMs ?? 30_000;
@@ -119,6 +150,8 @@ function runCompiled(
     memoryLimitMb,
     keepSteps: options.keepSteps ?? 3,
     gradCheck: options.gradCheck ?? false,
+    ...(control ? { control } : {}),
+    ...(options.debugSetup !== undefined ? { debugSetup: options.debugSetup } : {}),
   };
   const started = performance.now();
   return new Promise<RunResult>((resolve) => {
@@ -128,6 +161,7 @@ function runCompiled(
     let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
     const worker = new Worker(options.workerScript, {
       workerData: input,
+      ...(control ? { transferList: [control.port] } : {}),
       name: "backprop-lens model",
       resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
       stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
@@ -136,7 +170,7 @@ function runCompiled(
     const finish = (r: RunResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       void worker.terminate();
       resolve(r);
     };
@@ -148,7 +182,11 @@ function runCompiled(
     };
     setStop(stopWith);
     if (isCancelled()) stopWith({ kind: "cancelled", message: "the run was cancelled" });
-    const timer = setTimeout(() => {
+    // The time limit counts only the time the model runs: a worker paused in the debugger has its clock stopped.
+    let remainingMs = timeLimitMs;
+    let armedAt = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onTimeout = (): void => {
       void (async () => {
         // Ask V8 where the model is before stopping it, so the message names the line that never ends.
         const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`, 1000, options.debug).catch((e: unknown) => {
@@ -165,10 +203,22 @@ function runCompiled(
           ...(site ? { site } : {}),
         });
       })();
-    }, timeLimitMs);
+    };
+    timer = setTimeout(onTimeout, remainingMs);
     worker.on("message", (msg: WorkerMessage) => {
       if (settled) return;
-      if (msg.kind === "events") {
+      if (msg.kind === "waiting") {
+        if (msg.waiting && timer !== undefined) {
+          clearTimeout(timer);
+          timer = undefined;
+          remainingMs = Math.max(0, remainingMs - (performance.now() - armedAt));
+        } else if (!msg.waiting && timer === undefined) {
+          armedAt = performance.now();
+          timer = setTimeout(onTimeout, remainingMs);
+        }
+      } else if (msg.kind === "control") {
+        onControl(msg.message);
+      } else if (msg.kind === "events") {
         for (const e of msg.events) {
           if (e.type === "step/summary") steps = e.summary.step + 1;
           else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
