@@ -21,9 +21,16 @@ export interface ObservedCall {
   accuracy: number | undefined;
 }
 
+/** The recorder's record of a layer: the object, its id and where it was built. */
+export interface ObservedLayer {
+  layer: Layer;
+  id: number;
+  ctorSite: SourceSite | undefined;
+}
+
 export interface CallObserver {
   /** A layer's forward or backward starts (its site is known). */
-  enter(layer: number, phase: Phase, site: SourceSite | undefined, args: readonly unknown[]): void;
+  enter(layer: ObservedLayer, phase: Phase, site: SourceSite | undefined, args: readonly unknown[]): void;
   /** It returned (`error` undefined) or threw. */
   exit(error?: unknown): void;
   /** The call was recorded (after `exit`). */

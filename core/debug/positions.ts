@@ -22,6 +22,8 @@ export interface OpenCall {
   layer: number;
   phase: Phase | "update";
   site?: SourceSite;
+  /** The layer's name when the trace has not named it yet (its first call has not completed). */
+  name?: string;
 }
 
 /** One position, as the worker sends it to the host. */
@@ -95,7 +97,8 @@ export function positionLabel(p: Position, name: LayerNames): string {
 
 /** `dense2.backward`, or for an open call `Block.forward`. */
 export function openCallLabel(c: OpenCall, name: LayerNames): string {
-  return c.kind === "update" ? `update ${name(c.layer)}` : `${name(c.layer)}.${c.phase}`;
+  const n = c.name ?? name(c.layer);
+  return c.kind === "update" ? `update ${n}` : `${n}.${c.phase}`;
 }
 
 /** The file name and line of a site (`model.ts:19`). */

@@ -212,7 +212,7 @@ export class TraceRecorder implements Tracer {
     }
     const parent = this.callStack[this.callStack.length - 1];
     this.callStack.push(state);
-    this.observer?.enter(state.id, phase, site, args);
+    this.observer?.enter(state, phase, site, args);
     let result: unknown;
     try {
       result = original.apply(thisArg, args);

@@ -65,6 +65,13 @@ export interface RunHandle {
   onControl(cb: (m: ControlMessage) => void): () => void;
 }
 
+let liveWorkers = 0;
+
+/** Model workers started and not yet exited in this process (tests check that nothing is left behind). */
+export function liveModelWorkers(): number {
+  return liveWorkers;
+}
+
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
 export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
@@ -167,6 +174,8 @@ function runCompiled(
       stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
       stderr: true,
     });
+    liveWorkers++;
+    worker.once("exit", () => liveWorkers--);
     const finish = (r: RunResult): void => {
       if (settled) return;
       settled = true;

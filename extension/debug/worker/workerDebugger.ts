@@ -53,7 +53,7 @@ import {
   satisfies,
   shortNumber,
 } from "../../../core/debug/index";
-import type { CallObserver, ObservedCall } from "../../../core/debug/observer";
+import type { CallObserver, ObservedCall, ObservedLayer } from "../../../core/debug/observer";
 import type { ControlMessage, WorkerControl } from "../../runner/control";
 
 /** A position as the worker holds it: its tensors as references until it is sent. */
@@ -145,8 +145,12 @@ export class WorkerDebugger implements CallObserver {
 
   // ---------------------------------------------------------------- the recorder's hook
 
-  enter(layer: number, phase: Phase, site: SourceSite | undefined, args: readonly unknown[]): void {
-    this.open.push({ kind: "layer", layer, phase, ...(site ? { site } : {}), args });
+  enter(layer: ObservedLayer, phase: Phase, site: SourceSite | undefined, args: readonly unknown[]): void {
+    const e: OpenEntry = { kind: "layer", layer: layer.id, phase, args };
+    if (site) e.site = site;
+    // A layer whose first call has not completed has no name in the trace yet: name it as the recorder will.
+    if (!this.infos.has(layer.id)) e.name = layer.layer.name ?? (layer.ctorSite ? this.sites?.nameAt?.(layer.ctorSite) : undefined) ?? `${layer.layer.constructor.name}#${layer.id}`;
+    this.open.push(e);
   }
 
   exit(error?: unknown): void {
@@ -629,7 +633,10 @@ export class WorkerDebugger implements CallObserver {
 }
 
 function strip(o: OpenEntry): OpenCall {
-  return o.site ? { kind: o.kind, layer: o.layer, phase: o.phase, site: o.site } : { kind: o.kind, layer: o.layer, phase: o.phase };
+  const c: OpenCall = { kind: o.kind, layer: o.layer, phase: o.phase };
+  if (o.site) c.site = o.site;
+  if (o.name !== undefined) c.name = o.name;
+  return c;
 }
 
 /** A position for the wire: tensors copied (and transferred) when `full`. */
