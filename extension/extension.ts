@@ -12,6 +12,7 @@ import { RunController } from "./runController";
 import { StatusBar } from "./statusBar";
 import { readConfig } from "./config";
 import { offerSetup } from "./workspaceSetup";
+import { activateDebugger } from "./debug/activate";
 
 /** What `activate` returns: used by the integration tests, not a public API. */
 export interface LensTestApi {
@@ -40,6 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     const ctx: LensContext = { extension: context, log, status, runs, client };
 
     for (const [id, make] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, make(ctx)));
+    context.subscriptions.push(...activateDebugger(ctx));
 
     context.subscriptions.push(
       vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {

@@ -20,6 +20,16 @@ import type { StatusBar } from "./statusBar";
 /** Traces larger than this are not saved for the next window (the results still show now). */
 const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
 
+/** A debug run (the debugger's launcher): the control channel is opened and the handle handed over at once. */
+export interface DebugRunRequest {
+  timeLimitSeconds?: number;
+  memoryLimitMb?: number;
+  keepSteps?: number;
+  /** Called once the run has started, before any event. */
+  onStart(handle: RunHandle, store: RunStore, source: string): void;
+  onEvent(e: TraceEvent): void;
+}
+
 export interface FinishedRun {
   store: RunStore;
   result: RunResult;
@@ -71,7 +81,7 @@ export class RunController extends Disposable implements InspectorHost {
    * Runs a model file (the given one, else the active editor's) and resolves when it ends;
    * resolves undefined when nothing was run (no file, untrusted workspace).
    */
-  async run(target?: vscode.Uri): Promise<RunResult | undefined> {
+  async run(target?: vscode.Uri, debug?: DebugRunRequest): Promise<RunResult | undefined> {
     const doc = await this.documentFor(target);
     if (doc === undefined) return undefined;
     if (!vscode.workspace.isTrusted) {
@@ -80,6 +90,9 @@ export class RunController extends Disposable implements InspectorHost {
     }
     this.active?.handle.cancel();
     const config = readConfig(doc.uri);
+    if (debug?.timeLimitSeconds !== undefined) config.timeLimitSeconds = debug.timeLimitSeconds;
+    if (debug?.memoryLimitMb !== undefined) config.memoryLimitMb = debug.memoryLimitMb;
+    if (debug?.keepSteps !== undefined) config.keepSteps = debug.keepSteps;
     const file = doc.uri.fsPath;
     const store = new RunStore({ runId: ++this.runCounter, file, startedAt: Date.now() });
     this.latest = store;
@@ -101,13 +114,16 @@ export class RunController extends Disposable implements InspectorHost {
       keepSteps: config.keepSteps,
       gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements, budgetMs: config.gradientCheckBudgetMs } : false,
       debug: (m) => this.log.info(m),
+      ...(debug ? { control: true as const } : {}),
       onEvent: (e) => {
         events.push(e);
         if (e.type === "console") this.log.info(`[model] ${e.text}`);
         InspectorPanel.instance?.post(store.ingest(e));
+        debug?.onEvent(e);
       },
     });
     this.active = { handle, store };
+    debug?.onStart(handle, store, doc.getText());
     const result = await handle.result;
     const superseded = this.active?.store !== store;
     if (!superseded) {

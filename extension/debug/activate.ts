@@ -1,0 +1,133 @@
+/**
+ * The debugger's VS Code side: the `backprop-lens` debug type with its inline adapter
+ * (`DebugAdapterInlineImplementation`), a configuration provider (F5 on a model file works without a
+ * launch.json), the "Debug Backward Pass" command, the trust check (a debug session runs the model's
+ * code, so it is refused in Restricted Mode like a run), and "stale" sessions (the model file edited
+ * while it is debugged).
+ */
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { LensContext } from "../lensContext";
+import { isModelDocument } from "../modelFile";
+import { toUri } from "../uris";
+import type { DebugLauncher } from "./runtime";
+import { BackpropDebugSession } from "./session";
+
+export const DEBUG_TYPE = "backprop-lens";
+
+/** The live adapters, by VS Code session id (the extension marks them stale and tests read them). */
+export const liveSessions = new Map<string, BackpropDebugSession>();
+
+export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
+  const launcher = vscodeLauncher(ctx);
+  const subs: vscode.Disposable[] = [];
+  subs.push(
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
+      createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
+        const adapter = new BackpropDebugSession(launcher);
+        liveSessions.set(session.id, adapter);
+        return new vscode.DebugAdapterInlineImplementation(adapter);
+      },
+    }),
+  );
+  subs.push(vscode.debug.onDidTerminateDebugSession((s) => liveSessions.delete(s.id)));
+  subs.push(vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new ConfigurationProvider()));
+  subs.push(
+    vscode.commands.registerCommand("backpropLens.debugBackwardPass", async (arg?: unknown) => {
+      const uri = toUri(Array.isArray(arg) ? (arg[0] as unknown) : arg) ?? modelEditor()?.document.uri;
+      if (!uri) {
+        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens") to debug its backward pass.');
+        return false;
+      }
+      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: DEBUG_TYPE,
+        request: "launch",
+        name: `Debug Backward Pass: ${path.basename(uri.fsPath)}`,
+        program: uri.fsPath,
+      });
+    }),
+  );
+  // An edit of a model file that is being debugged makes that session stale.
+  subs.push(
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.contentChanges.length === 0) return;
+      for (const [id, adapter] of liveSessions) {
+        const rt = adapter.debugRuntime;
+        if (rt.file && e.document.uri.fsPath === rt.file && rt.running) {
+          rt.markStale();
+          ctx.log.info(`debug session ${id}: ${path.basename(rt.file)} was edited while it is being debugged`);
+        }
+      }
+    }),
+  );
+  return subs;
+}
+
+function modelEditor(): vscode.TextEditor | undefined {
+  const active = vscode.window.activeTextEditor;
+  if (active && isModelDocument(active.document)) return active;
+  return vscode.window.visibleTextEditors.find((e) => isModelDocument(e.document));
+}
+
+/** F5 without a launch.json on a model file: debug that file. */
+class ConfigurationProvider implements vscode.DebugConfigurationProvider {
+  provideDebugConfigurations(): vscode.DebugConfiguration[] {
+    return [{ type: DEBUG_TYPE, request: "launch", name: "Debug Backward Pass", program: "${file}" }];
+  }
+
+  resolveDebugConfiguration(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
+    if (!config.type && !config.request && !config.name) {
+      const editor = modelEditor();
+      if (!editor) {
+        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens") and press F5 to debug its backward pass.');
+        return undefined;
+      }
+      return { type: DEBUG_TYPE, request: "launch", name: "Debug Backward Pass", program: editor.document.uri.fsPath };
+    }
+    if (!config.program) {
+      const editor = modelEditor();
+      if (!editor) {
+        void vscode.window.showInformationMessage('Backprop Lens: the launch configuration needs "program" (the model file), e.g. "${file}".');
+        return undefined;
+      }
+      config.program = editor.document.uri.fsPath;
+    }
+    return config;
+  }
+}
+
+/** Debug runs go through the run controller, so the inspector, the status bar and the hovers follow them. */
+function vscodeLauncher(ctx: LensContext): DebugLauncher {
+  return {
+    async start(file, options, onEvent) {
+      if (!vscode.workspace.isTrusted) {
+        void vscode.window
+          .showWarningMessage(
+            "Backprop Lens debugs your model file by running its code, so it only does so in a trusted workspace. Trust this folder (Manage Workspace Trust) if you wrote or checked its code.",
+            "Manage Workspace Trust",
+          )
+          .then((pick) => (pick ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));
+        return { refused: "debugging runs the model's code, so it needs a trusted workspace (this one is in Restricted Mode)" };
+      }
+      const uri = vscode.Uri.file(file);
+      return new Promise((resolve) => {
+        let started = false;
+        void ctx.runs
+          .run(uri, {
+            ...options,
+            onEvent,
+            onStart: (handle, store, source) => {
+              started = true;
+              resolve({ handle, store, source });
+            },
+          })
+          .then(() => {
+            if (!started) resolve({ refused: `could not start ${path.basename(file)}` });
+          });
+      });
+    },
+    currentText(file) {
+      return vscode.workspace.textDocuments.find((d) => d.uri.fsPath === file)?.getText();
+    },
+  };
+}
