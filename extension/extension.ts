@@ -12,13 +12,17 @@ import { RunController } from "./runController";
 import { StatusBar } from "./statusBar";
 import { readConfig } from "./config";
 import { offerSetup } from "./workspaceSetup";
-import { activateDebugger } from "./debug/activate";
+import { activateDebugger, liveSessions } from "./debug/activate";
+import type { BackpropDebugSession } from "./debug/session";
+import { liveModelWorkers } from "./runner/runModel";
 
 /** What `activate` returns: used by the integration tests, not a public API. */
 export interface LensTestApi {
   readonly ctx: LensContext;
   /** The open Gradient Inspector (the extension's own module instance, not a test bundle's copy). */
   inspector(): InspectorPanel | undefined;
+  /** The debugger's live adapters by VS Code session id, and the model workers still running. */
+  debug: { sessions: ReadonlyMap<string, BackpropDebugSession>; liveWorkers(): number };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<LensTestApi> {
@@ -84,7 +88,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     if (autorun) void openAndRun(autorun, runs);
 
     log.info("Backprop Lens activated");
-    return { ctx, inspector: () => InspectorPanel.instance };
+    return { ctx, inspector: () => InspectorPanel.instance, debug: { sessions: liveSessions, liveWorkers: liveModelWorkers } };
   } catch (e) {
     // VS Code shows nothing when activation fails: say it, then rethrow.
     const msg = e instanceof Error ? e.message : String(e);

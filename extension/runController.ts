@@ -61,6 +61,8 @@ export class RunController extends Disposable implements InspectorHost {
     private readonly client: () => Promise<LensLanguageClient>,
   ) {
     super();
+    // Closing the window (or disabling the extension) stops a running or paused model.
+    this.register({ dispose: () => this.active?.handle.cancel() });
   }
 
   get extensionUri(): vscode.Uri {
