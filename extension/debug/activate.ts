@@ -20,6 +20,14 @@ export const liveSessions = new Map<string, BackpropDebugSession>();
 
 export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
   const launcher = vscodeLauncher(ctx);
+  const refuseUntrusted = (): void => {
+    void vscode.window
+      .showWarningMessage(
+        "Backprop Lens debugs your model file by running its code, so it only does so in a trusted workspace. Trust this folder (Manage Workspace Trust) if you wrote or checked its code.",
+        "Manage Workspace Trust",
+      )
+      .then((pick) => (pick ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));
+  };
   const subs: vscode.Disposable[] = [];
   subs.push(
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, {
@@ -37,6 +45,11 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
       const uri = toUri(Array.isArray(arg) ? (arg[0] as unknown) : arg) ?? modelEditor()?.document.uri;
       if (!uri) {
         void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens") to debug its backward pass.');
+        return false;
+      }
+      // Like Run Backward Pass: say so here (VS Code's own trust prompt for debugging is a modal dialog).
+      if (!vscode.workspace.isTrusted) {
+        refuseUntrusted();
         return false;
       }
       return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
@@ -100,15 +113,8 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
 function vscodeLauncher(ctx: LensContext): DebugLauncher {
   return {
     async start(file, options, onEvent) {
-      if (!vscode.workspace.isTrusted) {
-        void vscode.window
-          .showWarningMessage(
-            "Backprop Lens debugs your model file by running its code, so it only does so in a trusted workspace. Trust this folder (Manage Workspace Trust) if you wrote or checked its code.",
-            "Manage Workspace Trust",
-          )
-          .then((pick) => (pick ? vscode.commands.executeCommand("workbench.trust.manage") : undefined));
-        return { refused: "debugging runs the model's code, so it needs a trusted workspace (this one is in Restricted Mode)" };
-      }
+      // VS Code asks for trust before it starts any debug session; this is the second line of defence.
+      if (!vscode.workspace.isTrusted) return { refused: "debugging runs the model's code, so it needs a trusted workspace (this one is in Restricted Mode)" };
       const uri = vscode.Uri.file(file);
       return new Promise((resolve) => {
         let started = false;
