@@ -93,6 +93,7 @@ export class DebugRuntime extends EventEmitter {
   private readonly ranges: MethodRange[] = [];
   private readonly callLines = new Map<string, Set<number>>();
   private heldBytes = 0;
+  private firstStepSeen = false;
   private stale = false;
   /** Why the last stop happened (for exceptionInfo). */
   lastStop: StopInfo | undefined;
@@ -243,6 +244,12 @@ export class DebugRuntime extends EventEmitter {
     }
     this.lastStop = info;
     this.emit("stopped", info);
+  }
+
+  /** True when some position of the run so far was made on `line` of `file`, or the line is inside a layer method the run called. */
+  lineHoldsPositions(file: string, line: number): boolean {
+    if (this.callLines.get(file)?.has(line)) return true;
+    return this.ranges.some((r) => r.file === file && line >= r.startLine && line <= r.endLine);
   }
 
   /** Does a breakpoint stop at a known position (host side, when stepping through what is known)? */
@@ -438,7 +445,8 @@ export class DebugRuntime extends EventEmitter {
     const e: DebugEvent = m;
     switch (e.type) {
       case "debug/positions":
-        this.merge(e.positions, e.ranges);
+        // A recorded step's positions arrive when it has ended.
+        this.merge(e.positions, e.ranges, e.positions.some((p) => p.step === 0));
         break;
       case "debug/stopped": {
         this.merge(e.positions, e.ranges);
@@ -456,7 +464,7 @@ export class DebugRuntime extends EventEmitter {
     }
   }
 
-  private merge(positions: Position[], ranges: MethodRange[]): void {
+  private merge(positions: Position[], ranges: MethodRange[], firstStepEnded = false): void {
     for (const r of ranges) if (!this.ranges.some((x) => x.className === r.className && x.phase === r.phase)) this.ranges.push(r);
     for (const p of positions) {
       const known = this.positions.get(p.id);
@@ -471,6 +479,10 @@ export class DebugRuntime extends EventEmitter {
     }
     this.dirty = true;
     if (this.heldBytes > MAX_HELD_BYTES) this.forgetOldest();
+    if (!this.firstStepSeen && (firstStepEnded || positions.some((p) => p.step >= 1))) {
+      this.firstStepSeen = true;
+      this.emit("firstStep");
+    }
   }
 
   /** Drops the tensors of the oldest positions received at stops (recorded steps stay in the store). */

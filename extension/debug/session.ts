@@ -115,6 +115,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
       this.sendEvent(e);
     });
     this.runtime.on("end", () => this.onEnd());
+    this.runtime.on("firstStep", () => this.checkBreakpointLines());
   }
 
   /** The runtime (the extension marks a session stale through it; tests read it). */
@@ -258,6 +259,25 @@ export class BackpropDebugSession extends LoggingDebugSession {
     for (const p of problems) this.sendEvent(new OutputEvent(`${p}\n`, "stderr"));
     this.runtime.setFilters(settings);
     this.sendResponse(response);
+  }
+
+  /**
+   * After the first training step: a line breakpoint on a line that made no position in it (and is not
+   * inside a layer method that ran) is marked unverified with the reason, so it is not a silent never-stop.
+   */
+  private checkBreakpointLines(): void {
+    for (const [file, specs] of this.lineBps) {
+      for (const b of specs) {
+        if (b.where.kind !== "line" || this.runtime.lineHoldsPositions(file, b.where.line)) continue;
+        const bp: DebugProtocol.Breakpoint = {
+          id: b.id,
+          verified: false,
+          line: b.where.line,
+          message: `nothing on line ${b.where.line} made a layer call, an optimizer update or a scalar operation in step 0, and it is not inside a layer's forward or backward; the breakpoint stays set in case a later step does`,
+        };
+        this.sendEvent(new BreakpointEvent("changed", bp));
+      }
+    }
   }
 
   private pushBreakpoints(): void {

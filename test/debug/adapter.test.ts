@@ -315,3 +315,23 @@ describe("debug adapter (DebugClient)", function () {
     await noWorkerLeft();
   });
 });
+
+describe("debug adapter: breakpoints on lines that hold no position", function () {
+  this.timeout(60_000);
+  it("a breakpoint on a blank line is unverified at once; one on a code line that makes no call becomes unverified after step 0, with the reason", async () => {
+    const blank = lineOf(TRAINING, "for (let step") - 1; // the empty line before the loop
+    const noCall = lineOf(TRAINING, "const [X, y] = spiralData");
+    const changed: DebugProtocol.BreakpointEvent[] = [];
+    dc.on("breakpoint", (e: DebugProtocol.BreakpointEvent) => changed.push(e));
+    const { breakpoints } = await start(TRAINING, {
+      lines: [{ path: TRAINING, breakpoints: [{ line: blank }, { line: noCall }, { line: lineOf(TRAINING, "dense1.forward("), condition: "step == 2" }] }],
+    });
+    assert.equal(breakpoints[0]?.verified, false);
+    assert.match(breakpoints[0]?.message ?? "", /^line \d+ has no code the debugger can stop at/);
+    assert.equal(breakpoints[1]?.verified, true);
+    assert.equal((await position()).step, 2);
+    const ev = changed.find((e) => e.body.breakpoint.id === breakpoints[1]?.id);
+    assert.equal(ev?.body.breakpoint.verified, false);
+    assert.match(ev?.body.breakpoint.message ?? "", /nothing on line \d+ made a layer call, an optimizer update or a scalar operation in step 0/);
+  });
+});
