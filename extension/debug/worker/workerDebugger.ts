@@ -116,7 +116,7 @@ export class WorkerDebugger implements CallObserver {
   private readonly infos = new Map<number, LayerInfo>();
   private readonly ranges: MethodRange[] = [];
   private unsentRanges: MethodRange[] = [];
-  private readonly rangeKeys = new Set<string>();
+  private readonly rangeKeys = new Set<number>();
   private readonly callLines = new Map<string, Set<number>>();
   private readonly sitesPerCall = new Map<number, Set<number>>();
   private readonly multiSite = new Set<number>();
@@ -126,7 +126,7 @@ export class WorkerDebugger implements CallObserver {
   private learningRate: number | undefined;
   private readonly deadReported = new Set<number>();
   private nonFiniteStopped = false;
-  private readonly updateSites = new Map<string, SourceSite | undefined>();
+  private readonly updateSites = new Map<Optimizer, Map<number, SourceSite | undefined>>();
 
   constructor(options: WorkerDebuggerOptions) {
     this.control = options.control;
@@ -184,7 +184,7 @@ export class WorkerDebugger implements CallObserver {
     if (call.site) p.site = call.site;
     if (call.loss !== undefined) p.loss = call.loss;
     if (call.accuracy !== undefined) p.accuracy = call.accuracy;
-    if (call.step < this.keepSteps || !this.rangeKeys.has(`${id}:${call.phase}`)) this.learn(call);
+    if (call.step < this.keepSteps || !this.rangeKeys.has(id * 2 + (call.phase === "forward" ? 0 : 1))) this.learn(call);
     this.push(p);
     if (call.loss !== undefined && call.parent === undefined) {
       this.stepLoss = call.loss;
@@ -199,7 +199,7 @@ export class WorkerDebugger implements CallObserver {
     const target = o as unknown as Record<string, unknown>;
     const updateParams = o.updateParams as (layer: Layer) => void;
     const update = (target.update as (value: Float64Array, grad: Float64Array, state: Float64Array[]) => void).bind(o);
-    let updating: { layer: Layer; id: number; tensors: Record<string, Tensor> } | undefined;
+    let updating: { layer: Layer; id: number; tensors: Record<string, Tensor>; params: { name: string; value: Tensor }[] } | undefined;
     target.updateParams = function (this: unknown, layer: Layer): void {
       const id = self.layerIds.get(layer);
       if (id === undefined || self.detached) return updateParams.call(this, layer);
@@ -207,7 +207,7 @@ export class WorkerDebugger implements CallObserver {
       self.open.push({ kind: "update", layer: id, phase: "update", ...(site ? { site } : {}), args: undefined });
       const tensors: Record<string, Tensor> = {};
       const outer = updating;
-      updating = { layer, id, tensors };
+      updating = { layer, id, tensors, params: layer.params() };
       try {
         updateParams.call(this, layer);
       } finally {
@@ -220,16 +220,17 @@ export class WorkerDebugger implements CallObserver {
       update(value, grad, state);
       const u = updating;
       if (u === undefined) return;
-      const param = u.layer.params().find((p) => p.value.data === value);
+      const param = u.params.find((p) => p.value.data === value);
       if (param === undefined) return;
       const name = param.name;
       const shape = param.value.shape;
-      const tensors: Record<string, Tensor> = { [name]: { shape, data: value.slice() }, [`d${name}`]: { shape, data: grad } };
-      const names = o.kind === "Adam" ? ["m", "v"] : o.kind === "SGD" ? ["momentum"] : state.map((_, i) => `state${i}`);
-      state.forEach((s, i) => {
-        tensors[`${name}.${names[i] ?? `state${i}`}`] = { shape, data: s.slice() };
-      });
-      Object.assign(u.tensors, tensors);
+      const tensors: Record<string, Tensor> = {};
+      tensors[name] = { shape, data: value.slice() };
+      tensors[`d${name}`] = { shape, data: grad };
+      for (let i = 0; i < state.length; i++) {
+        tensors[`${name}.${o.kind === "Adam" ? (i === 0 ? "m" : "v") : o.kind === "SGD" ? "momentum" : `state${i}`}`] = { shape, data: (state[i] as Float64Array).slice() };
+      }
+      for (const k in tensors) u.tensors[k] = tensors[k] as Tensor;
       self.completeUpdate(o, u.id, self.open[self.open.length - 1]?.site, tensors, name);
     };
   }
@@ -332,18 +333,10 @@ export class WorkerDebugger implements CallObserver {
   }
 
   private updateSite(o: Optimizer, layer: number): SourceSite | undefined {
-    const key = `${this.optimizerIndex(o)}:${layer}`;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || !this.updateSites.has(key)) {
-      this.updateSites.set(key, this.sites?.capture("call"));
-    }
-    return this.updateSites.get(key);
-  }
-
-  private readonly optimizers: Optimizer[] = [];
-  private optimizerIndex(o: Optimizer): number {
-    let i = this.optimizers.indexOf(o);
-    if (i < 0) i = this.optimizers.push(o) - 1;
-    return i;
+    let byLayer = this.updateSites.get(o);
+    if (!byLayer) this.updateSites.set(o, (byLayer = new Map()));
+    if (this.step < this.keepSteps || this.step % 64 === 0 || !byLayer.has(layer)) byLayer.set(layer, this.sites?.capture("call"));
+    return byLayer.get(layer);
   }
 
   /** Call lines, layers seen from several lines, and the lines of user-written layer methods. */
@@ -359,7 +352,7 @@ export class WorkerDebugger implements CallObserver {
       seen.add(call.site.line * 100_003 + call.site.column);
       if (seen.size > 1) this.multiSite.add(key);
     }
-    const rk = `${id}:${call.phase}`;
+    const rk = id * 2 + (call.phase === "forward" ? 0 : 1);
     if (this.rangeKeys.has(rk) || this.methodRangeOf === undefined) return;
     this.rangeKeys.add(rk);
     const layer = call.state.layer;
@@ -499,28 +492,44 @@ export class WorkerDebugger implements CallObserver {
 
   /** The names a condition may use at a live position: the step's values, the call's tensors, every layer's fields. */
   private env(p: LivePosition): EvalEnv {
-    const own: Record<string, DebugValue | undefined> = {
-      step: p.step,
-      loss: p.loss ?? this.stepLoss,
-      accuracy: p.accuracy ?? this.stepAccuracy,
-      learningRate: p.learningRate ?? this.learningRate,
-      lr: p.learningRate ?? this.learningRate,
-      phase: p.phase,
-      layer: p.layer !== undefined ? this.infos.get(p.layer)?.name : undefined,
+    // Resolved name by name: a condition like `step == 500` at every call costs no allocation beyond this object.
+    const own = (name: string): DebugValue | undefined => {
+      switch (name) {
+        case "step":
+          return p.step;
+        case "loss":
+          return p.loss ?? this.stepLoss;
+        case "accuracy":
+          return p.accuracy ?? this.stepAccuracy;
+        case "learningRate":
+        case "lr":
+          return p.learningRate ?? this.learningRate;
+        case "phase":
+          return p.phase;
+        case "layer":
+          return p.layer !== undefined ? this.infos.get(p.layer)?.name : undefined;
+        case "data":
+          return p.node?.data;
+        case "label":
+          return p.node?.label;
+        default: {
+          const t = p.refs?.[name];
+          return t !== undefined && Object.prototype.hasOwnProperty.call(p.refs, name) ? t : undefined;
+        }
+      }
     };
-    if (p.refs) for (const [k, t] of Object.entries(p.refs)) own[k] = t;
-    if (p.node) {
-      own.data = p.node.data;
-      own.label = p.node.label;
-    }
     return {
       lookup: (name) => {
-        const v = own[name];
+        const v = own(name);
         if (v !== undefined) return v;
         for (const [id, info] of this.infos) if (info.name === name) return liveLayer(info, this.layers.get(id));
         return undefined;
       },
-      names: () => [...Object.keys(own).filter((k) => own[k] !== undefined), ...[...this.infos.values()].map((i) => i.name)],
+      names: () => [
+        ...["step", "loss", "accuracy", "learningRate", "lr", "phase", "layer", "data", "label"].filter((k) => own(k) !== undefined),
+        ...Object.keys(p.refs ?? {}),
+        ...[...this.infos.values()].map((i) => i.name),
+      ],
     };
   }
 
