@@ -71,7 +71,25 @@ export type ToWebview =
   | { type: "run/console"; runId: number; level: ConsoleLevel; text: string; site?: SourceSite }
   | { type: "run/ended"; runId: number; end: RunEnd }
   /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
-  | { type: "ui/reveal"; layer: number; step?: number };
+  | { type: "ui/reveal"; layer: number; step?: number }
+  /**
+   * Where the debugger is paused (the inspector follows it: that step, that call's card highlighted,
+   * calls after it in the step shown as not computed yet); no `position` when it runs on or has ended.
+   */
+  | { type: "debug/position"; runId: number; position?: DebugPositionInfo };
+
+/** The debugger's current position as the inspector needs it. */
+export interface DebugPositionInfo {
+  step: number;
+  /** The newest layer call completed at this position (calls after it in the step are not computed yet). */
+  seq: number;
+  /** The layer called or updated here. */
+  layer?: number;
+  /** `dense2.backward`, `SGD update dense1`. */
+  label: string;
+  /** False when the session shows a recorded position behind the model's. */
+  live: boolean;
+}
 
 /** Events from the webview to the host. */
 export type FromWebview =
@@ -108,6 +126,7 @@ const TO_WEBVIEW = new Set<ToWebview["type"]>([
   "run/console",
   "run/ended",
   "ui/reveal",
+  "debug/position",
 ]);
 
 function isObject(x: unknown): x is Record<string, unknown> {

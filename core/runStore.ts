@@ -29,6 +29,8 @@ export class RunStore {
   readonly console: ConsoleLine[] = [];
   end: RunEnd | undefined;
   private readonly tensors = new Map<string, TensorData>();
+  /** Calls already held: a call the debugger added at a stop may later arrive again from the recorder. */
+  private readonly seqs = new Set<number>();
   private summaryStride = 1;
 
   constructor(readonly header: RunHeader) {}
@@ -47,9 +49,17 @@ export class RunStore {
         this.layers.set(e.layer.id, e.layer);
         return [{ type: "run/layer", runId, layer: e.layer }];
       case "layer/call": {
+        if (this.seqs.has(e.call.seq)) return [];
+        this.seqs.add(e.call.seq);
         const call = summarize(e.call);
         for (const [name, t] of Object.entries(e.call.tensors)) this.tensors.set(`${e.call.seq}:${name}`, t);
-        this.calls.push(call);
+        // Calls arrive in seq order, except the recorder's last step after calls the debugger added: keep the order.
+        const last = this.calls[this.calls.length - 1];
+        if (last !== undefined && last.seq > call.seq) {
+          let i = this.calls.length;
+          while (i > 0 && (this.calls[i - 1] as CallSummary).seq > call.seq) i--;
+          this.calls.splice(i, 0, call);
+        } else this.calls.push(call);
         return [{ type: "run/call", runId, call }];
       }
       case "step/summary":

@@ -18,11 +18,14 @@ export const MAX_REPORT_ANOMALIES = 200;
  * The report of a run: per layer its construction, the distinct lines that called its forward and
  * backward, peeks (shape, statistics, a 3×6 corner) of the tensors of its last recorded forward and
  * backward call, the norms of its gradients and its gradient check; plus the run's error, anomalies
- * and first/last step summaries. A run that has not ended is reported as not ok.
+ * and first/last step summaries. A run that has not ended is reported as not ok. With `upToSeq` (the
+ * debugger's position), only calls up to that one count.
  */
-export function buildRunReport(store: RunStore): RunReport {
+export function buildRunReport(store: RunStore, upToSeq?: number): RunReport {
   const byLayer = new Map<number, CallSummary[]>();
   for (const c of store.calls) {
+    // A debug session paused at a position: the editor shows each layer as it was there.
+    if (upToSeq !== undefined && c.seq > upToSeq) continue;
     let list = byLayer.get(c.layer);
     if (!list) byLayer.set(c.layer, (list = []));
     list.push(c);

@@ -2,7 +2,7 @@
  * The inspector app: one store (state + view state + tensor client), one message handler, one render
  * per animation frame. Created once in main.ts with the Host; nothing lives at module level.
  */
-import { PROTOCOL_VERSION, isToWebview, type Envelope, type ToWebview } from "../core/protocol";
+import { PROTOCOL_VERSION, isToWebview, type DebugPositionInfo, type Envelope, type ToWebview } from "../core/protocol";
 import { cssColorToRgb, divergingTable } from "./colors";
 import type { Host } from "./host";
 import { effectiveStep, layerOrder, lossSummaries, reduce, type AppState } from "./model";
@@ -32,6 +32,9 @@ export class App {
   private theme = 0;
   private frame = 0;
   private pendingReveal: { layer: number; step?: number } | undefined;
+  /** The debugger's position in the shown run, and the card to bring into view for it. */
+  private debugPos: DebugPositionInfo | undefined;
+  private pendingFollow: number | undefined;
   private readonly cards = new Map<number, LayerCard>();
   private readonly visibleCallbacks = new Map<Element, () => void>();
   private readonly io: IntersectionObserver | undefined;
@@ -107,6 +110,16 @@ export class App {
     }
     if (e.kind !== "event" || !isToWebview(e.body)) return;
     const msg: ToWebview = e.body;
+    if (msg.type === "debug/position") {
+      const same = this.state.kind === "run" && this.state.run.header.runId === msg.runId;
+      this.debugPos = same ? msg.position : undefined;
+      if (this.debugPos) {
+        this.view.selectedStep = this.debugPos.step;
+        this.pendingFollow = this.debugPos.layer;
+      }
+      this.schedule();
+      return;
+    }
     if (msg.type === "ui/reveal") {
       this.pendingReveal = { layer: msg.layer, ...(msg.step !== undefined ? { step: msg.step } : {}) };
       if (msg.step !== undefined) this.view.selectedStep = msg.step;
@@ -241,6 +254,7 @@ export class App {
         this.drawTimes.push({ key, ms });
         if (this.drawTimes.length > 200) this.drawTimes.shift();
       },
+      ...(this.debugPos ? { debug: this.debugPos } : {}),
     };
   }
 
@@ -298,6 +312,17 @@ export class App {
     } else this.cardList.querySelector(".waiting")?.remove();
     this.output.update(ctx);
     this.doReveal();
+    this.doFollow();
+  }
+
+  /** Brings the debugger's current card into view without taking the focus from the editor. */
+  private doFollow(): void {
+    const layer = this.pendingFollow;
+    if (layer === undefined) return;
+    const card = this.cards.get(layer);
+    if (!card) return;
+    this.pendingFollow = undefined;
+    (card.el.querySelector(".debug-current-call") ?? card.el).scrollIntoView({ block: "center" });
   }
 
   private renderCurves(ctx: Ctx): void {

@@ -95,6 +95,7 @@ export function reduce(state: AppState, msg: ToWebview): AppState {
       // A new run (or the replay of the current one) replaces whatever was shown.
       return { kind: "run", run: newRun(msg.run) };
     case "ui/reveal":
+    case "debug/position":
       return state;
     default:
       break;

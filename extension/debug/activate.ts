@@ -7,10 +7,12 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { InspectorPanel } from "../inspectorPanel";
 import type { LensContext } from "../lensContext";
+import { buildRunReport } from "../runReport";
 import { isModelDocument } from "../modelFile";
 import { toUri } from "../uris";
-import type { DebugLauncher } from "./runtime";
+import type { DebugLauncher, DebugRuntime } from "./runtime";
 import { BackpropDebugSession } from "./session";
 
 export const DEBUG_TYPE = "backprop-lens";
@@ -34,6 +36,7 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
       createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.DebugAdapterDescriptor {
         const adapter = new BackpropDebugSession(launcher);
         liveSessions.set(session.id, adapter);
+        followDebugger(ctx, adapter.debugRuntime);
         return new vscode.DebugAdapterInlineImplementation(adapter);
       },
     }),
@@ -60,6 +63,13 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
       });
     }),
   );
+  // F5 on a model file debugs it when the workspace has no launch configurations (package.json keybinding).
+  const updateLaunchContext = (): void => {
+    const configs = vscode.workspace.getConfiguration("launch").get<unknown[]>("configurations") ?? [];
+    void vscode.commands.executeCommand("setContext", "backpropLens.hasLaunchConfigurations", Array.isArray(configs) && configs.length > 0);
+  };
+  updateLaunchContext();
+  subs.push(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("launch") && updateLaunchContext()));
   // An edit of a model file that is being debugged makes that session stale.
   subs.push(
     vscode.workspace.onDidChangeTextDocument((e) => {
@@ -74,6 +84,33 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
     }),
   );
   return subs;
+}
+
+/**
+ * One position everywhere: at each stop the inspector shows that step with the current call's card
+ * highlighted (calls after it not computed yet), and the editor's hovers and inline hints show each
+ * layer as it was at that position.
+ */
+function followDebugger(ctx: LensContext, rt: DebugRuntime): void {
+  rt.on("stopped", () => {
+    const store = rt.store;
+    const p = rt.current();
+    if (!store || !p) return;
+    const seq = rt.seqAt(p);
+    const panel = InspectorPanel.instance;
+    panel?.post(rt.publish());
+    panel?.post([{ type: "debug/position", runId: store.runId, position: { step: p.step, seq, ...(p.layer !== undefined ? { layer: p.layer } : {}), label: rt.label(p), live: rt.atLive } }]);
+    void ctx
+      .client()
+      .then((c) => c.sendReport(buildRunReport(store, seq)))
+      .catch((e: unknown) => ctx.log.warn(`language server: ${String(e)}`));
+  });
+  const clear = (): void => {
+    const store = rt.store;
+    if (store) InspectorPanel.instance?.post([{ type: "debug/position", runId: store.runId }]);
+  };
+  rt.on("continued", clear);
+  rt.on("end", clear);
 }
 
 function modelEditor(): vscode.TextEditor | undefined {

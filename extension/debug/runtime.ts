@@ -31,7 +31,7 @@ import {
   stepRangesText,
   evaluateCondition,
 } from "../../core/debug/index";
-import type { CallSummary, LayerInfo, RunStore, TensorData, TraceEvent } from "../../core/host";
+import { type CallSummary, type LayerCall, type LayerInfo, type RunStore, type TensorData, type TensorStats, type ToWebview, type TraceEvent, tensorStats } from "../../core/host";
 import type { ControlMessage } from "../runner/control";
 import type { RunHandle, RunResult } from "../runner/runModel";
 
@@ -93,6 +93,7 @@ export class DebugRuntime extends EventEmitter {
   private readonly ranges: MethodRange[] = [];
   private readonly callLines = new Map<string, Set<number>>();
   private heldBytes = 0;
+  private readonly published = new Set<number>();
   private firstStepSeen = false;
   private stale = false;
   /** Why the last stop happened (for exceptionInfo). */
@@ -432,6 +433,47 @@ export class DebugRuntime extends EventEmitter {
       out.set(label, objectValue(`${label} = ${n.data}${n.op ? ` (${n.op})` : ""}`, { data: n.data, grad: grads.get(n.id) }));
     }
     return out;
+  }
+
+  /**
+   * Puts the layer calls of the positions received at stops into the run store (the one source the
+   * inspector and the editor read) and returns the inspector messages that makes.
+   */
+  publish(): ToWebview[] {
+    const out: ToWebview[] = [];
+    if (!this.store) return out;
+    for (const p of this.ordered()) {
+      if (p.kind !== "layer" || p.seq === undefined || !p.tensors || p.error !== undefined || this.published.has(p.id)) continue;
+      this.published.add(p.id);
+      if (this.callSummary(p.seq)) continue;
+      const stats: Record<string, TensorStats> = {};
+      for (const [name, t] of Object.entries(p.tensors)) stats[name] = tensorStats(t);
+      const parent = [...p.open].reverse().find((c) => c.kind === "layer");
+      const call: LayerCall = {
+        step: p.step,
+        seq: p.seq,
+        layer: p.layer ?? -1,
+        phase: p.phase === "backward" ? "backward" : "forward",
+        ...(p.site ? { site: p.site } : {}),
+        ...(parent ? { parent: parent.layer } : {}),
+        tensors: p.tensors,
+        stats,
+        ...(p.loss !== undefined ? { loss: p.loss } : {}),
+        ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
+      };
+      out.push(...this.store.ingest({ type: "layer/call", call }));
+    }
+    return out;
+  }
+
+  /** The newest layer call completed at or before `p` (its `seq`), −1 before the first. */
+  seqAt(p: Position): number {
+    const timeline = this.ordered();
+    for (let i = this.indexOf(p.id); i >= 0; i--) {
+      const q = timeline[i] as Position;
+      if (q.kind === "layer" && q.seq !== undefined && q.error === undefined) return q.seq;
+    }
+    return -1;
   }
 
   // ---------------------------------------------------------------- from the model

@@ -26,16 +26,19 @@ export class Header {
     this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);
     const summary = run.summaries.length;
     const lossHere = run.summaries.find((s) => s.step === ctx.step)?.loss;
-    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size]), () => {
-      const text =
-        status === "running"
+    const paused = status === "running" ? ctx.debug : undefined;
+    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size, paused ?? null]), () => {
+      // Paused in the debugger: say where (the model waits there).
+      const text = paused
+        ? `paused at ${paused.label} · step ${paused.step}${paused.live ? "" : " (recorded; the model waits further on)"}`
+        : status === "running"
           ? `running${summary > 0 ? ` · step ${run.summaries[summary - 1]?.step ?? 0}` : ""}`
           : status === "done"
             ? `done in ${formatMs(run.end?.durationMs ?? 0)}`
             : status === "stopped"
               ? `stopped after ${formatMs(run.end?.durationMs ?? 0)}`
               : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
-      const ic = status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : "error";
+      const ic = paused ? "debug-pause" : status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : "error";
       return [
         h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
         run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
