@@ -98,7 +98,9 @@ export type FromWebview =
   | { type: "ui/openSource"; site: SourceSite }
   /** Run the last model file again / stop the running one. */
   | { type: "ui/runAgain" }
-  | { type: "ui/stop" };
+  | { type: "ui/stop" }
+  /** Run the model again recording this step in full (no step: ask which). */
+  | { type: "ui/recordStep"; step?: number };
 
 /** Requests the webview may send; the host answers each exactly once. */
 export interface Requests {
@@ -157,6 +159,8 @@ export function isFromWebview(x: unknown): x is FromWebview {
     case "ui/runAgain":
     case "ui/stop":
       return true;
+    case "ui/recordStep":
+      return x.step === undefined || (typeof x.step === "number" && Number.isInteger(x.step) && x.step >= 0);
     default:
       return false;
   }

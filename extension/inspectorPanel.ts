@@ -27,6 +27,8 @@ export interface InspectorHost {
   currentRun(): RunStore | undefined;
   runAgain(): void;
   stop(): void;
+  /** Re-runs the model recording a step in full (asks which when undefined). */
+  recordStep(step?: number): unknown;
   /** Reveals and highlights a source position in an editor. */
   openSource(site: SourceSite): Promise<void>;
 }
@@ -190,6 +192,9 @@ export class InspectorPanel extends Disposable {
         break;
       case "ui/stop":
         this.host.stop();
+        break;
+      case "ui/recordStep":
+        void this.host.recordStep(body.step);
         break;
     }
   }

@@ -226,6 +226,7 @@ export class App {
     },
     runAgain: () => this.host.post({ kind: "event", body: { type: "ui/runAgain" } }),
     stop: () => this.host.post({ kind: "event", body: { type: "ui/stop" } }),
+    recordStep: (step) => this.host.post({ kind: "event", body: { type: "ui/recordStep", ...(step !== undefined ? { step } : {}) } }),
   };
 
   private ctx(): Ctx | undefined {

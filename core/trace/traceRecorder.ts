@@ -60,7 +60,12 @@ export interface RecorderOptions {
   explodingNorm?: number;
   /** The debugger's worker-side code (debug runs only). */
   observer?: CallObserver;
+  /** More steps to emit in full ("record step 1234": the runner re-runs the model up to it). */
+  recordSteps?: readonly number[];
 }
+
+/** A step whose loss is more than this many times the step before's is a loss jump (its step and the one before are kept). */
+const LOSS_JUMP = 2;
 
 interface LayerState {
   layer: Layer;
@@ -116,6 +121,11 @@ export class TraceRecorder implements Tracer {
   private readonly gradCheckOptions: (GradCheckOptions & { budgetMs?: number }) | false;
   private readonly explodingNorm: number;
   private readonly observer: CallObserver | undefined;
+  private readonly extraSteps: Set<number>;
+  /** The first anomaly's step and the one before were emitted in full. */
+  private keptAnomaly = false;
+  private previousLoss: number | undefined;
+  private explodedThisStep = false;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
@@ -147,6 +157,7 @@ export class TraceRecorder implements Tracer {
     this.gradCheckOptions = options.gradCheck ?? false;
     this.explodingNorm = options.explodingNorm ?? 1e3;
     this.observer = options.observer;
+    this.extraSteps = new Set(options.recordSteps ?? []);
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -204,7 +215,7 @@ export class TraceRecorder implements Tracer {
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
     // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.observer?.needsSite(state.id, phase)) {
+    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
       state.lastSite[phase] = site;
     } else {
@@ -323,7 +334,7 @@ export class TraceRecorder implements Tracer {
     if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
     this.current.push(rec);
     this.observer?.complete(rec);
-    if (this.step < this.keepSteps) {
+    if (this.step < this.keepSteps || this.extraSteps.has(this.step)) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
@@ -400,6 +411,16 @@ export class TraceRecorder implements Tracer {
       if (grads.length > 0) summary.grads = grads;
     }
     this.emit({ type: "step/summary", summary });
+    // The first anomaly (an exploding gradient, a loss jump, a non-finite loss) keeps its step and the one
+    // before in full, so a plain run can show how it came about.
+    const jumped = this.stepLoss !== undefined && this.previousLoss !== undefined && Number.isFinite(this.previousLoss) && this.previousLoss > 0 && this.stepLoss > LOSS_JUMP * this.previousLoss;
+    if (!this.keptAnomaly && (this.explodedThisStep || jumped || (this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)))) {
+      this.keptAnomaly = true;
+      this.emitStepTensors(this.previous);
+      this.emitStepTensors(this.current);
+    }
+    this.explodedThisStep = false;
+    if (this.stepLoss !== undefined) this.previousLoss = this.stepLoss;
     if (this.stopOnNonFinite && this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)) {
       const anomaly = this.locateNonFinite() ?? {
         code: "non-finite",
@@ -424,6 +445,7 @@ export class TraceRecorder implements Tracer {
       const grew = first === undefined || n > 100 * first;
       if (n > this.explodingNorm && grew && Number.isFinite(n) && !this.reported.has(`explode:${rec.state.id}`)) {
         this.reported.add(`explode:${rec.state.id}`);
+        this.explodedThisStep = true;
         const info = this.infoOf(rec.state);
         this.emit({
           type: "anomaly",

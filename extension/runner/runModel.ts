@@ -31,6 +31,8 @@ export interface RunModelOptions {
   memoryLimitMb?: number;
   /** Steps emitted in full from step 0. Default 3. */
   keepSteps?: number;
+  /** More steps to emit in full (a re-run that records step 1234). */
+  recordSteps?: number[];
   /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** Receives every trace event, in order, while the model runs. */
@@ -157,6 +159,7 @@ function runCompiled(
     memoryLimitMb,
     keepSteps: options.keepSteps ?? 3,
     gradCheck: options.gradCheck ?? false,
+    ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
     ...(control ? { control } : {}),
     ...(options.debugSetup !== undefined ? { debugSetup: options.debugSetup } : {}),
   };

@@ -94,6 +94,7 @@ const recorder = new TraceRecorder({
   sites,
   keepSteps: input.keepSteps,
   gradCheck: input.gradCheck,
+  ...(input.recordSteps ? { recordSteps: input.recordSteps } : {}),
   ...(debug ? { observer: debug } : {}),
 });
 

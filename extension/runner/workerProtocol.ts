@@ -12,6 +12,8 @@ export interface WorkerInput {
   keepSteps: number;
   /** Gradient-check every layer at the end of the run (within `budgetMs` in all, when given). */
   gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
+  /** More steps to record in full ("record step 1234"). */
+  recordSteps?: number[];
   /** The control channel of a debug run (contract 6). */
   control?: ControlChannel;
   /** The debugger's worker-side settings (debug runs). */

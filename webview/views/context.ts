@@ -20,6 +20,8 @@ export interface Actions {
   setOutputOpen(open: boolean): void;
   runAgain(): void;
   stop(): void;
+  /** Re-run the model recording a step in full (the host asks which when undefined). */
+  recordStep(step?: number): void;
 }
 
 export interface Ctx {

@@ -46,12 +46,19 @@ export class Header {
         lossHere !== undefined ? h("span", { class: "muted" }, ` · loss ${statNumber(lossHere)}`) : null,
       ];
     });
-    this.steps.update(JSON.stringify([run.steps, ctx.step]), () => {
+    this.steps.update(JSON.stringify([run.steps, ctx.step, run.end?.steps ?? null]), () => {
       if (run.steps.length === 0) return h("span", { class: "muted" }, "no step recorded yet");
       const select = hx("vscode-single-select", { testid: "step-picker", attrs: { "aria-label": "Step" } });
       for (const s of run.steps) select.appendChild(hx("vscode-option", { attrs: { value: String(s), selected: s === ctx.step } }, s === run.steps[run.steps.length - 1] && s > 2 && run.end ? `step ${s} (last)` : `step ${s}`));
+      // Any other step: the model runs again and records it (the host asks which).
+      if (run.end && run.end.steps > run.steps.length) select.appendChild(hx("vscode-option", { testid: "record-step", attrs: { value: "record" } }, "Record another step…"));
       select.addEventListener("change", () => {
-        const v = Number((select as HTMLElement & { value: string }).value);
+        const raw = (select as HTMLElement & { value: string }).value;
+        if (raw === "record") {
+          ctx.actions.recordStep();
+          return;
+        }
+        const v = Number(raw);
         if (Number.isInteger(v)) ctx.actions.selectStep(v);
       });
       return [h("label", { class: "hdr-label", attrs: { id: "step-label" } }, "Step"), select];
