@@ -67,6 +67,8 @@ export interface Position {
   backward?: ScalarBackward;
   /** Set on the call that threw (it never completed): the error's message. */
   error?: string;
+  /** The layer's name when the trace has not named it yet (a first call that threw). */
+  layerName?: string;
 }
 
 /** The depth of a position: how many calls were open when it completed. */
@@ -81,7 +83,7 @@ export type LayerNames = (layer: number) => string;
 export function positionLabel(p: Position, name: LayerNames): string {
   switch (p.kind) {
     case "layer":
-      return `${name(p.layer ?? -1)}.${p.phase ?? "call"}`;
+      return `${p.layerName ?? name(p.layer ?? -1)}.${p.phase ?? "call"}`;
     case "update":
       return `${p.optimizer?.kind ?? "optimizer"} update ${name(p.layer ?? -1)}`;
     case "param":

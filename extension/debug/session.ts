@@ -657,7 +657,7 @@ function layerScopeName(p: Position, rt: DebugRuntime): string {
   if (p.layer === undefined) return "Layer";
   const info = rt.layerInfo(p.layer);
   const what = p.kind === "update" ? "update" : p.kind === "param" ? `update of ${p.param ?? ""}` : (p.phase ?? "");
-  return `Layer ${info?.name ?? p.layer}${info ? ` (${info.description})` : ""} · ${what}`;
+  return `Layer ${info?.name ?? p.layerName ?? p.layer}${info ? ` (${info.description})` : ""} · ${what}`;
 }
 
 function describeStop(info: StopInfo, rt: DebugRuntime): string {

@@ -56,6 +56,7 @@ interface StartOptions {
   filters?: string[];
   filterOptions?: DebugProtocol.ExceptionFilterOptions[];
   keepSteps?: number;
+  timeLimitSeconds?: number;
 }
 
 /** Launches `program`, sets breakpoints during the configuration sequence, and waits for the first stop. */
@@ -69,7 +70,7 @@ async function start(program: string, o: StartOptions = {}): Promise<{ stopped: 
       await dc.setExceptionBreakpointsRequest({ filters: o.filters ?? ["nonFinite", "gradCheck", "exploding", "error"], ...(o.filterOptions ? { filterOptions: o.filterOptions } : {}) });
       await dc.configurationDoneRequest();
     }),
-    dc.launch({ program, ...(o.stopOnEntry ? { stopOnEntry: true } : {}), keepSteps: o.keepSteps ?? 3 }),
+    dc.launch({ program, ...(o.stopOnEntry ? { stopOnEntry: true } : {}), keepSteps: o.keepSteps ?? 3, ...(o.timeLimitSeconds ? { timeLimitSeconds: o.timeLimitSeconds } : {}) }),
   ]);
   return { stopped: await stopped, breakpoints };
 }
@@ -333,5 +334,72 @@ describe("debug adapter: breakpoints on lines that hold no position", function (
     const ev = changed.find((e) => e.body.breakpoint.id === breakpoints[1]?.id);
     assert.equal(ev?.body.breakpoint.verified, false);
     assert.match(ev?.body.breakpoint.message ?? "", /nothing on line \d+ made a layer call, an optimizer update or a scalar operation in step 0/);
+  });
+});
+
+describe("debug adapter: errors, gradient checks, big tensors, scalars, the time limit", function () {
+  this.timeout(60_000);
+  const fixture = (name: string): string => path.join(repo, "test", "fixtures", "models", name);
+
+  it("the Errors filter stops at the call that threw (a shape mismatch), with what came in", async () => {
+    const file = fixture("shape-mismatch.ts");
+    const { stopped } = await start(file);
+    assert.equal(stopped.body.reason, "exception");
+    assert.match(stopped.body.text ?? "", /dense2\.forward failed: Dense\.forward: inputs are \[300, 64\] but the weights are \[3, 3\]/);
+    const frames = await top();
+    assert.equal(frames[0]?.name, "dense2.forward (threw)");
+    assert.equal(frames[0]?.line, lineOf(file, "dense2.forward(activation1.output)"));
+    assert.equal(await evaluate("inputs.shape"), "[300, 64]");
+    assert.equal((await dc.exceptionInfoRequest({ threadId: 1 })).body.exceptionId, "Errors");
+    await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+  });
+
+  it("the failed-gradient-check filter stops at the broken layer's backward when the model has finished", async () => {
+    const file = fixture("wrong-backward.ts");
+    const { stopped } = await start(file);
+    assert.equal(stopped.body.reason, "exception");
+    assert.match(stopped.body.text ?? "", /gradient check failed: sigmoid\.dinputs/);
+    assert.equal((await position()).label, "sigmoid.backward");
+  });
+
+  it("a 784-wide layer's inputs are paged: indexedVariables 128, rows 100–127 on request", async () => {
+    const file = fixture("w2.ts");
+    await start(file, { lines: [{ path: file, breakpoints: [{ line: lineOf(file, "dense1.forward(X)") }] }] });
+    const frames = await top();
+    const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
+    const inputs = (await variables((scopes[0] as DebugProtocol.Scope).variablesReference)).find((v) => v.name === "inputs") as DebugProtocol.Variable;
+    assert.match(inputs.value, /^\[128, 784\] ‖·‖ /);
+    assert.equal(inputs.indexedVariables, 128);
+    const rows = await variables(inputs.variablesReference, "indexed", 100, 28);
+    assert.deepEqual([rows.length, rows[0]?.name, rows[27]?.name], [28, "[100]", "[127]"]);
+    assert.match(rows[0]?.value ?? "", /^\[784\] ‖·‖ /);
+    assert.equal((await variables((rows[0] as DebugProtocol.Variable).variablesReference, "indexed", 780, 4)).length, 4);
+  });
+
+  it("the single neuron: positions are scalar operations and backward(); the Value scope has the chain rule", async () => {
+    const file = path.join(repo, "examples", "01-single-neuron.ts");
+    const { stopped } = await start(file, { functions: [{ name: "backward" }] });
+    assert.equal(stopped.body.reason, "function breakpoint");
+    assert.equal((await position()).label, "backward()");
+    const frames = await top();
+    const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
+    assert.equal(scopes[0]?.name, "Value");
+    const vars = await variables((scopes[0] as DebugProtocol.Scope).variablesReference);
+    assert.equal(vars.find((v) => v.name === "w0.grad")?.value, "1");
+    assert.equal(vars.find((v) => v.name === "x0.grad")?.value, "-3");
+    assert.equal(vars.find((v) => v.name === "drelu_dz")?.value, "dvalue · ∂relu/∂z = 1 · 1 = 1");
+    assert.equal(await evaluate("w1.grad"), "-2");
+    await stepAnd("stepBack");
+    assert.match((await position()).label, /^relu y = 6$/);
+  });
+
+  it("time paused does not count towards the time limit", async () => {
+    await start(TRAINING, { stopOnEntry: true, keepSteps: 1, timeLimitSeconds: 1 });
+    // a 1 s limit, and 1.5 s paused on entry
+    await new Promise((r) => setTimeout(r, 1500));
+    const output: string[] = [];
+    dc.on("output", (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
+    await Promise.all([dc.continueRequest({ threadId: 1 }), dc.waitForEvent("terminated")]);
+    assert.ok(output.some((o) => /The model finished: 20 steps/.test(o)), output.join(""));
   });
 });

@@ -288,6 +288,7 @@ export class WorkerDebugger implements CallObserver {
       if (isTensor(a0)) refs[t.call.phase === "backward" ? "dvalues" : "inputs"] = a0;
       const p: LivePosition = { id: this.nextId++, kind: "layer", step: Math.max(this.step, 0), layer: t.call.layer, phase: t.call.phase, open: t.open, refs, error: message } as LivePosition;
       if (t.call.site) p.site = t.call.site;
+      if (t.call.name !== undefined) p.layerName = t.call.name;
       this.push(p);
       show = p;
     }
