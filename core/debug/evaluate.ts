@@ -176,7 +176,9 @@ function member(obj: DebugValue, name: string, at: number, objExpr: Expr): Debug
     const v = obj.get(name);
     if (v === undefined) {
       const keys = obj.keys();
-      throw new ExprEvalError(`${objName(objExpr)} has no '${name}' here${keys.length ? `; it has ${keys.slice(0, 12).join(", ")}${keys.length > 12 ? ", …" : ""}` : ""}`, at);
+      const close = keys.filter((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
+      const hint = close.length > 0 ? ` (did you mean ${close.slice(0, 3).map((c) => `'${c}'`).join(" or ")}?)` : "";
+      throw new ExprEvalError(`${objName(objExpr)} has no '${name}' here${hint}${keys.length ? `; it has ${keys.slice(0, 12).join(", ")}${keys.length > 12 ? ", …" : ""}` : ""}`, at);
     }
     return v;
   }

@@ -7,6 +7,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
+import type { ToWebview } from "../../core/host";
 import { InspectorPanel } from "../inspectorPanel";
 import type { LensContext } from "../lensContext";
 import { buildRunReport } from "../runReport";
@@ -98,8 +99,11 @@ function followDebugger(ctx: LensContext, rt: DebugRuntime): void {
     if (!store || !p) return;
     const seq = rt.seqAt(p);
     const panel = InspectorPanel.instance;
-    panel?.post(rt.publish());
-    panel?.post([{ type: "debug/position", runId: store.runId, position: { step: p.step, seq, ...(p.layer !== undefined ? { layer: p.layer } : {}), label: rt.label(p), live: rt.atLive } }]);
+    const calls = rt.publish();
+    const position: ToWebview = { type: "debug/position", runId: store.runId, position: { step: p.step, seq, ...(p.layer !== undefined ? { layer: p.layer } : {}), label: rt.label(p), live: rt.atLive } };
+    if (panel?.isReady) panel.post([...calls, position]);
+    // A panel still loading gets the calls in its replay of the store; the position once it is ready.
+    else if (panel) void panel.whenReady().then(() => rt.current() === p && panel.post([position]));
     void ctx
       .client()
       .then((c) => c.sendReport(buildRunReport(store, seq)))

@@ -119,6 +119,27 @@ async function main() {
       await view.locator(".monaco-list-row", { hasText: /^\s*\[0\]/ }).first().waitFor({ timeout: 10_000 });
     });
 
+    await check("the Debug Console evaluates the expression language; hovering a layer name shows its tensors at this position", async () => {
+      const input = page.locator(".repl .repl-input-wrapper .monaco-editor").first();
+      await input.waitFor({ timeout: 20_000 });
+      await input.click();
+      await page.keyboard.type("dweights.shape");
+      await page.keyboard.press("Enter");
+      await page.locator(".repl .monaco-list-row", { hasText: "[16, 3]" }).first().waitFor({ timeout: 20_000 });
+      await input.click();
+      await page.keyboard.type("dense1.outpt");
+      await page.keyboard.press("Enter");
+      await page.locator(".repl .monaco-list-row", { hasText: "did you mean 'output'" }).first().waitFor({ timeout: 20_000 });
+      // Hover dense1 (in `dense1.forward(X)`) while paused: the debug hover shows the layer as it is here.
+      const token = activeEditor(page).locator(".view-line span", { hasText: /^dense1$/ }).first();
+      await token.hover();
+      const hover = page.locator(".debug-hover-widget");
+      await hover.waitFor({ state: "visible", timeout: 20_000 });
+      assert.match(await hover.innerText(), /dense1 = Dense\(2, 16\)/);
+      await shot(page, "debugger-console-hover");
+      await page.mouse.move(5, 500);
+    });
+
     await check("the inspector follows: dense2's card is the current one, its backward call marked, later calls not computed yet", async () => {
       // Continue to step 1's dense2.backward (step 0 is recorded anyway; step 1 shows the follow too)
       await page.keyboard.press("F5");
