@@ -15,7 +15,7 @@ import { activeEditor, openFile, openWorkbench, runCommand, screenshot, webviewF
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const artifacts = path.join(process.env.BPL_ARTIFACTS ?? path.join(repo, "test-artifacts"), "e2e");
 fs.mkdirSync(artifacts, { recursive: true });
-const DOC_SHOTS = { "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png" };
+const DOC_SHOTS = { "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png", "debugger-console-hover": "docs/images/debugger-console-hover.png" };
 async function shot(page, name) {
   await screenshot(page, name, { dir: artifacts });
   const rel = DOC_SHOTS[name];
