@@ -58,6 +58,27 @@ async function goToLine(page, line) {
   await input.press("Enter");
 }
 
+/** Extension host processes under a code-server (Linux /proc): pid and thread count. */
+function extensionHosts(root) {
+  const out = [];
+  const walk = (pid) => {
+    for (const t of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+      try {
+        const stat = fs.readFileSync(`/proc/${t}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        if (ppid !== pid) continue;
+        const cmd = fs.readFileSync(`/proc/${t}/cmdline`, "utf8");
+        if (/extensionHost/.test(cmd)) out.push({ pid: Number(t), threads: fs.readdirSync(`/proc/${t}/task`).length });
+        walk(Number(t));
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  walk(root);
+  return out;
+}
+
 function lineOf(file, text) {
   const i = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text));
   assert.ok(i >= 0, text);
@@ -189,7 +210,26 @@ async function main() {
       await widget.waitFor({ timeout: 30_000 });
       assert.match(await widget.innerText(), /first appeared in lossFunction\.backward/);
       await shot(page, "debugger-nan");
-      await page.keyboard.press("Shift+F5");
+    });
+
+    await check("closing the window while paused leaves no model worker behind", async () => {
+      // The paused model's worker is a thread of the extension host process: count that process's threads,
+      // reload the window (the workbench goes away as when it is closed), and look again.
+      const hosts = () => extensionHosts(wb.server.pid);
+      const before = hosts();
+      assert.equal(before.length, 1, `one extension host (${JSON.stringify(before)})`);
+      const [{ pid, threads }] = before;
+      console.log(`    extension host ${pid}: ${threads} threads while paused`);
+      await runCommand(page, "Developer: Reload Window");
+      await page.waitForTimeout(3000);
+      const end = Date.now() + 60_000;
+      let now = hosts();
+      while (Date.now() < end && now.some((h) => h.pid === pid)) {
+        await page.waitForTimeout(500);
+        now = hosts();
+      }
+      const old = now.find((h) => h.pid === pid);
+      assert.equal(old, undefined, `the old extension host ${pid} (with the paused model) is gone (still: ${JSON.stringify(old)})`);
     });
   } finally {
     await wb.close();
