@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { DebugProtocol } from "@vscode/debugprotocol";
-import { fileUri, lens, lineOf, open, until, workspaceFolder } from "../helpers";
+import { fileUri, hoverText, lens, lineOf, open, until, workspaceFolder } from "../helpers";
 
 /** Every DAP message the adapter sends, as VS Code's tracker sees it. */
 const sent: DebugProtocol.ProtocolMessage[] = [];
@@ -82,6 +82,9 @@ describe("Backprop Lens debugger in a real VS Code", function () {
     assert.match(layer.variables.find((v) => v.name === "dweights")?.value ?? "", /^\[16, 3\] ‖·‖ /);
     const ev = (await s.customRequest("evaluate", { expression: "dweights.shape", frameId: trace.stackFrames[0]?.id, context: "watch" })) as DebugProtocol.EvaluateResponse["body"];
     assert.equal(ev.result, "[16, 3]");
+    // The editor's hover shows the layer at this position (step 5), not the last step of a run
+    const col = editor.document.lineAt(line).text.indexOf("dense2") + 2;
+    await until(async () => /Step 5 of run/.test(await hoverText(editor.document.uri, new vscode.Position(line, col))), 20_000, "the hover of step 5");
     // Step Back: dense2.backward → lossActivation.backward → … → dense1.forward → into step 4
     const before = stops().length;
     await s.customRequest("stepBack", { threadId: 1 });
