@@ -347,7 +347,22 @@ export class App {
         testid: "curves",
         describe: `${pts.length} steps, loss from ${pts[0]?.loss?.toFixed(4)} to ${pts[pts.length - 1]?.loss?.toFixed(4)}`,
       });
-      return h("section", { class: "curves", attrs: { "aria-label": "Training curves" } }, this.curveChart.el);
+      // A click on the curves shows that step, or (not recorded) runs the model again to record it.
+      const plot = this.curveChart.plot;
+      plot.over.addEventListener("click", () => {
+        const i = plot.cursor.idx;
+        const step = i === null || i === undefined ? undefined : plot.data[0][i];
+        if (typeof step !== "number") return;
+        const run = this.state.kind === "run" ? this.state.run : undefined;
+        if (run?.steps.includes(step)) this.actions.selectStep(step);
+        else if (run?.end) this.actions.recordStep(step);
+      });
+      return h(
+        "section",
+        { class: "curves", attrs: { "aria-label": "Training curves" } },
+        this.curveChart.el,
+        h("p", { class: "muted hint", testid: "curves-hint" }, "Click a step to show it; a step that was not recorded is recorded by running the model again."),
+      );
     });
     if (!rebuilt && this.curveChart && (this.curveChart.plot.data[0]?.length ?? 0) !== x.length) this.curveChart.setData(x, ys);
   }

@@ -193,9 +193,11 @@ async function main() {
 
     await check("a diverging model (SGD at learning rate 50) stops at the first NaN, in the call that made it", async () => {
       await openFile(page, "debug-diverge.ts");
-      await page.keyboard.press("F9"); // none: make sure the earlier breakpoint is not in this file
-      await page.keyboard.press("F9");
+      await activeEditor(page).click({ position: { x: 300, y: 40 } });
       await page.keyboard.press("F5");
+      // If VS Code asks which debugger (the key went to the workbench), Backprop Lens is the suggested one.
+      const picker = page.locator(".quick-input-widget", { hasText: "Select debugger" });
+      if (await picker.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false)) await page.keyboard.press("Enter");
       await toolbar(page).waitFor({ state: "visible", timeout: 60_000 });
       // The exploding-gradient filter (on by default) may stop first: continue until the NaN stop.
       for (let i = 0; i < 4; i++) {
@@ -230,6 +232,24 @@ async function main() {
       }
       const old = now.find((h) => h.pid === pid);
       assert.equal(old, undefined, `the old extension host ${pid} (with the paused model) is gone (still: ${JSON.stringify(old)})`);
+    });
+
+    await check("without the debugger: a click on the loss curve records that step by running the model again (and it is the same run)", async () => {
+      await openFile(page, "debug-training.ts");
+      await runCommand(page, "Backprop Lens: Run Backward Pass");
+      const frame = webviewFrame(page);
+      await frame.locator("[data-testid=file-name]", { hasText: "debug-training.ts" }).waitFor({ timeout: 60_000 });
+      await frame.locator("[data-testid=run-status][data-status=done]").waitFor({ timeout: 60_000 });
+      const over = frame.locator("[data-testid=curves] .u-over");
+      await over.waitFor({ timeout: 20_000 });
+      const box = await over.boundingBox();
+      await over.hover({ position: { x: box.width / 2, y: box.height / 2 } });
+      await over.click({ position: { x: box.width / 2, y: box.height / 2 } });
+      await frame.locator(".output, [data-testid=output]").first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+      await frame.getByText(/The re-run repeated the first run exactly/).first().waitFor({ timeout: 60_000, state: "attached" });
+      const options = await frame.locator("[data-testid=step-picker] vscode-option").allInnerTexts();
+      assert.ok(options.some((o) => /^step (9|10|11)$/.test(o.trim())), `a middle step is recorded now (${options.join(", ")})`);
+      await shot(page, "debugger-record-step");
     });
   } finally {
     await wb.close();
