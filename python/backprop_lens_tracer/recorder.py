@@ -80,6 +80,7 @@ class LayerState:
         self.params = lambda: []  # [(name, array)] in the book's orientation
         self.gradcheck = None  # (forward_rec, backward_rec, options) -> result dict
         self.last_forward_inputs_shape = None
+        self.announced = False
 
 
 class CallRecord:
@@ -207,14 +208,15 @@ class Recorder:
         """After a layer call: `tensors` maps the book's names to arrays (already copied where they may change).
 
         `defer`: the loss comes later (`set_loss`, from the book's `Loss.calculate`), emit then."""
-        first = state.info is None
-        if first and parent is not None and state.name is None:
+        first = not state.announced
+        if state.info is None and parent is not None and state.name is None:
             pst = self.by_id[parent]
             own = self.sites.name_at(state.ctor_site) if state.ctor_site else None
             if own:
                 state.name = "%s.%s" % (self.info_of(pst)["name"], own)
         info = self.info_of(state)
         if first:
+            state.announced = True
             self.emit({"type": "layer/new", "layer": info})
         conv = {}
         for name, x in tensors.items():
