@@ -261,6 +261,8 @@ class Duck:
             return self._calculate(st, fn, args, kwargs)
         phase = method
         site, parent = rec.begin(st, phase)
+        if getattr(st, "_in_calculate", 0) and getattr(st, "_calc_site", None):
+            site = st._calc_site  # the line that called calculate(), not the forward call inside it
         st._bpl_method = method
         rec.call_stack.append(st)
         try:
@@ -279,6 +281,7 @@ class Duck:
         rec = self.rec
         st._in_calculate = getattr(st, "_in_calculate", 0) + 1
         st._calc_record = None
+        st._calc_site = self.sites.capture(3)
         try:
             result = fn(st.obj, *args, **kwargs)
         finally:
