@@ -1,7 +1,8 @@
 """Source positions in the user's code: which files are the user's, the innermost user frame, names.
 
-A file is the user's when it is the model file or lies in the model's folder tree, and is neither
-part of this package nor installed (site-packages, dist-packages, the standard library).
+A file is the user's when it is the model file, or any other Python file that is neither part of
+this package nor installed (site-packages, dist-packages, the standard library): the user's own
+modules, wherever they live.
 Positions are 1-based lines and columns (the column of the call where Python 3.11's
 `co_positions` knows it, else the first non-blank column of the line).
 """
@@ -35,14 +36,8 @@ class Sites:
             r = False
         else:
             path = os.path.abspath(filename)
-            r = (
-                path == self.model_file
-                or (
-                    path.startswith(self.root + os.sep)
-                    and not path.startswith(_PKG_DIR + os.sep)
-                    and not _INSTALLED.search(path)
-                    and not path.startswith(self._std)
-                )
+            r = path == self.model_file or (
+                not path.startswith(_PKG_DIR + os.sep) and not _INSTALLED.search(path) and not path.startswith(self._std)
             )
         self._cache[filename] = r
         return r
