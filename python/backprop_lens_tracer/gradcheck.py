@@ -92,7 +92,8 @@ def float64_numpy():
     np = arrays.np()
     swaps = []
     try:
-        from numpy.core import multiarray
+        core = getattr(np, "_core", None)  # NumPy 2 (numpy.core is a deprecated alias there)
+        multiarray = core.multiarray if core is not None else np.core.multiarray
         originals = [(np, "dot", multiarray.dot), (np, "zeros", multiarray.zeros), (np.random, "randn", np.random.mtrand.randn)]
     except Exception:
         originals = []
