@@ -2,7 +2,7 @@
 
 Protocol (docs/trace-format.md, "The Python producer"):
 - stdin, one JSON object per line: first the run's settings
-  `{"file", "source"?, "keepSteps", "gradCheck": {...} | null, "memoryLimitMb"}`, then commands
+  `{"file", "source"?, "keepSteps", "gradCheck": {...} | null, "memoryLimitMb", "traceVersion"?}`, then commands
   (`{"type": "where"}`, `{"type": "stop"}`, and what the debugger adds).
 - stdout: frames (wire.py). The model's prints, warnings and C-level output become `console` events.
 
@@ -170,7 +170,7 @@ class Run:
             "numpy": _version_of("numpy") if _find("numpy") else None, "torch": _version_of("torch") if _find("torch") else None,
             "pid": os.getpid(),
         })
-        self.rec.emit({"type": "run/start", "version": 2, "file": self.file, "startedAt": int(time.time() * 1000)})
+        self.rec.emit({"type": "run/start", "version": int(self.config.get("traceVersion") or 2), "file": self.file, "startedAt": int(time.time() * 1000)})
         self._install_console()
         self._install_limits()
         self.commands.start()

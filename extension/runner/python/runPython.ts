@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type RunError, type SourceSite, type TraceEvent, baseName } from "../../../core/host";
+import { type RunError, type SourceSite, TRACE_FORMAT_VERSION, type TraceEvent, baseName } from "../../../core/host";
 import type { RunHandle, RunModelOptions, RunResult } from "../runModel";
 import { noPythonMessage, pythonCandidates } from "./interpreter";
 import { type Frame, FrameDecoder } from "./wire";
@@ -195,6 +195,7 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
           keepSteps: options.keepSteps ?? 3,
           gradCheck: options.gradCheck ? options.gradCheck : null,
           memoryLimitMb,
+          traceVersion: TRACE_FORMAT_VERSION,
         };
         p.stdin?.write(`${JSON.stringify(config)}\n`);
         timer = setTimeout(() => void onTimeout(), timeLimitMs);
