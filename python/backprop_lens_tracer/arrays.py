@@ -40,9 +40,17 @@ def is_array(x):
     return False
 
 
+_F64 = None
+
+
 def as_float64(x):
     """(float64 C-contiguous ndarray, source dtype name or None for float64), or None when x is not numeric."""
+    global _F64
     n = np()
+    if _F64 is None:
+        _F64 = n.dtype(n.float64)
+    if type(x) is n.ndarray and x.dtype == _F64 and x.flags.c_contiguous:
+        return x, None  # the common case, without a copy
     if is_torch_tensor(x):
         dt = str(x.dtype).replace("torch.", "")
         a = x.detach().to("cpu")

@@ -164,9 +164,16 @@ class Duck:
         names = self._param_names(cls)
         duck = self
 
+        cache = {"names": None, "final": False}
+
         def params():
+            # Names: what backward assigns (from its source) plus any P with a dP beside it; settled once
+            # a backward has run (each call then costs a few getattr).
+            if cache["names"] is None or not cache["final"]:
+                cache["names"] = names + [n for n in duck._dynamic_params(obj) if n not in names]
+                cache["final"] = any(k.startswith("d") and k != "dinputs" for k in getattr(obj, "__dict__", {})) or not names
             out = []
-            for p in names + [n for n in duck._dynamic_params(obj) if n not in names]:
+            for p in cache["names"]:
                 v = getattr(obj, p, None)
                 if arrays.is_array(v):
                     out.append((p, v))
@@ -319,7 +326,7 @@ class Duck:
             out = getattr(obj, "output", None)
             if not arrays.is_array(out):
                 out = result if arrays.is_array(result) else None
-            t = tensor_of(out, copy=True) if out is not None else None
+            t = tensor_of(out) if out is not None else None
             if t is not None:
                 tensors["output"] = t
                 extra["output"] = out
@@ -340,7 +347,7 @@ class Duck:
             if t is not None:
                 tensors["targets"] = t
             dinputs = getattr(obj, "dinputs", None)
-            t = tensor_of(dinputs, copy=True) if dinputs is not None else None
+            t = tensor_of(dinputs) if dinputs is not None else None
             if t is not None:
                 tensors["dinputs"] = t
                 extra["dinputs"] = dinputs
@@ -356,7 +363,7 @@ class Duck:
                     )
             for pname, _ in st.params():
                 g = getattr(obj, "d" + pname, None)
-                t = tensor_of(g, copy=True) if g is not None else None
+                t = tensor_of(g) if g is not None else None
                 if t is not None:
                     tensors["d" + pname] = t
         defer = phase == "forward" and getattr(st, "_in_calculate", 0) > 0

@@ -9,7 +9,7 @@ A frame is
     bin    raw little-endian float64    blen bytes (the tensors of this frame, back to back)
 
 The JSON object has a kind `k`: "hello" (first frame: interpreter and library versions), "event" (one
-trace event in `event`), "control" (a contract-6 control message in `message`), "where" (the answer
+trace event in `event`), "events" (step summaries batched, at most one frame per 50 ms), "control" (a contract-6 control message in `message`), "where" (the answer
 to a `where` command: the main thread's current line). A tensor inside an event is
 `{"shape": [...], "bin": [byteOffset, count], "dtype"?: "float32"}`: its values are `count` float64s
 at `byteOffset` in this frame's binary part. JSON has no NaN or Infinity: such a number (outside
@@ -26,6 +26,7 @@ import os
 import struct
 import sys
 import threading
+import time
 
 MAGIC = b"BPL1"
 HEADER = struct.Struct("<4sII")
@@ -75,8 +76,24 @@ class Wire:
         self.fd = fd
         self.lock = threading.Lock()
         self.broken = False
+        self._summaries = []
+        self._last_flush = 0.0
+        self._order = threading.RLock()  # keeps batched summaries before whatever any thread sends next
 
     def send(self, obj):
+        with self._order:
+            if self._summaries:
+                self._flush_summaries()
+            self._send(obj)
+
+    def _flush_summaries(self):
+        with self._order:
+            batch, self._summaries = self._summaries, []
+            self._last_flush = time.monotonic()
+            if batch:
+                self._send({"k": "events", "events": batch})
+
+    def _send(self, obj):
         blobs = []
         payload = json.dumps(_clean(obj, blobs), separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
         binary = b"".join(bytes(b) if not isinstance(b, (bytes, bytearray)) else b for b in blobs) if blobs else b""
@@ -94,6 +111,14 @@ class Wire:
                 self.broken = True
 
     def event(self, event):
+        # Step summaries of a long training loop go out in batches (at most one frame per 50 ms);
+        # every other event goes out at once, after them, so the order is kept.
+        if event.get("type") == "step/summary":
+            with self._order:
+                self._summaries.append(event)
+                if time.monotonic() - self._last_flush > 0.05:
+                    self._flush_summaries()
+            return
         self.send({"k": "event", "event": event})
 
     def control(self, message):

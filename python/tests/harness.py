@@ -19,7 +19,7 @@ class Trace:
         self.frames = frames
         self.stderr = stderr
         self.returncode = returncode
-        self.events = [f["event"] for f in frames if f["k"] == "event"]
+        self.events = [e for f in frames if f["k"] in ("event", "events") for e in ([f["event"]] if f["k"] == "event" else f["events"])]
 
     def of(self, kind):
         return [e for e in self.events if e["type"] == kind]

@@ -123,17 +123,18 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
           resolveHello(f as unknown as PythonHello);
           options.debug?.(`python: ${String(f.executable)} ${String(f.python)}, numpy ${String(f.numpy)}, torch ${String(f.torch)}`);
           break;
-        case "event": {
-          const e = f.event as TraceEvent;
-          if (e.type === "step/summary") steps = e.summary.step + 1;
-          else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
-          if (e.type === "run/end") {
-            end = e;
-            steps = e.steps;
+        case "event":
+        case "events":
+          for (const e of f.k === "event" ? [f.event as TraceEvent] : (f.events as TraceEvent[])) {
+            if (e.type === "step/summary") steps = e.summary.step + 1;
+            else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
+            if (e.type === "run/end") {
+              end = e;
+              steps = e.steps;
+            }
+            emit(e);
           }
-          emit(e);
           break;
-        }
         case "control":
           for (const l of controlListeners) {
             try {
