@@ -19,13 +19,14 @@ class Commands:
         self.wire = wire
         self.queue = queue.Queue()
         self.closed = False
+        self.stdin = sys.stdin.buffer  # the extension's command stream (the model gets an empty stdin)
 
     def start(self):
         t = threading.Thread(target=self._read, name="bpl-commands", daemon=True)
         t.start()
 
     def _read(self):
-        stdin = sys.stdin.buffer
+        stdin = self.stdin
         while True:
             try:
                 line = stdin.readline()

@@ -11,6 +11,7 @@ it; nothing is written next to it (no `__pycache__`: the tracer runs with `-B`).
 """
 
 import builtins
+import io
 import json
 import os
 import sys
@@ -93,6 +94,8 @@ class Run:
 
     def _install_console(self):
         self.stdio.capture(self.console)
+        # stdin carries the extension's commands: the model reads an empty one (input() raises EOFError)
+        sys.stdin = io.StringIO("")
         sys.stdout = ConsoleWriter(self.console, "log", self._caller_site)
         sys.stderr = ConsoleWriter(self.console, "error", self._caller_site)
         import warnings

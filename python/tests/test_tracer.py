@@ -439,6 +439,11 @@ for epoch in range(10):
             (m,) = [f for f in t.frames if f["k"] == "memory"]
             self.assertEqual(m["site"]["line"], 4)
 
+    def test_input_gets_an_empty_stdin_and_commands_still_arrive(self):
+        t = run_source("try:\n    input()\nexcept EOFError:\n    print('eof')\nx = 0\nwhile True:\n    x += 1\n", commands=[{"type": "where"}], after=1.0)
+        self.assertEqual(t.console(), ["eof"])
+        self.assertEqual(len([f for f in t.frames if f["k"] == "where"]), 1)
+
     def test_numpy_is_not_imported_for_a_model_without_it(self):
         t = run_source("import sys\nprint('numpy' in sys.modules)\n")
         self.assertEqual(t.console(), ["False"])
