@@ -220,6 +220,10 @@ class TorchHooks:
         self._ensure_hooks(module, st)
         if args and isinstance(args[0], torch.Tensor) and torch.is_grad_enabled() and not args[0].requires_grad and args[0].is_floating_point() and not st.is_loss:
             args = (args[0].detach().requires_grad_(True),) + tuple(args[1:])
+        elif args and getattr(module, "inplace", False) and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+            # The previous layer's output is its backward hook's view, which autograd forbids writing in
+            # place: the in-place module works on a copy (the values and gradients are the same).
+            args = (args[0].clone(),) + tuple(args[1:])
         self.rec.call_stack.append(st)
         try:
             out = orig_call(module, *args, **kwargs)

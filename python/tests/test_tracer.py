@@ -492,6 +492,42 @@ class TorchTest(unittest.TestCase, Close):
         self.assertTrue(all(r["ok"] for r in results), results)
         self.assertIn("epoch: 0, acc: 0.320, loss: 1.103", self.trace.console())
 
+    def test_sequential_with_an_inplace_relu_and_a_user_module_gives_the_untraced_results(self):
+        src = """import torch
+import torch.nn as nn
+torch.manual_seed(0)
+class Scale(nn.Module):
+    def __init__(self, n):
+        super().__init__()
+        self.alpha = nn.Parameter(torch.ones(n))
+    def forward(self, x):
+        return x * self.alpha
+model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(inplace=True), Scale(8), nn.Linear(8, 2))
+x = torch.randn(16, 4)
+y = torch.randint(0, 2, (16,))
+loss_fn = nn.CrossEntropyLoss()
+opt = torch.optim.Adam(model.parameters(), lr=0.01)
+for step in range(5):
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()
+print(repr(loss.item()))
+"""
+        import subprocess
+        import tempfile
+
+        d = tempfile.mkdtemp()
+        with open(os.path.join(d, "plain.py"), "w") as f:
+            f.write(src)
+        plain = subprocess.run([sys.executable, os.path.join(d, "plain.py")], capture_output=True, text=True).stdout.strip()
+        t = run_source(src, gradCheck={})
+        self.assertEqual(t.console(), [plain])
+        self.assertEqual(sorted(t.layers), ["loss_fn", "model.0", "model.1", "model.2", "model.3"])
+        self.assertEqual(t.layers["model.2"]["params"], [{"name": "alpha", "shape": [8]}])
+        self.assertTrue(all(e["result"]["ok"] for e in t.of("gradcheck")))
+        self.assertEqual(len(t.calls("model.1", "backward")), 0)  # in-place: forward only
+
     def test_a_buggy_autograd_function_fails_its_gradient_check(self):
         src = """import torch
 class MyReLU(torch.autograd.Function):
