@@ -13,6 +13,7 @@ import { CompileError, type Compiled, compileModel } from "./compile";
 import { type ControlMessage, hostControl } from "./control";
 import { locatePausedWorker } from "./locate";
 import type { WorkerInput, WorkerMessage } from "./workerProtocol";
+import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -43,6 +44,8 @@ export interface RunModelOptions {
   debugSetup?: unknown;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
+  /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
+  python?: PythonRunOptions;
 }
 
 export interface RunResult {
@@ -78,6 +81,7 @@ export function liveModelWorkers(): number {
 export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
 export function runModel(options: RunModelOptions): RunHandle {
+  if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
   let cancelled = false;
   let stop: ((error: RunError) => void) | undefined;
   const control = options.control ? hostControl() : undefined;
