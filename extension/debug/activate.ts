@@ -12,11 +12,16 @@ import { InspectorPanel } from "../inspectorPanel";
 import type { LensContext } from "../lensContext";
 import { buildRunReport } from "../runReport";
 import { isModelDocument } from "../modelFile";
+import { isPythonModelFile } from "../runner/python/runPython";
 import { toUri } from "../uris";
 import type { DebugLauncher, DebugRuntime } from "./runtime";
 import { BackpropDebugSession } from "./session";
 
 export const DEBUG_TYPE = "backprop-lens";
+
+/** What a Python model gets from Debug Backward Pass for now. */
+const PYTHON_NOT_YET =
+  "the debugger pauses TypeScript and JavaScript models; a Python model runs with Run Backward Pass (the Python tracer does not take the debugger's commands yet)";
 
 /** The live adapters, by VS Code session id (the extension marks them stale and tests read them). */
 export const liveSessions = new Map<string, BackpropDebugSession>();
@@ -156,6 +161,7 @@ function vscodeLauncher(ctx: LensContext): DebugLauncher {
     async start(file, options, onEvent) {
       // VS Code asks for trust before it starts any debug session; this is the second line of defence.
       if (!vscode.workspace.isTrusted) return { refused: "debugging runs the model's code, so it needs a trusted workspace (this one is in Restricted Mode)" };
+      if (isPythonModelFile(file)) return { refused: PYTHON_NOT_YET };
       const uri = vscode.Uri.file(file);
       return new Promise((resolve) => {
         let started = false;
