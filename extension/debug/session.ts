@@ -14,6 +14,7 @@
  *   layer as it was at this position);
  * - Debug Console, Watch and hovers: the expression language of `core/debug/expr.ts`.
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   BreakpointEvent,
@@ -679,8 +680,6 @@ function describeStop(info: StopInfo, rt: DebugRuntime): string {
 /** The lines of a file on disk (for checking where a breakpoint can stop), or undefined. */
 function readLines(file: string): string[] | undefined {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const fs = require("node:fs") as typeof import("node:fs");
     return fs.readFileSync(file, "utf8").split(/\r?\n/);
   } catch {
     return undefined;

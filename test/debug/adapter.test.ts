@@ -403,3 +403,19 @@ describe("debug adapter: errors, gradient checks, big tensors, scalars, the time
     assert.ok(output.some((o) => /The model finished: 20 steps/.test(o)), output.join(""));
   });
 });
+
+describe("debug adapter: pause", function () {
+  this.timeout(60_000);
+  it("Pause stops a running model at its next position; Continue runs it on", async () => {
+    const file = path.join(repo, "examples", "05-spiral-training.ts");
+    await Promise.all([dc.configurationSequence(), dc.launch({ program: file, keepSteps: 1 })]);
+    await new Promise((r) => setTimeout(r, 500));
+    const stopped = dc.waitForEvent("stopped") as Promise<DebugProtocol.StoppedEvent>;
+    await dc.pauseRequest({ threadId: 1 });
+    assert.equal((await stopped).body.reason, "pause");
+    const p = await position();
+    assert.ok(p.step > 0, `paused in step ${p.step}`);
+    assert.equal(p.live, true);
+    await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
+  });
+});
