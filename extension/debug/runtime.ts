@@ -190,6 +190,7 @@ export class DebugRuntime extends EventEmitter {
 
   /** Moves as asked; fires `stopped` when it arrives (at once when the target is known). */
   step(kind: StepKind): void {
+    if (this.running && this.liveId === undefined) return; // the model is running: nothing to step from
     const timeline = this.ordered();
     const liveAtEnd = this.liveId !== undefined && timeline[timeline.length - 1]?.id === this.liveId;
     const from = timeline[this.cursor];

@@ -22,6 +22,7 @@ import {
   ExitedEvent,
   Handles,
   InitializedEvent,
+  Logger,
   LoggingDebugSession,
   OutputEvent,
   Scope,
@@ -30,6 +31,7 @@ import {
   StoppedEvent,
   TerminatedEvent,
   Thread,
+  logger,
 } from "@vscode/debugadapter";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import {
@@ -67,6 +69,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   memoryLimitMb?: number;
   /** Override `backpropLens.keepSteps`. */
   keepSteps?: number;
+  /** Log the Debug Adapter Protocol messages (to the extension host's console). */
+  trace?: boolean;
 }
 
 type VarNode =
@@ -127,6 +131,8 @@ export class BackpropDebugSession extends LoggingDebugSession {
   // ---------------------------------------------------------------- setup
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    // The library queues every log line until `setup` is called: without this, each message would be kept.
+    logger.setup(Logger.LogLevel.Stop, false);
     response.body = {
       supportsConfigurationDoneRequest: true,
       supportsStepBack: true,
@@ -163,6 +169,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
       return;
     }
     this.program = path.resolve(args.program);
+    if (args.trace) logger.setup(Logger.LogLevel.Verbose, false);
     // Breakpoints arrive before configurationDone; VS Code sends it right after them.
     await Promise.race([this.configurationDone, new Promise((r) => setTimeout(r, 2000))]);
     const started = await this.runtime.start(this.program, {

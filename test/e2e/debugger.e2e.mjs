@@ -41,7 +41,7 @@ async function check(name, fn) {
 
 function workspace() {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-debug-"));
-  for (const f of fs.readdirSync(path.join(repo, "examples"))) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
+  for (const f of fs.readdirSync(path.join(repo, "examples"), { withFileTypes: true })) if (f.isFile()) fs.copyFileSync(path.join(repo, "examples", f.name), path.join(ws, f.name));
   for (const f of ["debug-training.ts", "debug-diverge.ts"]) fs.copyFileSync(path.join(repo, "test", "fixtures", "models", f), path.join(ws, f));
   const tsconfig = path.join(ws, "tsconfig.json");
   fs.writeFileSync(tsconfig, fs.readFileSync(tsconfig, "utf8").replace("../core/index.ts", path.join(repo, "core", "index.ts")));
