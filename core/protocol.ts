@@ -4,72 +4,30 @@
  *
  * - Tags are `area/verb` string literals.
  * - The webview opens with the `ui/ready` event; the host answers `session/ready` (carrying
- *   `PROTOCOL_VERSION`) and then replays the current run with the same events a live run sends, so a
+ *   `PROTOCOL_VERSION`), then `run/started` and one `run/events` with the current run's replay, so a
  *   panel opened late or restored after a reload shows exactly what a panel open from the start shows.
- * - Summaries are pushed; tensors are pulled on demand (`trace/tensor`) as raw float64 bytes.
+ * - A run's trace events reach the webview unchanged but without tensor data (`RunEvent`, batched in
+ *   `run/events`); the webview folds them into its own `RunModel` (core/run). Adding a trace event
+ *   needs no new message. Tensors are pulled on demand (`trace/tensor`) as raw float64 bytes.
  * - Requests are answered exactly once, with a result or an error; the caller times out otherwise.
- * - Everything that crosses the boundary is `unknown` until a guard (`isEnvelope`, `isFromWebview`)
- *   accepts it.
+ * - Everything that crosses the boundary is `unknown` until a guard (`isEnvelope`, `isFromWebview`,
+ *   `isToWebview`) accepts it.
  */
-import type {
-  Anomaly,
-  ConsoleLevel,
-  GradCheckResult,
-  LayerInfo,
-  Phase,
-  RunError,
-  ScalarBackward,
-  ScalarNode,
-  SourceSite,
-  StepSummary,
-  TensorStats,
-} from "./trace/traceTypes";
+import type { RunEvent, RunHeader } from "./run/runModel";
+import type { SourceSite } from "./trace/traceTypes";
 
-export const PROTOCOL_VERSION = 1;
+export type { RunEvent, RunHeader };
 
-/** What the inspector knows about a run before any event of it. */
-export interface RunHeader {
-  runId: number;
-  /** Absolute path of the model file. */
-  file: string;
-  startedAt: number;
-}
+/** 2: trace events in `run/events` instead of one message kind per event. */
+export const PROTOCOL_VERSION = 2;
 
-/** A layer call without its tensors: names, shapes and statistics; the tensors are fetched on demand. */
-export interface CallSummary {
-  step: number;
-  seq: number;
-  layer: number;
-  phase: Phase;
-  site?: SourceSite;
-  parent?: number;
-  tensors: Record<string, { shape: number[]; stats: TensorStats }>;
-  loss?: number;
-  accuracy?: number;
-}
-
-/** How the run ended. */
-export interface RunEnd {
-  ok: boolean;
-  error?: RunError;
-  steps: number;
-  durationMs: number;
-  keptSteps: number[];
-}
-
-/** Events from the host to the webview. Every `run/*` event carries the run it belongs to. */
+/** Events from the host to the webview. */
 export type ToWebview =
   | { type: "session/ready"; protocolVersion: number; run?: RunHeader }
+  /** A new run (or the replay of the current one): the webview starts a fresh run model. */
   | { type: "run/started"; run: RunHeader }
-  | { type: "run/layer"; runId: number; layer: LayerInfo }
-  | { type: "run/call"; runId: number; call: CallSummary }
-  | { type: "run/steps"; runId: number; summaries: StepSummary[] }
-  | { type: "run/scalarNodes"; runId: number; nodes: ScalarNode[] }
-  | { type: "run/scalarBackward"; runId: number; backward: ScalarBackward }
-  | { type: "run/anomaly"; runId: number; anomaly: Anomaly }
-  | { type: "run/gradcheck"; runId: number; result: GradCheckResult }
-  | { type: "run/console"; runId: number; level: ConsoleLevel; text: string; site?: SourceSite }
-  | { type: "run/ended"; runId: number; end: RunEnd }
+  /** Trace events of run `runId`, in order, without tensor data. */
+  | { type: "run/events"; runId: number; events: RunEvent[] }
   /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
   | { type: "ui/reveal"; layer: number; step?: number };
 
@@ -94,21 +52,6 @@ export type Envelope =
   | { kind: "event"; body: ToWebview | FromWebview }
   | { kind: "request"; id: number; method: RequestMethod; params: unknown }
   | { kind: "reply"; id: number; result?: unknown; error?: string };
-
-const TO_WEBVIEW = new Set<ToWebview["type"]>([
-  "session/ready",
-  "run/started",
-  "run/layer",
-  "run/call",
-  "run/steps",
-  "run/scalarNodes",
-  "run/scalarBackward",
-  "run/anomaly",
-  "run/gradcheck",
-  "run/console",
-  "run/ended",
-  "ui/reveal",
-]);
 
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
@@ -145,7 +88,19 @@ export function isFromWebview(x: unknown): x is FromWebview {
 
 /** Accepts the events the host sends (the webview's guard). */
 export function isToWebview(x: unknown): x is ToWebview {
-  return isObject(x) && typeof x.type === "string" && TO_WEBVIEW.has(x.type as ToWebview["type"]);
+  if (!isObject(x) || typeof x.type !== "string") return false;
+  switch (x.type) {
+    case "session/ready":
+      return typeof x.protocolVersion === "number";
+    case "run/started":
+      return isObject(x.run) && typeof x.run.runId === "number";
+    case "run/events":
+      return typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string");
+    case "ui/reveal":
+      return typeof x.layer === "number";
+    default:
+      return false;
+  }
 }
 
 /** Accepts `trace/tensor` params. */

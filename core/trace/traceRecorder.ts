@@ -16,6 +16,11 @@
  *   ever sparser), go out as step summaries.
  * A NaN or ±Infinity loss stops the run (when `stopOnNonFinite`) with an error naming the first
  * layer and tensor where a non-finite value appeared.
+ *
+ * One tensor, one copy (trace format 2): a call's tensor that is, by object identity, a tensor an
+ * earlier emitted call made (a layer's `inputs` is the previous layer's `output`, its `dvalues` the next
+ * layer's `dinputs`) is emitted as a reference (`LayerCall.refs`) when its values are still the ones
+ * that call emitted; otherwise it is copied as before.
  */
 import { NonFiniteError, TensorTooLargeError, ShapeError, showShape } from "../errors";
 import { type GradCheckOptions, gradCheckLayer } from "../gradcheck";
@@ -26,9 +31,24 @@ import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
+import { forwardOf } from "../run/calls";
 import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
+import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
-import { type Anomaly, type ChainStep, type LayerCall, type LayerInfo, type Phase, type SourceSite, type StepSummary, type TensorData, type TraceEvent, baseName } from "./traceTypes";
+import {
+  type Anomaly,
+  type ChainStep,
+  type LayerCall,
+  type LayerInfo,
+  type Phase,
+  type SourceSite,
+  type StepSummary,
+  type TensorData,
+  type TensorRef,
+  type TensorStats,
+  type TraceEvent,
+  baseName,
+} from "./traceTypes";
 
 /** Finds the user's source position of what is running now (implemented by the runner with V8 stack traces). */
 export interface SiteProvider {
@@ -68,8 +88,20 @@ interface LayerState {
   lastSite: { forward?: SourceSite; backward?: SourceSite };
 }
 
+/** A tensor a call made (`output`, `dinputs`), looked up by the tensor object. */
+interface Produced {
+  layer: number;
+  name: string;
+  seq: number;
+  /** The values and statistics the call was emitted with, kept while the call is in the current or previous step. */
+  copy?: Float64Array;
+  stats?: TensorStats;
+}
+
 interface CallRecord {
   state: LayerState;
+  /** The layer's id (`state.id`), so records pair like any other call (`core/run/calls.ts`). */
+  layer: number;
   phase: Phase;
   step: number;
   seq: number;
@@ -78,6 +110,10 @@ interface CallRecord {
   args: unknown[];
   /** References to what the call read and made, and copies of the parameters. */
   tensors: Record<string, Tensor>;
+  /** The tensors this call made. */
+  produced: Produced[];
+  /** For the tensors this call read that an earlier call made: that call's tensor, as of this call. */
+  sources: Record<string, Produced> | undefined;
   loss: number | undefined;
   accuracy: number | undefined;
   emitted: boolean;
@@ -116,8 +152,8 @@ export class TraceRecorder implements Tracer {
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
   private readonly optimizers: Optimizer[] = [];
-  /** Which layer call produced a tensor (by object identity), to name both sides of a shape error. */
-  private readonly producers = new WeakMap<object, { layer: number; name: string }>();
+  /** Which layer call produced a tensor (by object identity): names both sides of a shape error, and makes references. */
+  private readonly producers = new WeakMap<object, Produced>();
   private readonly callStack: LayerState[] = [];
 
   private step = 0;
@@ -279,6 +315,13 @@ export class TraceRecorder implements Tracer {
     const info = this.infoOf(state);
     if (firstCall) this.emit({ type: "layer/new", layer: info });
     const tensors: Record<string, Tensor> = {};
+    const seq = this.seq++;
+    const produced: Produced[] = [];
+    const produce = (t: Tensor, name: string): void => {
+      const p: Produced = { layer: state.id, name, seq };
+      produced.push(p);
+      this.producers.set(t, p);
+    };
     const a0 = asTensor(args[0]);
     const a1 = args.length > 1 ? asTensor(args[1]) : undefined;
     let loss: number | undefined;
@@ -288,10 +331,7 @@ export class TraceRecorder implements Tracer {
       if (inputs) tensors.inputs = inputs;
       if (a1) tensors.targets = a1;
       const out = isTensor(l.output) ? l.output : isTensor(result) ? result : undefined;
-      if (out) {
-        tensors.output = out;
-        this.producers.set(out, { layer: state.id, name: "output" });
-      }
+      if (out) tensors.output = out;
       for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: p.value.data.slice() };
       const kind = state.layer.kind;
       if (typeof result === "number") loss = result;
@@ -302,17 +342,22 @@ export class TraceRecorder implements Tracer {
         this.stepAccuracy = accuracy;
       }
     } else {
-      if (a0) tensors.dvalues = a0;
+      if (a0) tensors[INCOMING_GRADIENT] = a0;
       if (a1) tensors.targets = a1;
-      if (isTensor(l.dinputs)) {
-        tensors.dinputs = l.dinputs;
-        this.producers.set(l.dinputs, { layer: state.id, name: "dinputs" });
-      }
-      for (const p of safeParams(state.layer)) if (p.grad) tensors[`d${p.name}`] = p.grad;
+      if (isTensor(l.dinputs)) tensors[INPUT_GRADIENT] = l.dinputs;
+      for (const p of safeParams(state.layer)) if (p.grad) tensors[paramGradientName(p.name)] = p.grad;
     }
-    const rec: CallRecord = { state, phase, step: this.step, seq: this.seq++, site, parent, args, tensors, loss, accuracy, emitted: false };
+    // Where what the call read came from (looked up before this call's own tensors are registered).
+    let sources: Record<string, Produced> | undefined;
+    for (const [name, t] of Object.entries(tensors)) {
+      const from = isTensor(t) ? this.producers.get(t) : undefined;
+      if (from !== undefined && from.seq !== seq) (sources ??= {})[name] = from;
+    }
+    if (tensors.output && phase === "forward") produce(tensors.output, "output");
+    if (tensors[INPUT_GRADIENT] && phase === "backward") produce(tensors[INPUT_GRADIENT], INPUT_GRADIENT);
+    const rec: CallRecord = { state, layer: state.id, phase, step: this.step, seq, site, parent, args, tensors, produced, sources, loss, accuracy, emitted: false };
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
-    if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
+    if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
     if (this.step < this.keepSteps) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
@@ -338,12 +383,24 @@ export class TraceRecorder implements Tracer {
     this.emittedSteps.add(rec.step);
     const tensors: Record<string, TensorData> = {};
     const stats: LayerCall["stats"] = {};
+    let refs: Record<string, TensorRef> | undefined;
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(rec.tensors)) {
+      const from = rec.sources?.[name];
+      if (from?.copy !== undefined && from.stats !== undefined && from.seq < rec.seq && sameValues(from.copy, t.data)) {
+        (refs ??= {})[name] = { seq: from.seq, name: from.name };
+        stats[name] = from.stats;
+        continue;
+      }
       const data = t.data.slice();
       tensors[name] = { shape: [...t.shape], data };
       stats[name] = tensorStats(t);
-      transfer.push(data.buffer as ArrayBuffer);
+      const mine = rec.produced.find((p) => p.name === name);
+      if (mine) {
+        // Later calls may refer to it: keep these values to compare with (sent as a copy, not transferred).
+        mine.copy = data;
+        mine.stats = stats[name];
+      } else transfer.push(data.buffer as ArrayBuffer);
     }
     const call: LayerCall = {
       step: rec.step,
@@ -354,6 +411,7 @@ export class TraceRecorder implements Tracer {
       ...(rec.parent !== undefined ? { parent: rec.parent } : {}),
       tensors,
       stats,
+      ...(refs ? { refs } : {}),
       ...(rec.loss !== undefined ? { loss: rec.loss } : {}),
       ...(rec.accuracy !== undefined ? { accuracy: rec.accuracy } : {}),
     };
@@ -365,6 +423,7 @@ export class TraceRecorder implements Tracer {
   private nextStep(): void {
     this.endStep();
     this.step++;
+    release(this.previous);
     this.previous = this.current;
     this.current = [];
     this.stepLoss = undefined;
@@ -384,7 +443,7 @@ export class TraceRecorder implements Tracer {
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
-        for (const [name, t] of Object.entries(rec.tensors)) if (name !== "dvalues" && name !== "targets") norms[name] = l2norm(t);
+        for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
         this.checkExploding(rec, norms);
       }
@@ -607,7 +666,7 @@ export class TraceRecorder implements Tracer {
       const calls = this.current.filter((r) => r.state === state && r.parent === undefined);
       const lastBackward = [...calls].reverse().find((r) => r.phase === "backward");
       if (lastBackward === undefined) continue;
-      const forward = [...calls].reverse().find((r) => r.phase === "forward" && r.seq < lastBackward.seq);
+      const forward = forwardOf(calls, lastBackward);
       if (forward === undefined) continue;
       const layer = state.layer as unknown as Record<string, unknown>;
       // Bypass the wrappers (own properties) so the check's many calls are not traced.
@@ -672,6 +731,30 @@ function orderOfNames(rec: CallRecord): string[] {
   return rec.phase === "forward"
     ? ["inputs", ...Object.keys(rec.tensors).filter((n) => n !== "inputs" && n !== "output" && n !== "targets"), "output"].filter((n) => n in rec.tensors)
     : ["dvalues", ...Object.keys(rec.tensors).filter((n) => n !== "dvalues" && n !== "targets" && n !== "dinputs"), "dinputs"].filter((n) => n in rec.tensors);
+}
+
+/** Forgets what records of a past step kept for references (their values and where their inputs came from). */
+function release(records: readonly CallRecord[]): void {
+  for (const r of records) {
+    for (const p of r.produced) {
+      delete p.copy;
+      delete p.stats;
+    }
+    r.sources = undefined;
+  }
+}
+
+/** True when `b` holds exactly the values of `a` (NaN equals NaN; 0 and −0 differ, as in the trace file). */
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x === y) {
+      if (x === 0 && 1 / x !== 1 / y) return false;
+    } else if (x === x || y === y) return false;
+  }
+  return true;
 }
 
 function safeParams(l: Layer): { name: string; value: Tensor; grad: Tensor | undefined }[] {
