@@ -256,11 +256,13 @@ export class RunModel {
   /** A call's summary: shapes and statistics of its tensors, references resolved to their shapes. */
   private summarize(call: LayerCall): CallSummary {
     const tensors: Record<string, TensorSummary> = {};
-    for (const [name, t] of Object.entries(call.tensors)) tensors[name] = { shape: [...t.shape], stats: call.stats[name] ?? tensorStats(t) };
+    // Another producer may leave statistics out: they follow from the data (or the tensor referred to).
+    const stats: Partial<Record<string, TensorStats>> = call.stats ?? {};
+    for (const [name, t] of Object.entries(call.tensors)) tensors[name] = { shape: [...t.shape], stats: stats[name] ?? tensorStats(t) };
     for (const [name, ref] of Object.entries(call.refs ?? {})) {
       if (name in tensors) continue;
       const target = this.summaryAt(ref);
-      if (target) tensors[name] = { shape: [...target.shape], stats: call.stats[name] ?? target.stats };
+      if (target) tensors[name] = { shape: [...target.shape], stats: stats[name] ?? target.stats };
     }
     const { tensors: _data, stats: _stats, ...rest } = call;
     return { ...rest, tensors };
