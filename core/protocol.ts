@@ -70,37 +70,37 @@ export function isEnvelope(x: unknown): x is Envelope {
   return false;
 }
 
-/** Accepts exactly the events the webview may send (the host trusts nothing else). */
-export function isFromWebview(x: unknown): x is FromWebview {
-  if (!isObject(x) || typeof x.type !== "string") return false;
-  switch (x.type) {
-    case "ui/ready":
-      return typeof x.protocolVersion === "number";
-    case "ui/openSource":
-      return isSite(x.site);
-    case "ui/runAgain":
-    case "ui/stop":
-      return true;
-    default:
-      return false;
-  }
+type Guards<T extends { type: string }> = { [K in T["type"]]: (x: Record<string, unknown>) => boolean };
+
+/** What each event the webview may send must hold (the host trusts nothing else). */
+const FROM_WEBVIEW: Guards<FromWebview> = {
+  "ui/ready": (x) => typeof x.protocolVersion === "number",
+  "ui/openSource": (x) => isSite(x.site),
+  "ui/runAgain": () => true,
+  "ui/stop": () => true,
+};
+
+/** What each event the host sends must hold (the webview's guard). */
+const TO_WEBVIEW: Guards<ToWebview> = {
+  "session/ready": (x) => typeof x.protocolVersion === "number",
+  "run/started": (x) => isObject(x.run) && typeof x.run.runId === "number",
+  "run/events": (x) => typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string"),
+  "ui/reveal": (x) => typeof x.layer === "number",
+};
+
+function accepted<T extends { type: string }>(guards: Guards<T>, x: unknown): x is T {
+  if (!isObject(x) || typeof x.type !== "string" || !Object.prototype.hasOwnProperty.call(guards, x.type)) return false;
+  return (guards as Record<string, (x: Record<string, unknown>) => boolean>)[x.type]?.(x) ?? false;
 }
 
-/** Accepts the events the host sends (the webview's guard). */
+/** Accepts exactly the events the webview may send. */
+export function isFromWebview(x: unknown): x is FromWebview {
+  return accepted(FROM_WEBVIEW, x);
+}
+
+/** Accepts the events the host sends. */
 export function isToWebview(x: unknown): x is ToWebview {
-  if (!isObject(x) || typeof x.type !== "string") return false;
-  switch (x.type) {
-    case "session/ready":
-      return typeof x.protocolVersion === "number";
-    case "run/started":
-      return isObject(x.run) && typeof x.run.runId === "number";
-    case "run/events":
-      return typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string");
-    case "ui/reveal":
-      return typeof x.layer === "number";
-    default:
-      return false;
-  }
+  return accepted(TO_WEBVIEW, x);
 }
 
 /** Accepts `trace/tensor` params. */
