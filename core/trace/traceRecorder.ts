@@ -93,9 +93,11 @@ interface Produced {
   layer: number;
   name: string;
   seq: number;
-  /** The values and statistics the call was emitted with, kept while the call is in the current or previous step. */
-  copy?: Float64Array;
-  stats?: TensorStats;
+  /**
+   * Once the call is emitted: where the values went in the trace (this call's tensor, or the earlier
+   * call's it referred to) and what they were. Kept while the call is in the current or previous step.
+   */
+  emitted?: { at: TensorRef; copy: Float64Array; stats: TensorStats };
 }
 
 interface CallRecord {
@@ -110,10 +112,10 @@ interface CallRecord {
   args: unknown[];
   /** References to what the call read and made, and copies of the parameters. */
   tensors: Record<string, Tensor>;
-  /** The tensors this call made. */
-  produced: Produced[];
-  /** For the tensors this call read that an earlier call made: that call's tensor, as of this call. */
-  sources: Record<string, Produced> | undefined;
+  /** The tensor this call made (`output` of a forward, `dinputs` of a backward), if any. */
+  produced: Produced | undefined;
+  /** The earlier call that made that same tensor object (a layer that hands on another layer's result). */
+  producedBefore: Produced | undefined;
   loss: number | undefined;
   accuracy: number | undefined;
   emitted: boolean;
@@ -316,12 +318,6 @@ export class TraceRecorder implements Tracer {
     if (firstCall) this.emit({ type: "layer/new", layer: info });
     const tensors: Record<string, Tensor> = {};
     const seq = this.seq++;
-    const produced: Produced[] = [];
-    const produce = (t: Tensor, name: string): void => {
-      const p: Produced = { layer: state.id, name, seq };
-      produced.push(p);
-      this.producers.set(t, p);
-    };
     const a0 = asTensor(args[0]);
     const a1 = args.length > 1 ? asTensor(args[1]) : undefined;
     let loss: number | undefined;
@@ -347,15 +343,15 @@ export class TraceRecorder implements Tracer {
       if (isTensor(l.dinputs)) tensors[INPUT_GRADIENT] = l.dinputs;
       for (const p of safeParams(state.layer)) if (p.grad) tensors[paramGradientName(p.name)] = p.grad;
     }
-    // Where what the call read came from (looked up before this call's own tensors are registered).
-    let sources: Record<string, Produced> | undefined;
-    for (const [name, t] of Object.entries(tensors)) {
-      const from = isTensor(t) ? this.producers.get(t) : undefined;
-      if (from !== undefined && from.seq !== seq) (sources ??= {})[name] = from;
+    const madeName = phase === "forward" ? "output" : INPUT_GRADIENT;
+    const made = tensors[madeName];
+    let produced: Produced | undefined;
+    let producedBefore: Produced | undefined;
+    if (made !== undefined) {
+      producedBefore = this.producers.get(made);
+      this.producers.set(made, (produced = { layer: state.id, name: madeName, seq }));
     }
-    if (tensors.output && phase === "forward") produce(tensors.output, "output");
-    if (tensors[INPUT_GRADIENT] && phase === "backward") produce(tensors[INPUT_GRADIENT], INPUT_GRADIENT);
-    const rec: CallRecord = { state, layer: state.id, phase, step: this.step, seq, site, parent, args, tensors, produced, sources, loss, accuracy, emitted: false };
+    const rec: CallRecord = { state, layer: state.id, phase, step: this.step, seq, site, parent, args, tensors, produced, producedBefore, loss, accuracy, emitted: false };
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
     if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
@@ -386,21 +382,23 @@ export class TraceRecorder implements Tracer {
     let refs: Record<string, TensorRef> | undefined;
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(rec.tensors)) {
-      const from = rec.sources?.[name];
-      if (from?.copy !== undefined && from.stats !== undefined && from.seq < rec.seq && sameValues(from.copy, t.data)) {
-        (refs ??= {})[name] = { seq: from.seq, name: from.name };
-        stats[name] = from.stats;
+      const mine = rec.produced?.name === name ? rec.produced : undefined;
+      // Who made this tensor before this call: for what it read, the tensor's latest producer (one made
+      // again after this call does not count: its seq is larger); for what it made, an earlier producer.
+      const from = mine ? rec.producedBefore : isTensor(t) ? this.producers.get(t) : undefined;
+      const prior = from?.emitted;
+      if (from !== undefined && prior !== undefined && from.seq < rec.seq && sameValues(prior.copy, t.data)) {
+        (refs ??= {})[name] = { ...prior.at };
+        stats[name] = prior.stats;
+        if (mine) mine.emitted = prior;
         continue;
       }
       const data = t.data.slice();
       tensors[name] = { shape: [...t.shape], data };
       stats[name] = tensorStats(t);
-      const mine = rec.produced.find((p) => p.name === name);
-      if (mine) {
-        // Later calls may refer to it: keep these values to compare with (sent as a copy, not transferred).
-        mine.copy = data;
-        mine.stats = stats[name];
-      } else transfer.push(data.buffer as ArrayBuffer);
+      // Later calls may refer to what this call made: keep its values to compare with (sent as a copy, not transferred).
+      if (mine) mine.emitted = { at: { seq: rec.seq, name }, copy: data, stats: stats[name] };
+      else transfer.push(data.buffer as ArrayBuffer);
     }
     const call: LayerCall = {
       step: rec.step,
@@ -733,14 +731,11 @@ function orderOfNames(rec: CallRecord): string[] {
     : ["dvalues", ...Object.keys(rec.tensors).filter((n) => n !== "dvalues" && n !== "targets" && n !== "dinputs"), "dinputs"].filter((n) => n in rec.tensors);
 }
 
-/** Forgets what records of a past step kept for references (their values and where their inputs came from). */
+/** Forgets the values records of a past step kept for references. */
 function release(records: readonly CallRecord[]): void {
   for (const r of records) {
-    for (const p of r.produced) {
-      delete p.copy;
-      delete p.stats;
-    }
-    r.sources = undefined;
+    if (r.produced !== undefined) delete r.produced.emitted;
+    r.producedBefore = undefined;
   }
 }
 
