@@ -30,7 +30,7 @@ import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
-import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
+import { type Tensor, type TensorLike, isTensor, sameShape, tensor } from "../tensor";
 import { forwardOf } from "../run/calls";
 import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
@@ -97,7 +97,7 @@ interface Produced {
    * Once the call is emitted: where the values went in the trace (this call's tensor, or the earlier
    * call's it referred to) and what they were. Kept while the call is in the current or previous step.
    */
-  emitted?: { at: TensorRef; copy: Float64Array; stats: TensorStats };
+  emitted?: { at: TensorRef; shape: readonly number[]; copy: Float64Array; stats: TensorStats };
 }
 
 interface CallRecord {
@@ -387,7 +387,7 @@ export class TraceRecorder implements Tracer {
       // again after this call does not count: its seq is larger); for what it made, an earlier producer.
       const from = mine ? rec.producedBefore : isTensor(t) ? this.producers.get(t) : undefined;
       const prior = from?.emitted;
-      if (from !== undefined && prior !== undefined && from.seq < rec.seq && sameValues(prior.copy, t.data)) {
+      if (from !== undefined && prior !== undefined && from.seq < rec.seq && sameShape(prior.shape, t.shape) && sameValues(prior.copy, t.data)) {
         (refs ??= {})[name] = { ...prior.at };
         stats[name] = prior.stats;
         if (mine) mine.emitted = prior;
@@ -397,7 +397,7 @@ export class TraceRecorder implements Tracer {
       tensors[name] = { shape: [...t.shape], data };
       stats[name] = tensorStats(t);
       // Later calls may refer to what this call made: keep its values to compare with (sent as a copy, not transferred).
-      if (mine) mine.emitted = { at: { seq: rec.seq, name }, copy: data, stats: stats[name] };
+      if (mine) mine.emitted = { at: { seq: rec.seq, name }, shape: [...t.shape], copy: data, stats: stats[name] };
       else transfer.push(data.buffer as ArrayBuffer);
     }
     const call: LayerCall = {
