@@ -47,6 +47,8 @@ export interface RunHeader {
 export interface TensorSummary {
   shape: number[];
   stats: TensorStats;
+  /** The producer's element type when it was not float64 (the Python tracer's `float32`, `int64`, …). */
+  dtype?: string;
 }
 
 /**
@@ -258,11 +260,13 @@ export class RunModel {
     const tensors: Record<string, TensorSummary> = {};
     // Another producer may leave statistics out: they follow from the data (or the tensor referred to).
     const stats: Partial<Record<string, TensorStats>> = call.stats ?? {};
-    for (const [name, t] of Object.entries(call.tensors)) tensors[name] = { shape: [...t.shape], stats: stats[name] ?? tensorStats(t) };
+    for (const [name, t] of Object.entries(call.tensors)) {
+      tensors[name] = { shape: [...t.shape], stats: stats[name] ?? tensorStats(t), ...(t.dtype !== undefined ? { dtype: t.dtype } : {}) };
+    }
     for (const [name, ref] of Object.entries(call.refs ?? {})) {
       if (name in tensors) continue;
       const target = this.summaryAt(ref);
-      if (target) tensors[name] = { shape: [...target.shape], stats: stats[name] ?? target.stats };
+      if (target) tensors[name] = { shape: [...target.shape], stats: stats[name] ?? target.stats, ...(target.dtype !== undefined ? { dtype: target.dtype } : {}) };
     }
     const { tensors: _data, stats: _stats, ...rest } = call;
     return { ...rest, tensors };
