@@ -1,13 +1,13 @@
 /**
  * Runs model files for the extension: one run at a time (a second run cancels the first), in a
- * worker thread through the shared runner, streaming its events into a RunStore, the Gradient
+ * worker thread through the shared runner, streaming its events into a RunModel, the Gradient
  * Inspector and the status bar, then handing the run's report to the language server (hovers,
  * diagnostics, inlay hints) and saving the trace so a window reload shows the same results.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { RunStore, type SourceSite, type TraceEvent, decodeTrace, encodeTrace } from "../core/host";
+import { RunModel, type SourceSite, type TraceEvent, decodeTrace, encodeTrace } from "../core/host";
 import { readConfig } from "./config";
 import { Disposable } from "./dispose";
 import { type InspectorHost, InspectorPanel } from "./inspectorPanel";
@@ -28,7 +28,7 @@ export interface DebugRunRequest {
   memoryLimitMb?: number;
   keepSteps?: number;
   /** Called once the run has started, before any event. */
-  onStart(handle: RunHandle, store: RunStore, source: string): void;
+  onStart(handle: RunHandle, store: RunModel, source: string): void;
   onEvent(e: TraceEvent): void;
 }
 
@@ -40,15 +40,15 @@ export interface RecordRequest {
 }
 
 export interface FinishedRun {
-  store: RunStore;
+  store: RunModel;
   result: RunResult;
   uri: vscode.Uri;
 }
 
 export class RunController extends Disposable implements InspectorHost {
   private runCounter = 0;
-  private active: { handle: RunHandle; store: RunStore } | undefined;
-  private latest: RunStore | undefined;
+  private active: { handle: RunHandle; store: RunModel } | undefined;
+  private latest: RunModel | undefined;
   private latestUri: vscode.Uri | undefined;
   private readonly finished = this.register(new vscode.EventEmitter<FinishedRun>());
   /** Fires when a run ends (ok, failed, stopped or cancelled). */
@@ -79,7 +79,7 @@ export class RunController extends Disposable implements InspectorHost {
   }
 
   /** The newest run (running or finished). */
-  currentRun(): RunStore | undefined {
+  currentRun(): RunModel | undefined {
     return this.latest;
   }
 
@@ -105,13 +105,13 @@ export class RunController extends Disposable implements InspectorHost {
     if (debug?.memoryLimitMb !== undefined) config.memoryLimitMb = debug.memoryLimitMb;
     if (debug?.keepSteps !== undefined) config.keepSteps = debug.keepSteps;
     const file = doc.uri.fsPath;
-    const store = new RunStore({ runId: ++this.runCounter, file, startedAt: Date.now() });
+    const store = new RunModel({ runId: ++this.runCounter, file, startedAt: Date.now() });
     this.latest = store;
     this.latestUri = doc.uri;
     const events: TraceEvent[] = [];
     let mismatch: { step: number; was: number; now: number } | undefined;
     if (config.openInspectorOnRun || record) InspectorPanel.createOrShow(this, true);
-    InspectorPanel.instance?.post([{ type: "run/started", run: store.header }]);
+    InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
     this.log.info(`run ${store.runId}: ${file}`);
@@ -137,7 +137,7 @@ export class RunController extends Disposable implements InspectorHost {
           const was = record.compareLosses.get(e.summary.step);
           if (was !== undefined && !Object.is(was, e.summary.loss)) mismatch = { step: e.summary.step, was, now: e.summary.loss };
         }
-        InspectorPanel.instance?.post(store.ingest(e));
+        InspectorPanel.instance?.postEvents(store.runId, [store.ingest(e)]);
         debug?.onEvent(e);
       },
     });
@@ -191,12 +191,12 @@ export class RunController extends Disposable implements InspectorHost {
     return result;
   }
 
-  private reportDeterminism(store: RunStore, record: RecordRequest, mismatch: { step: number; was: number; now: number } | undefined): void {
+  private reportDeterminism(store: RunModel, record: RecordRequest, mismatch: { step: number; was: number; now: number } | undefined): void {
     const text = mismatch
       ? `This re-run is not the same run: at step ${mismatch.step} the loss was ${mismatch.was} and is now ${mismatch.now}, so the recorded step ${record.recordSteps.join(", ")} comes from a different run. The model is not deterministic: it uses Math.random or other changing input; seed it (seed(42)) and pass an rng to your layers.`
       : `The re-run repeated the first run exactly (every step's loss is the same), so step ${record.recordSteps.join(", ")} is the one the first run computed.`;
     this.log.info(text);
-    InspectorPanel.instance?.post(store.ingest({ type: "console", level: mismatch ? "warn" : "info", text }));
+    InspectorPanel.instance?.postEvents(store.runId, [store.ingest({ type: "console", level: mismatch ? "warn" : "info", text })]);
     if (mismatch) void vscode.window.showWarningMessage(`Backprop Lens: ${text}`);
   }
 
@@ -241,7 +241,7 @@ export class RunController extends Disposable implements InspectorHost {
     try {
       const trace = decodeTrace(text);
       if (this.latest !== undefined) return; // a new run started meanwhile
-      const store = new RunStore({ runId: ++this.runCounter, file: trace.file, startedAt: Date.now() });
+      const store = new RunModel({ runId: ++this.runCounter, file: trace.file, startedAt: Date.now() });
       for (const e of trace.events) store.ingest(e);
       this.latest = store;
       this.latestUri = vscode.Uri.file(trace.file);
@@ -253,7 +253,7 @@ export class RunController extends Disposable implements InspectorHost {
     }
   }
 
-  private report(store: RunStore, result: RunResult, uri: vscode.Uri): void {
+  private report(store: RunModel, result: RunResult, uri: vscode.Uri): void {
     const name = path.basename(uri.fsPath);
     this.status.finished(name, result.ok, result.steps, result.durationMs, result.error?.message);
     if (result.ok) {

@@ -7,7 +7,7 @@
  */
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { ToWebview } from "../../core/host";
+import type { DebugPositionInfo } from "../../core/host";
 import { InspectorPanel } from "../inspectorPanel";
 import type { LensContext } from "../lensContext";
 import { buildRunReport } from "../runReport";
@@ -105,10 +105,14 @@ function followDebugger(ctx: LensContext, rt: DebugRuntime): void {
     const seq = rt.seqAt(p);
     const panel = InspectorPanel.instance;
     const calls = rt.publish();
-    const position: ToWebview = { type: "debug/position", runId: store.runId, position: { step: p.step, seq, ...(p.layer !== undefined ? { layer: p.layer } : {}), label: rt.label(p), live: rt.atLive } };
-    if (panel?.isReady) panel.post([...calls, position]);
-    // A panel still loading gets the calls in its replay of the store; the position once it is ready.
-    else if (panel) void panel.whenReady().then(() => rt.current() === p && panel.post([position]));
+    const position: DebugPositionInfo = { step: p.step, seq, ...(p.layer !== undefined ? { layer: p.layer } : {}), label: rt.label(p), live: rt.atLive };
+    if (panel?.isReady) {
+      panel.postEvents(store.runId, calls);
+      panel.debugPosition(store.runId, position);
+    } else if (panel) {
+      // A panel still loading gets the calls in its replay of the run model; the position once it is ready.
+      void panel.whenReady().then(() => rt.current() === p && panel.debugPosition(store.runId, position));
+    }
     void ctx
       .client()
       .then((c) => c.sendReport(buildRunReport(store, seq)))
@@ -116,7 +120,7 @@ function followDebugger(ctx: LensContext, rt: DebugRuntime): void {
   });
   const clear = (): void => {
     const store = rt.store;
-    if (store) InspectorPanel.instance?.post([{ type: "debug/position", runId: store.runId }]);
+    if (store) InspectorPanel.instance?.debugPosition(store.runId);
   };
   rt.on("continued", clear);
   rt.on("end", clear);

@@ -2,7 +2,7 @@
  * A debug launcher for plain Node (the adapter tests, and any host without VS Code): `runModel` with
  * the control channel open, and a run store fed with its events.
  */
-import { RunStore, type TraceEvent } from "../../core/host";
+import { RunModel, type TraceEvent } from "../../core/host";
 import { runModel } from "../runner/runModel";
 import type { DebugLauncher, DebugRunOptions } from "./runtime";
 
@@ -12,7 +12,7 @@ export function nodeLauncher(options: { workerScript: string; esbuildBinary?: st
   return {
     async start(file: string, o: DebugRunOptions, onEvent: (e: TraceEvent) => void) {
       const run = { ...options.defaults, ...o };
-      const store = new RunStore({ runId: ++runIds, file, startedAt: Date.now() });
+      const store = new RunModel({ runId: ++runIds, file, startedAt: Date.now() });
       const handle = runModel({
         file,
         workerScript: options.workerScript,

@@ -31,7 +31,7 @@ import {
   stepRangesText,
   evaluateCondition,
 } from "../../core/debug/index";
-import { type CallSummary, type LayerCall, type LayerInfo, type RunStore, type TensorData, type TensorStats, type ToWebview, type TraceEvent, tensorStats } from "../../core/host";
+import { type LayerCall, type LayerInfo, type RunEvent, type RunModel, type TensorData, type TensorStats, type TraceEvent, tensorStats } from "../../core/host";
 import type { ControlMessage } from "../runner/control";
 import type { RunHandle, RunResult } from "../runner/runModel";
 
@@ -45,7 +45,7 @@ export interface DebugLauncher {
     file: string,
     options: DebugRunOptions,
     onEvent: (e: TraceEvent) => void,
-  ): Promise<{ handle: RunHandle; store: RunStore; source?: string } | { refused: string }>;
+  ): Promise<{ handle: RunHandle; store: RunModel; source?: string } | { refused: string }>;
   /** The model file's text as the editor has it now, to notice an edit while paused. */
   currentText?(file: string): string | undefined;
 }
@@ -76,7 +76,7 @@ const MAX_HELD_BYTES = 512 * 2 ** 20;
 
 export class DebugRuntime extends EventEmitter {
   private handle: RunHandle | undefined;
-  store: RunStore | undefined;
+  store: RunModel | undefined;
   file = "";
   private sourceAtStart: string | undefined;
   private readonly positions = new Map<number, Position>();
@@ -311,7 +311,7 @@ export class DebugRuntime extends EventEmitter {
   tensorsOf(p: Position): Record<string, TensorData> {
     if (p.tensors) return p.tensors;
     if (p.seq === undefined || !this.store) return {};
-    const call = this.callSummary(p.seq);
+    const call = this.store.call(p.seq);
     const out: Record<string, TensorData> = {};
     if (call) {
       for (const name of Object.keys(call.tensors)) {
@@ -320,20 +320,6 @@ export class DebugRuntime extends EventEmitter {
       }
     }
     return out;
-  }
-
-  private callSummary(seq: number): CallSummary | undefined {
-    const calls = this.store?.calls ?? [];
-    let lo = 0;
-    let hi = calls.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = calls[mid] as CallSummary;
-      if (c.seq === seq) return c;
-      if (c.seq < seq) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return undefined;
   }
 
   /** The loss of a position's step, as far as it is known at that position. */
@@ -440,13 +426,13 @@ export class DebugRuntime extends EventEmitter {
    * Puts the layer calls of the positions received at stops into the run store (the one source the
    * inspector and the editor read) and returns the inspector messages that makes.
    */
-  publish(): ToWebview[] {
-    const out: ToWebview[] = [];
+  publish(): RunEvent[] {
+    const out: RunEvent[] = [];
     if (!this.store) return out;
     for (const p of this.ordered()) {
       if (p.kind !== "layer" || p.seq === undefined || !p.tensors || p.error !== undefined || this.published.has(p.id)) continue;
       this.published.add(p.id);
-      if (this.callSummary(p.seq)) continue;
+      if (this.store.call(p.seq)) continue;
       const stats: Record<string, TensorStats> = {};
       for (const [name, t] of Object.entries(p.tensors)) stats[name] = tensorStats(t);
       const parent = [...p.open].reverse().find((c) => c.kind === "layer");
@@ -462,7 +448,7 @@ export class DebugRuntime extends EventEmitter {
         ...(p.loss !== undefined ? { loss: p.loss } : {}),
         ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
       };
-      out.push(...this.store.ingest({ type: "layer/call", call }));
+      out.push(this.store.ingest({ type: "layer/call", call }));
     }
     return out;
   }
@@ -536,7 +522,7 @@ export class DebugRuntime extends EventEmitter {
       if (this.heldBytes <= MAX_HELD_BYTES / 2) break;
       if (keep.has(p.id) || !p.tensors || p.kind !== "layer") continue;
       for (const t of Object.values(p.tensors)) this.heldBytes -= t.data.byteLength;
-      if (this.store && p.seq !== undefined && this.callSummary(p.seq)) {
+      if (this.store && p.seq !== undefined && this.store.call(p.seq)) {
         delete p.tensors;
       } else {
         this.positions.delete(p.id);

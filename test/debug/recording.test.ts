@@ -4,14 +4,14 @@
  */
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { RunStore } from "../../core/host";
+import { RunModel } from "../../core/host";
 import { runModel } from "../../extension/runner/runModel";
 
 const repo = path.resolve(__dirname, "..", "..", "..");
 const model = (name: string): string => path.join(repo, "test", "fixtures", "models", name);
 
-async function run(file: string, o: { keepSteps: number; recordSteps?: number[] }): Promise<{ store: RunStore; keptSteps: number[] }> {
-  const store = new RunStore({ runId: 1, file, startedAt: 0 });
+async function run(file: string, o: { keepSteps: number; recordSteps?: number[] }): Promise<{ store: RunModel; keptSteps: number[] }> {
+  const store = new RunModel({ runId: 1, file, startedAt: 0 });
   const r = await runModel({ file, workerScript: path.join(repo, "dist", "worker.js"), keepSteps: o.keepSteps, ...(o.recordSteps ? { recordSteps: o.recordSteps } : {}), onEvent: (e) => void store.ingest(e) }).result;
   return { store, keptSteps: r.keptSteps };
 }
