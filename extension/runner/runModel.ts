@@ -40,8 +40,6 @@ export interface RunModelOptions {
   onEvent?: (event: TraceEvent) => void;
   /** Open the control channel (debug runs): `RunHandle.send` and `onControl` (contract 6). */
   control?: true;
-  /** Worker-side extras of a debug run, passed to the worker as they are (the debugger's settings). */
-  debugSetup?: unknown;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
   /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
@@ -165,7 +163,6 @@ function runCompiled(
     gradCheck: options.gradCheck ?? false,
     ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
     ...(control ? { control } : {}),
-    ...(options.debugSetup !== undefined ? { debugSetup: options.debugSetup } : {}),
   };
   const started = performance.now();
   return new Promise<RunResult>((resolve) => {

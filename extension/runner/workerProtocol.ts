@@ -16,8 +16,6 @@ export interface WorkerInput {
   recordSteps?: number[];
   /** The control channel of a debug run (contract 6). */
   control?: ControlChannel;
-  /** The debugger's worker-side settings (debug runs). */
-  debugSetup?: unknown;
 }
 
 /** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */
