@@ -24,7 +24,7 @@ interface WasmMemory {
 /** The module's exports (kernels.wat). Offsets are byte offsets into `memory`; strides are in elements. */
 interface KernelExports {
   memory: WasmMemory;
-  gemm(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, acc: number, pA: number, pB: number, tile: number): void;
+  gemm(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, flags: number, pA: number, pB: number, tile: number): void;
   add_row(c: number, bias: number, M: number, N: number): void;
   sum_rows(x: number, out: number, M: number, N: number): void;
   relu_fwd(x: number, out: number, n: number): void;
@@ -75,9 +75,29 @@ class Kernels {
   }
 }
 
-/** Rounds a byte count up to a multiple of 16 (every operand starts 16-byte aligned). */
+/**
+ * Bytes for an operand of `bytes`: 16-byte aligned, plus 32 bytes that an edge tile of the micro-kernel
+ * may read past the end (and never store).
+ */
 function align(bytes: number): number {
-  return (bytes + 15) & ~15;
+  return (bytes + 47) & ~15;
+}
+
+/**
+ * Operands up to this size are read in place by the micro-kernel; larger ones are packed into panels
+ * first (contiguous, cache- and TLB-friendly, as GotoBLAS does). op(B) is always packed when it is a
+ * transpose (its 4 columns must be adjacent in memory).
+ */
+let DIRECT_MAX = 256 * 1024;
+
+/** gemm's flags for the kernel (kernels.wat): 1 accumulate, 2 pack op(A), 4 pack op(B). */
+function gemmFlags(accumulate: boolean, aBytes: number, bBytes: number, transB: boolean): number {
+  return (accumulate ? 1 : 0) | (aBytes > DIRECT_MAX ? 2 : 0) | (transB || bBytes > DIRECT_MAX ? 4 : 0);
+}
+
+/** For tuning in scratch benchmarks only. */
+export function setDirectMax(bytes: number): void {
+  DIRECT_MAX = bytes;
 }
 
 function hexBytes(hex: string): Uint8Array {
@@ -162,7 +182,8 @@ export function wasmGemm(
   m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
   m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
   if (accumulate) m.set(C.length === M * N ? C : C.subarray(0, M * N), cOff >> 3);
-  k.x.gemm(M, N, K, aOff, transA ? 1 : K, transA ? M : 1, bOff, transB ? 1 : N, transB ? K : 1, cOff, accumulate ? 1 : 0, k.packA, k.packB, k.tile);
+  const flags = gemmFlags(accumulate, M * K * 8, K * N * 8, transB);
+  k.x.gemm(M, N, K, aOff, transA ? 1 : K, transA ? M : 1, bOff, transB ? 1 : N, transB ? K : 1, cOff, flags, k.packA, k.packB, k.tile);
   if (bias) {
     m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
     k.x.add_row(cOff, biasOff, M, N);
@@ -200,10 +221,10 @@ export function wasmDenseBackward(
   m.set(dY.subarray(0, B * Out), yOff >> 3);
   m.set(W.subarray(0, In * Out), wOff >> 3);
   // dW[In×Out] = Xᵀ·dY: op(A) = Xᵀ (row stride 1, column stride In), op(B) = dY.
-  k.x.gemm(In, Out, B, xOff, 1, In, yOff, Out, 1, dwOff, 0, k.packA, k.packB, k.tile);
+  k.x.gemm(In, Out, B, xOff, 1, In, yOff, Out, 1, dwOff, gemmFlags(false, B * In * 8, B * Out * 8, false), k.packA, k.packB, k.tile);
   k.x.sum_rows(yOff, dbOff, B, Out);
   // dX[B×In] = dY·Wᵀ: op(B) = Wᵀ (row stride 1, column stride Out).
-  k.x.gemm(B, In, Out, yOff, Out, 1, wOff, 1, Out, dxOff, 0, k.packA, k.packB, k.tile);
+  k.x.gemm(B, In, Out, yOff, Out, 1, wOff, 1, Out, dxOff, gemmFlags(false, B * Out * 8, In * Out * 8, true), k.packA, k.packB, k.tile);
   dW.set(m.subarray(dwOff >> 3, (dwOff >> 3) + In * Out));
   db.set(m.subarray(dbOff >> 3, (dbOff >> 3) + Out));
   dX.set(m.subarray(dxOff >> 3, (dxOff >> 3) + B * In));

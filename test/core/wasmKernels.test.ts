@@ -17,7 +17,7 @@ import fc from "fast-check";
 import { Dense, ReLU, Rng, randn, sumRows } from "../../core/index";
 import { addRowTs, reluBackwardTs, reluForwardTs, sumRowsTs } from "../../core/ops/elementwise";
 import { gemmTs } from "../../core/ops/gemm";
-import { kernelInfo, setWasmKernels, wasmDenseBackward, wasmGemm, wasmReluBackward, wasmReluForward, wasmSumRows } from "../../core/ops/wasm";
+import { kernelInfo, setDirectMax, setWasmKernels, wasmDenseBackward, wasmGemm, wasmReluBackward, wasmReluForward, wasmSumRows } from "../../core/ops/wasm";
 
 const root = path.join(__dirname, "..", "..", "..");
 
@@ -54,7 +54,10 @@ const size = (max: number): fc.Arbitrary<number> =>
   fc.oneof(fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9), fc.integer({ min: 1, max }), fc.constantFrom(127, 128, 129, 255, 256, 257).filter((n) => n <= max));
 
 describe("WebAssembly SIMD kernels", () => {
-  afterEach(() => setWasmKernels(true));
+  afterEach(() => {
+    setWasmKernels(true);
+    setDirectMax(256 * 1024);
+  });
 
   it("load in Node (so the engine does not silently fall back to TypeScript)", () => {
     assert.deepEqual(kernelInfo(), { kernels: "wasm-simd" });
@@ -67,7 +70,9 @@ describe("WebAssembly SIMD kernels", () => {
 
   it("gemm: the same numbers as the TypeScript kernel on random shapes, transposes and accumulate", () => {
     fc.assert(
-      fc.property(size(300), size(300), size(300), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(), (M, N, K, tA, tB, acc, specials, seed) => {
+      fc.property(size(300), size(300), size(300), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(), (M, N, K, tA, tB, acc, specials, pack, seed) => {
+        // Operands read in place by the micro-kernel, or packed into panels first.
+        setDirectMax(pack ? 0 : 2 ** 30);
         const rng = new Rng(seed);
         const A = values(M * K, rng, specials);
         const B = values(K * N, rng, specials);
@@ -84,12 +89,14 @@ describe("WebAssembly SIMD kernels", () => {
 
   it("gemm: several blocks in every dimension (M > 128, N > 1024, K > 512)", () => {
     const rng = new Rng(5);
-    for (const [M, N, K] of [
-      [131, 9, 600],
-      [6, 1031, 300],
-      [257, 1030, 5],
-      [133, 1029, 521],
-    ] as [number, number, number][]) {
+    for (const [M, N, K, pack] of [
+      [131, 9, 600, false],
+      [6, 1031, 300, false],
+      [257, 1030, 5, true],
+      [133, 1029, 521, true],
+      [131, 1030, 300, false],
+    ] as [number, number, number, boolean][]) {
+      setDirectMax(pack ? 0 : 2 ** 30);
       for (const [tA, tB] of [
         [false, false],
         [true, false],

@@ -94,30 +94,41 @@
 
   ;; ------------------------------------------------------------------ the 4×4 micro-kernel
 
-  ;; C[mc × nc] (row stride ldc elements, at c) = or += the product of a packed A block (panels of 4
-  ;; rows, [k][row]) and a packed B block (panels of 4 columns, [k][col]), depth kc. `over` (the first
-  ;; depth block of a product that does not accumulate) writes C instead of adding to it. Each 4×4
-  ;; tile keeps 8 accumulators (4 rows × 2 vectors of 2 columns); A values are splatted.
+  ;; C[mc × nc] (row stride ldc elements, at c) = or += the product of a block of op(A) (mc × kc) and a
+  ;; block of op(B) (kc × nc). `over` (the first depth block of a product that does not accumulate)
+  ;; writes C instead of adding to it. Each 4×4 tile keeps 8 accumulators (4 rows × 2 vectors of 2
+  ;; columns); A values are splatted.
+  ;; Where the blocks are is given by strides, so the same loop reads packed panels or the operands in
+  ;; place: row r of the 4-row panel starting at row i0 is at aBase + (i0/4)·aPanel + r·aRowB, and moves
+  ;; by aStep bytes per step of k; the 4 columns of the panel starting at column j0 are 4 adjacent
+  ;; doubles at bBase + (j0/4)·bPanel, moving by bStep per step of k. In an edge panel the missing rows
+  ;; re-read row 0 (their sums are not stored); missing columns read whatever follows (the caller pads
+  ;; every operand by 32 bytes), and are not stored either.
   (func $macro (param $mc i32) (param $nc i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $over i32)
-               (param $pA i32) (param $pB i32) (param $tile i32)
-    (local $j0 i32) (local $i0 i32) (local $w i32) (local $h i32) (local $pa i32) (local $pb i32) (local $end i32)
-    (local $panel i32) (local $cp i32) (local $rowb i32) (local $r i32) (local $q i32) (local $addr i32) (local $t f64)
+               (param $aBase i32) (param $aPanel i32) (param $aRowB i32) (param $aStep i32)
+               (param $bBase i32) (param $bPanel i32) (param $bStep i32) (param $tile i32)
+    (local $j0 i32) (local $i0 i32) (local $w i32) (local $h i32) (local $k i32) (local $pb i32) (local $pbBase i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $cp i32) (local $rowb i32) (local $r i32) (local $q i32) (local $addr i32) (local $t f64)
     (local $a v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
-    (local.set $panel (i32.shl (local.get $kc) (i32.const 5)))
     (local.set $rowb (i32.shl (local.get $ldc) (i32.const 3)))
     (local.set $j0 (i32.const 0))
     (loop $cols
       (local.set $w (select (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4)
         (i32.lt_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4))))
+      (local.set $pbBase (i32.add (local.get $bBase) (i32.mul (i32.shr_u (local.get $j0) (i32.const 2)) (local.get $bPanel))))
       (local.set $i0 (i32.const 0))
       (loop $rows
         (local.set $h (select (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4)
           (i32.lt_u (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4))))
-        (local.set $pa (i32.add (local.get $pA) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $panel))))
-        (local.set $pb (i32.add (local.get $pB) (i32.mul (i32.shr_u (local.get $j0) (i32.const 2)) (local.get $panel))))
-        (local.set $end (i32.add (local.get $pa) (local.get $panel)))
+        (local.set $p0 (i32.add (local.get $aBase) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $aPanel))))
+        (local.set $p1 (select (i32.add (local.get $p0) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 1))))
+        (local.set $p2 (select (i32.add (local.get $p1) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 2))))
+        (local.set $p3 (select (i32.add (local.get $p2) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 3))))
+        (local.set $pb (local.get $pbBase))
+        (local.set $k (local.get $kc))
         (local.set $c00 (v128.const i64x2 0 0))
         (local.set $c01 (v128.const i64x2 0 0))
         (local.set $c10 (v128.const i64x2 0 0))
@@ -126,24 +137,28 @@
         (local.set $c21 (v128.const i64x2 0 0))
         (local.set $c30 (v128.const i64x2 0 0))
         (local.set $c31 (v128.const i64x2 0 0))
-        (loop $k
+        (loop $ks
           (local.set $b0 (v128.load (local.get $pb)))
           (local.set $b1 (v128.load offset=16 (local.get $pb)))
-          (local.set $a (v128.load64_splat (local.get $pa)))
+          (local.set $a (v128.load64_splat (local.get $p0)))
           (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
           (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
-          (local.set $a (v128.load64_splat offset=8 (local.get $pa)))
+          (local.set $a (v128.load64_splat (local.get $p1)))
           (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
           (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
-          (local.set $a (v128.load64_splat offset=16 (local.get $pa)))
+          (local.set $a (v128.load64_splat (local.get $p2)))
           (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
           (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
-          (local.set $a (v128.load64_splat offset=24 (local.get $pa)))
+          (local.set $a (v128.load64_splat (local.get $p3)))
           (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
           (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
-          (local.set $pa (i32.add (local.get $pa) (i32.const 32)))
-          (local.set $pb (i32.add (local.get $pb) (i32.const 32)))
-          (br_if $k (i32.lt_u (local.get $pa) (local.get $end))))
+          (local.set $p0 (i32.add (local.get $p0) (local.get $aStep)))
+          (local.set $p1 (i32.add (local.get $p1) (local.get $aStep)))
+          (local.set $p2 (i32.add (local.get $p2) (local.get $aStep)))
+          (local.set $p3 (i32.add (local.get $p3) (local.get $aStep)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br_if $ks (local.get $k)))
         (local.set $cp (i32.add (local.get $c)
           (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $ldc)) (local.get $j0)) (i32.const 3))))
         (if (i32.and (i32.eq (local.get $w) (i32.const 4)) (i32.eq (local.get $h) (i32.const 4)))
@@ -206,16 +221,20 @@
 
   ;; ------------------------------------------------------------------ gemm
 
-  ;; C[M×N] (row-major, at c) = op(A)·op(B), or += when acc ≠ 0, with op(A)[i,k] at a + (i·aRow + k·aCol)·8
-  ;; and op(B)[k,j] at b + (k·bRow + j·bCol)·8. M, N, K ≥ 1. pA holds MC×KC doubles, pB KC×NC, tile 16.
-  ;; Blocking: NC columns of op(B) and KC steps of depth are packed at once (GotoBLAS order), then MC
-  ;; rows of op(A) at a time.
+  ;; C[M×N] (row-major, at c) = op(A)·op(B), or += when flags & 1, with op(A)[i,k] at a + (i·aRow + k·aCol)·8
+  ;; and op(B)[k,j] at b + (k·bRow + j·bCol)·8. M, N, K ≥ 1. flags & 2: pack op(A) into pA (MC×KC
+  ;; doubles); flags & 4: pack op(B) into pB (KC×NC), which is required unless bCol = 1 (the micro-kernel
+  ;; reads 4 adjacent columns). Unpacked operands are read in place; tile holds 16 doubles.
+  ;; Blocking: NC columns of op(B) and KC steps of depth at once (GotoBLAS order), then MC rows of op(A).
   (func (export "gemm") (param $M i32) (param $N i32) (param $K i32)
         (param $a i32) (param $aRow i32) (param $aCol i32)
         (param $b i32) (param $bRow i32) (param $bCol i32)
-        (param $c i32) (param $acc i32) (param $pA i32) (param $pB i32) (param $tile i32)
+        (param $c i32) (param $flags i32) (param $pA i32) (param $pB i32) (param $tile i32)
     (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
-    (local $x0 i32) (local $over i32)
+    (local $x0 i32) (local $over i32) (local $packA i32) (local $packB i32)
+    (local $bBase i32) (local $bPanel i32) (local $bStep i32)
+    (local.set $packA (i32.and (local.get $flags) (i32.const 2)))
+    (local.set $packB (i32.and (local.get $flags) (i32.const 4)))
     (local.set $jc (i32.const 0))
     (loop $jcs
       (local.set $nc (select (i32.sub (local.get $N) (local.get $jc)) (global.get $NC)
@@ -224,40 +243,60 @@
       (loop $pcs
         (local.set $kc (select (i32.sub (local.get $K) (local.get $pc)) (global.get $KC)
           (i32.lt_u (i32.sub (local.get $K) (local.get $pc)) (global.get $KC))))
-        ;; Pack op(B)[pc.., jc..] as panels of 4 columns.
-        (local.set $x0 (i32.const 0))
-        (loop $bp
-          (call $pack_panel
-            (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRow))
-              (i32.mul (i32.add (local.get $jc) (local.get $x0)) (local.get $bCol))) (i32.const 3)))
-            (local.get $bCol) (local.get $bRow)
-            (select (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)
-              (i32.lt_u (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)))
-            (local.get $kc)
-            (i32.add (local.get $pB) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
-          (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
-          (br_if $bp (i32.lt_u (local.get $x0) (local.get $nc))))
-        (local.set $over (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $acc))))
+        (if (local.get $packB)
+          (then
+            ;; Pack op(B)[pc.., jc..] as panels of 4 columns.
+            (local.set $x0 (i32.const 0))
+            (loop $bp
+              (call $pack_panel
+                (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRow))
+                  (i32.mul (i32.add (local.get $jc) (local.get $x0)) (local.get $bCol))) (i32.const 3)))
+                (local.get $bCol) (local.get $bRow)
+                (select (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)
+                  (i32.lt_u (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)))
+                (local.get $kc)
+                (i32.add (local.get $pB) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
+              (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+              (br_if $bp (i32.lt_u (local.get $x0) (local.get $nc))))
+            (local.set $bBase (local.get $pB))
+            (local.set $bPanel (i32.shl (local.get $kc) (i32.const 5)))
+            (local.set $bStep (i32.const 32)))
+          (else
+            (local.set $bBase (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRow)) (local.get $jc)) (i32.const 3))))
+            (local.set $bPanel (i32.const 32))
+            (local.set $bStep (i32.shl (local.get $bRow) (i32.const 3)))))
+        (local.set $over (i32.and (i32.eqz (local.get $pc)) (i32.eqz (i32.and (local.get $flags) (i32.const 1)))))
         (local.set $ic (i32.const 0))
         (loop $ics
           (local.set $mc (select (i32.sub (local.get $M) (local.get $ic)) (global.get $MC)
             (i32.lt_u (i32.sub (local.get $M) (local.get $ic)) (global.get $MC))))
-          ;; Pack op(A)[ic.., pc..] as panels of 4 rows.
-          (local.set $x0 (i32.const 0))
-          (loop $ap
-            (call $pack_panel
-              (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $x0)) (local.get $aRow))
-                (i32.mul (local.get $pc) (local.get $aCol))) (i32.const 3)))
-              (local.get $aRow) (local.get $aCol)
-              (select (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)
-                (i32.lt_u (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)))
-              (local.get $kc)
-              (i32.add (local.get $pA) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
-            (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
-            (br_if $ap (i32.lt_u (local.get $x0) (local.get $mc))))
-          (call $macro (local.get $mc) (local.get $nc) (local.get $kc)
-            (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $jc)) (i32.const 3)))
-            (local.get $N) (local.get $over) (local.get $pA) (local.get $pB) (local.get $tile))
+          (if (local.get $packA)
+            (then
+              ;; Pack op(A)[ic.., pc..] as panels of 4 rows.
+              (local.set $x0 (i32.const 0))
+              (loop $ap
+                (call $pack_panel
+                  (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $x0)) (local.get $aRow))
+                    (i32.mul (local.get $pc) (local.get $aCol))) (i32.const 3)))
+                  (local.get $aRow) (local.get $aCol)
+                  (select (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)
+                    (i32.lt_u (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)))
+                  (local.get $kc)
+                  (i32.add (local.get $pA) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+                (br_if $ap (i32.lt_u (local.get $x0) (local.get $mc))))
+              (call $macro (local.get $mc) (local.get $nc) (local.get $kc)
+                (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $jc)) (i32.const 3)))
+                (local.get $N) (local.get $over)
+                (local.get $pA) (i32.shl (local.get $kc) (i32.const 5)) (i32.const 8) (i32.const 32)
+                (local.get $bBase) (local.get $bPanel) (local.get $bStep) (local.get $tile)))
+            (else
+              (call $macro (local.get $mc) (local.get $nc) (local.get $kc)
+                (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $jc)) (i32.const 3)))
+                (local.get $N) (local.get $over)
+                (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $aRow)) (i32.mul (local.get $pc) (local.get $aCol))) (i32.const 3)))
+                (i32.shl (local.get $aRow) (i32.const 5)) (i32.shl (local.get $aRow) (i32.const 3)) (i32.shl (local.get $aCol) (i32.const 3))
+                (local.get $bBase) (local.get $bPanel) (local.get $bStep) (local.get $tile))))
           (local.set $ic (i32.add (local.get $ic) (global.get $MC)))
           (br_if $ics (i32.lt_u (local.get $ic) (local.get $M))))
         (local.set $pc (i32.add (local.get $pc) (global.get $KC)))
