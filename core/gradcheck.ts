@@ -21,6 +21,7 @@ import { classIndices, readTargets } from "./layers/targets";
 import { Rng } from "./rng";
 import { type Tensor, type TensorLike, clone, isTensor, tensor } from "./tensor";
 import { unflatIndex } from "./trace/stats";
+import { paramGradientName } from "./trace/tensorNames";
 import type { GradCheckTensor } from "./trace/traceTypes";
 
 export interface GradCheckOptions {
@@ -291,7 +292,7 @@ export function gradCheckLayer(layer: Layer, forwardArgs: readonly unknown[], ba
   const tensors: GradCheckTensor[] = [checkTensorParts("dinputs", x.data, x.shape, dinputs, partsOf("inputs"), { ...each, ...(skip ? { skip } : {}) })];
   for (const p of params) {
     if (p.grad === undefined) continue;
-    tensors.push(checkTensorParts(`d${p.name}`, p.value.data, p.value.shape, p.grad, partsOf(p.name), each));
+    tensors.push(checkTensorParts(paramGradientName(p.name), p.value.data, p.value.shape, p.grad, partsOf(p.name), each));
   }
   return { ok: tensors.every((t) => t.ok), tensors };
 }
