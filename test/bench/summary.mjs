@@ -3,7 +3,10 @@
  * The issue's ratios over several runs of `npm run bench`: each run's ratio, the median of the runs and
  * their range, so one noisy run does not decide a target.
  *
- *   node test/bench/summary.mjs out/bench/run1.json out/bench/run2.json … [--markdown]
+ *   node test/bench/summary.mjs out/bench/run1.json out/bench/run2.json … [--markdown] [--stat=min]
+ *
+ * `--stat=min` compares the fastest step of each implementation instead of the median step (on a loaded
+ * machine the fastest step is the better estimate of an unloaded one; the median is the headline).
  *
  * (Each file is a copy of out/bench/results.json from one run.)
  */
@@ -11,6 +14,7 @@ import fs from "node:fs";
 
 const args = process.argv.slice(2);
 const markdown = args.includes("--markdown");
+const stat = args.find((a) => a.startsWith("--stat="))?.slice(7) === "min" ? "min" : "median";
 const files = args.filter((a) => !a.startsWith("--"));
 if (files.length === 0) {
   console.error("usage: node test/bench/summary.mjs results1.json results2.json … [--markdown]");
@@ -19,15 +23,15 @@ if (files.length === 0) {
 const runs = files.map((f) => JSON.parse(fs.readFileSync(f, "utf8")));
 
 const step = (r, impl, id) => {
-  if (impl === "engine") return r.engine?.steps?.find((s) => s.id === id)?.timing?.median;
-  if (impl === "engine-ts") return r.engine?.steps?.find((s) => s.id === id)?.timingTypeScript?.median;
+  if (impl === "engine") return r.engine?.steps?.find((s) => s.id === id)?.timing?.[stat];
+  if (impl === "engine-ts") return r.engine?.steps?.find((s) => s.id === id)?.timingTypeScript?.[stat];
   const res = impl === "numpy" || impl === "torch" ? r.python?.results?.find((x) => x.impl === impl) : r.tfjs?.find((x) => x.impl === impl);
-  return res?.steps?.find((s) => s.id === id)?.timing?.median;
+  return res?.steps?.find((s) => s.id === id)?.timing?.[stat];
 };
-const proc = (r, name) => r.process?.timings?.[name]?.median;
+const proc = (r, name) => r.process?.timings?.[name]?.[stat];
 const trace = (r, id, variant) => {
   const t = r.engine?.trace?.find((x) => x.id === id)?.timings;
-  return t && t[variant] && t.untraced ? t[variant].median / t.untraced.median : undefined;
+  return t && t[variant] && t.untraced ? t[variant][stat] / t.untraced[stat] : undefined;
 };
 
 /** [label, (run) => value, target test, how the value reads] */
