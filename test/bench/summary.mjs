@@ -59,7 +59,7 @@ const median = (xs) => {
 };
 const fmt = (v, unit) => (v === undefined || Number.isNaN(v) ? "—" : unit === " ms" ? `${v.toFixed(0)} ms` : `${v.toFixed(2)}×`);
 
-const head = ["ratio", ...runs.map((r, i) => `run ${i + 1} (load ${r.machine?.loadAtStart?.[0] ?? "?"})`), "median", "target"];
+const head = ["ratio", ...runs.map((r, i) => `run ${i + 1} (load ${r.machine?.loadAtStart?.[0] ?? "?"})`), "median", "verdict"];
 const body = [];
 for (const [label, f, ok, unit] of rows) {
   const vals = runs.map((r) => {
