@@ -294,6 +294,8 @@ async function main(argv: string[]): Promise<number> {
     status = 1;
   }
   if (args.command === "check" && result.ok) status = printChecks(report, out) ? 0 : 1;
+  // A layer that ran untraced was not checked either: `check` must not pass it silently.
+  if (args.command === "check" && report.anomalies.some((a) => a.code === "untraced-layer")) status = 1;
   return status;
 }
 

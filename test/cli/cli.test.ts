@@ -101,6 +101,14 @@ describe("CLI: backprop-lens run|check", function () {
     assert.match(r.stderr, /wrong-backward\.ts:28: gradient check failed: sigmoid\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+/);
   });
 
+  it("check: a layer whose forward and backward are arrow-function fields is traced and its wrong backward fails", () => {
+    const r = backpropLens("check", fixture("arrow-fields.ts"));
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /sigmoid = Sigmoid   \S*arrow-fields\.ts:22\n  forward  line 26/);
+    assert.match(r.stdout, /FAIL sigmoid \(Sigmoid\)\.dinputs/);
+    assert.match(r.stderr, /arrow-fields\.ts:31: gradient check failed: sigmoid\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+/);
+  });
+
   it("--json writes the whole trace in the documented format", () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpl-")), "trace.json");
     const r = backpropLens("run", example("02-layer-batch.ts"), "--json", out);
