@@ -235,6 +235,8 @@ function indent(text: string, pad: string): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const running: { cancel?: () => void } = {};
+  endQuietlyOnClosedPipe(() => running.cancel?.());
   let args: Args | "help" | "version";
   try {
     args = parseArgs(argv);
@@ -270,6 +272,7 @@ async function main(argv: string[]): Promise<number> {
     onEvent: (e) => report.on(e),
     python: { interpreters: pythonCandidates({ configured: args.python }) },
   });
+  running.cancel = (): void => handle.cancel();
   const onSignal = (): void => handle.cancel();
   process.once("SIGINT", onSignal);
   const result: RunResult = await handle.result;
@@ -325,6 +328,20 @@ function printChecks(report: Report, out: (s: string) => void): boolean {
   const failures = report.anomalies.filter((a) => a.code === "gradient-check");
   for (const a of failures) process.stderr.write(`\n${report.site(a.site)}: ${a.message}\n`);
   return ok;
+}
+
+/**
+ * `backprop-lens run model.ts | head -1`: when the reader closes the pipe, writing fails with EPIPE.
+ * Stop the model and end quietly (status 0), as command-line tools do, instead of an unhandled error.
+ */
+function endQuietlyOnClosedPipe(stop: () => void): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      stop();
+      process.exit(0);
+    });
+  }
 }
 
 main(process.argv.slice(2)).then(
