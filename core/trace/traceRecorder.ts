@@ -32,6 +32,7 @@ import { NonFiniteError } from "../errors";
 import type { Layer } from "../layers/layer";
 import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
+import { RUN_LIMITS } from "../limits";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, isTensor } from "../tensor";
@@ -56,7 +57,7 @@ export interface TraceSink {
 export interface RecorderOptions {
   sink: TraceSink;
   sites?: SiteProvider;
-  /** Steps whose every call is emitted with full tensors, from step 0. Default 3. */
+  /** Steps whose every call is emitted with full tensors, from step 0. Default: `RUN_LIMITS.keepSteps` (core/limits.ts). */
   keepSteps?: number;
   /** Stop the run at the first non-finite loss. Default true. */
   stopOnNonFinite?: boolean;
@@ -100,7 +101,7 @@ export class TraceRecorder implements Tracer {
   constructor(options: RecorderOptions) {
     this.sink = options.sink;
     this.sites = options.sites;
-    this.keepSteps = options.keepSteps ?? 3;
+    this.keepSteps = options.keepSteps ?? RUN_LIMITS.keepSteps.default;
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
     this.exploding = new ExplodingGradientRule(options.explodingNorm ?? 1e3);
