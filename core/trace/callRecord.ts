@@ -37,6 +37,8 @@ export interface LayerState {
    * the recorder put its wrapper back only when the run finished, so any call before that went unseen.
    */
   unseenUntilFinish?: boolean;
+  /** Per parameter, up to two copies made by forward calls, with their step (see `TraceRecorder.paramCopy`). */
+  paramCopies?: Map<string, { step: number; data: Float64Array }[]>;
 }
 
 /** A tensor a call made (`output`, `dinputs`), looked up by the tensor object. */
