@@ -32,10 +32,11 @@ import { NonFiniteError } from "../errors";
 import type { Layer } from "../layers/layer";
 import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
+import { RUN_LIMITS } from "../limits";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, isTensor } from "../tensor";
-import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly } from "./anomalyRules";
+import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly, unseenLayerAnomaly } from "./anomalyRules";
 import { type CallRecord, type LayerState, type Produced, type SiteProvider, accuracyOf, asTensor, layerCallEvent, layerInfo, release, safeParams } from "./callRecord";
 import { attachContext, needsContext, originDetail } from "./errorContext";
 import { type GradCheckPassOptions, gradCheckPass } from "./gradCheckPass";
@@ -57,7 +58,7 @@ export interface TraceSink {
 export interface RecorderOptions {
   sink: TraceSink;
   sites?: SiteProvider;
-  /** Steps whose every call is emitted with full tensors, from step 0. Default 3. */
+  /** Steps whose every call is emitted with full tensors, from step 0. Default: `RUN_LIMITS.keepSteps` (core/limits.ts). */
   keepSteps?: number;
   /** Stop the run at the first non-finite loss. Default true. */
   stopOnNonFinite?: boolean;
@@ -114,7 +115,7 @@ export class TraceRecorder implements Tracer {
   constructor(options: RecorderOptions) {
     this.sink = options.sink;
     this.sites = options.sites;
-    this.keepSteps = options.keepSteps ?? 3;
+    this.keepSteps = options.keepSteps ?? RUN_LIMITS.keepSteps.default;
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
     this.exploding = new ExplodingGradientRule(options.explodingNorm ?? 1e3);
@@ -146,32 +147,62 @@ export class TraceRecorder implements Tracer {
 
   attachLayer(layer: Layer): void {
     if (this.layers.has(layer)) return;
+    this.rewrap();
     const chain: string[] = [];
     for (let p = Object.getPrototypeOf(layer) as object | null; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
       const name = (p as { constructor?: { name?: string } }).constructor?.name;
       if (name) chain.push(name);
     }
-    const state: LayerState = { layer, id: this.byId.length, ctorSite: this.sites?.capture("construct", chain), info: undefined, lastSite: {} };
-    this.layers.set(layer, state);
-    this.byId.push(state);
     // The wrappers need both the recorder and the caller's `this`, so they cannot be arrow functions.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    const state: LayerState = {
+      layer,
+      id: this.byId.length,
+      ctorSite: this.sites?.capture("construct", chain),
+      info: undefined,
+      lastSite: {},
+      originals: { forward: layer.forward as (...a: unknown[]) => unknown, backward: layer.backward as (...a: unknown[]) => unknown },
+      // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
+      wrappers: {
+        forward: function (this: unknown, ...args: unknown[]): unknown {
+          return self.traced(state, "forward", state.originals.forward, this, args);
+        },
+        backward: function (this: unknown, ...args: unknown[]): unknown {
+          return self.traced(state, "backward", state.originals.backward, this, args);
+        },
+      },
+    };
+    this.layers.set(layer, state);
+    this.byId.push(state);
     const target = layer as unknown as Record<string, unknown>;
-    const fwd = layer.forward as (...a: unknown[]) => unknown;
-    const bwd = layer.backward as (...a: unknown[]) => unknown;
-    // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
-    target.forward = function (this: unknown, ...args: unknown[]): unknown {
-      return self.traced(state, "forward", fwd, this, args);
-    };
-    target.backward = function (this: unknown, ...args: unknown[]): unknown {
-      return self.traced(state, "backward", bwd, this, args);
-    };
+    target.forward = state.wrappers.forward;
+    target.backward = state.wrappers.backward;
+  }
+
+  /**
+   * Puts the wrappers back where a layer's own `forward`/`backward` replaced them. The base constructor
+   * wraps the methods before the subclass's fields exist, so a function field (`forward = (inputs) => …`)
+   * overwrites the wrapper; the recorder then wraps that function at its next event (another layer or
+   * optimizer built, a layer called, the run's end). Cheap: two property reads per layer.
+   */
+  private rewrap(atFinish = false): void {
+    for (const state of this.byId) {
+      const target = state.layer as unknown as Record<string, unknown>;
+      for (const phase of ["forward", "backward"] as const) {
+        const own = target[phase];
+        if (own === state.wrappers[phase] || typeof own !== "function") continue;
+        state.originals[phase] = own as (...a: unknown[]) => unknown;
+        target[phase] = state.wrappers[phase];
+        if (atFinish) state.unseenUntilFinish = true;
+      }
+    }
   }
 
   private traced(state: LayerState, phase: Phase, original: (...a: unknown[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
     if (this.finished) return original.apply(thisArg, args);
     const nested = this.callStack.length > 0;
+    if (!nested) this.rewrap();
     if (!nested && phase === "forward" && (this.phase === "backward" || this.phase === "update")) this.nextStep();
     if (!nested) this.phase = phase;
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
@@ -365,6 +396,7 @@ export class TraceRecorder implements Tracer {
   // ---------------------------------------------------------------- optimizers
 
   attachOptimizer(optimizer: Optimizer): void {
+    this.rewrap();
     this.optimizers.push(optimizer);
     this.observer?.optimizer(optimizer);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
@@ -410,6 +442,7 @@ export class TraceRecorder implements Tracer {
   finish(options: { completed: boolean } = { completed: true }): void {
     if (this.finished) return;
     this.uninstall();
+    this.rewrap(true);
     let failure: unknown;
     if (options.completed && (this.current.length > 0 || this.step > 0)) {
       try {
@@ -421,6 +454,7 @@ export class TraceRecorder implements Tracer {
     this.finished = true;
     this.emitStepTensors(this.current);
     this.reportDeadRelus();
+    this.reportUnseenLayers();
     if (failure !== undefined) throw failure;
     if (options.completed && this.gradCheckOptions !== false) gradCheckPass(this.byId, this.current, this.gradCheckOptions, (e) => this.emit(e));
   }
@@ -434,6 +468,17 @@ export class TraceRecorder implements Tracer {
       if (anomaly === undefined) continue;
       this.reported.add(key);
       this.emit({ type: "anomaly", anomaly });
+    }
+  }
+
+  /** Layers that ran (they hold an `output` or `dinputs`) while a function field hid them from the recorder. */
+  private reportUnseenLayers(): void {
+    for (const state of this.byId) {
+      if (!state.unseenUntilFinish || state.info !== undefined) continue;
+      const l = state.layer as unknown as Record<string, unknown>;
+      if (!isTensor(l.output) && !isTensor(l.dinputs)) continue;
+      this.emit({ type: "layer/new", layer: this.infoOf(state) });
+      this.emit({ type: "anomaly", anomaly: unseenLayerAnomaly(this.infoOf(state)) });
     }
   }
 

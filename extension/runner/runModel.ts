@@ -8,7 +8,7 @@
  */
 import { Worker } from "node:worker_threads";
 import * as engine from "../../core/index";
-import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
+import { type GradCheckOptions, RUN_LIMITS, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
 import { type ControlMessage, hostControl } from "./control";
 import { locatePausedWorker } from "./locate";
@@ -26,11 +26,11 @@ export interface RunModelOptions {
   workerScript: string;
   /** esbuild binary when the esbuild package is bundled (the extension). */
   esbuildBinary?: string;
-  /** Stop the model after this long. Default 30 s. */
+  /** Stop the model after this long. Default: `RUN_LIMITS.timeLimitSeconds` (core/limits.ts). */
   timeLimitMs?: number;
-  /** Heap and tensor memory limit. Default 1024 MB. */
+  /** Heap and tensor memory limit. Default: `RUN_LIMITS.memoryLimitMb`. */
   memoryLimitMb?: number;
-  /** Steps emitted in full from step 0. Default 3. */
+  /** Steps emitted in full from step 0. Default: `RUN_LIMITS.keepSteps`. */
   keepSteps?: number;
   /** More steps to emit in full (a re-run that records step 1234). */
   recordSteps?: number[];
@@ -154,12 +154,12 @@ function runCompiled(
   control: WorkerInput["control"],
   onControl: (m: ControlMessage) => void,
 ): Promise<RunResult> {
-  const memoryLimitMb = options.memoryLimitMb ?? 1024;
-  const timeLimitMs = options.timeLimitMs ?? 30_000;
+  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
+  const timeLimitMs = options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000;
   const input: WorkerInput = {
     compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
     memoryLimitMb,
-    keepSteps: options.keepSteps ?? 3,
+    keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default,
     gradCheck: options.gradCheck ?? false,
     ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
     ...(control ? { control } : {}),
