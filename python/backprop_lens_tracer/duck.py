@@ -112,7 +112,7 @@ class Duck:
                 fn = cls.__dict__.get(name)
                 if fn is None or not callable(fn) or _is_wrapped(fn):
                     continue
-                setattr(cls, name, self._wrap_opt(fn))
+                setattr(cls, name, self._wrap_opt(fn, name))
 
     def _wrap_init(self, cls, role):
         duck = self
@@ -243,14 +243,23 @@ class Duck:
         setattr(wrapper, WRAPPED, fn)
         return wrapper
 
-    def _wrap_opt(self, fn):
+    def _wrap_opt(self, fn, method=None):
         duck = self
 
         @functools.wraps(fn)
         def wrapper(self, *args, **kwargs):
-            if duck.rec.active:
-                duck.rec.optimizer_update(self)
-            return fn(self, *args, **kwargs)
+            rec = duck.rec
+            if not rec.active:
+                return fn(self, *args, **kwargs)
+            rec.optimizer_update(self)
+            observer = rec.observer
+            if observer is None or method != "update_params" or not args or rec.call_stack:
+                return fn(self, *args, **kwargs)
+            # Debug runs: the update of one layer is a position (optimizer.update_params(dense1), at that line)
+            site = duck.sites.capture(2)
+            result = fn(self, *args, **kwargs)
+            observer.update(self, args[0], site)
+            return result
 
         setattr(wrapper, WRAPPED, fn)
         return wrapper
@@ -276,6 +285,12 @@ class Duck:
             result = fn(obj, *args, **kwargs)
         except BaseException as e:
             self.annotate(e, st, phase, site, args)
+            if rec.observer is not None:
+                try:
+                    t = tensor_of(args[0]) if args else None
+                    rec.observer.threw(st, phase, site, {("dvalues" if phase == "backward" else "inputs"): t} if t is not None else {})
+                except Exception:
+                    pass  # the user's error is what matters
             raise
         finally:
             rec.call_stack.pop()
@@ -354,6 +369,8 @@ class Duck:
                 want = st.last_forward_inputs_shape
                 if want is not None and list(t[0].shape) != want:
                     info = rec.info_of(st)
+                    if rec.observer is not None:
+                        rec.observer.threw(st, phase, site, dict(tensors))
                     raise ShapeStop(
                         "%s.backward set dinputs of shape %s, but the inputs of its forward had shape %s: dinputs must have "
                         "the shape of the inputs (one gradient per input element). %s is %s%s."

@@ -138,6 +138,7 @@ class Recorder:
         self.finished = False
         self.suspended = 0
         self.non_finite_reported = False
+        self.observer = None  # the debugger (debugger.py) in a debug run: sees every completed call and anomaly
 
     # ------------------------------------------------------------ layers
 
@@ -164,12 +165,14 @@ class Recorder:
             self.next_step()
         if not nested:
             self.phase = phase
-        if self.step < self.keep_steps or self.step % 64 == 0 or phase not in state.last_site:
+        obs = self.observer
+        if self.step < self.keep_steps or self.step % 64 == 0 or phase not in state.last_site or (obs is not None and obs.needs_site(state.id, phase)):
             site = self.sites.capture(3)
             state.last_site[phase] = site
         else:
             site = state.last_site[phase]
         parent = self.call_stack[-1].id if nested else None
+        state._bpl_open = (phase, site)
         return site, parent
 
     def info_of(self, state):
@@ -239,6 +242,12 @@ class Recorder:
         return rec
 
     def emit_kept(self, rec):
+        """A call in its final form (a loss's forward once `calculate` has its loss): emitted when its step is kept."""
+        self._emit_kept(rec)
+        if self.observer is not None:
+            self.observer.complete(rec)
+
+    def _emit_kept(self, rec):
         if rec.step < self.keep_steps:
             n = self.emitted_per_step.get(rec.step, 0) + 1
             self.emitted_per_step[rec.step] = n
@@ -487,6 +496,8 @@ class Recorder:
 
     def emit(self, event):
         self.wire.event(event)
+        if self.observer is not None and event.get("type") == "anomaly":
+            self.observer.on_anomaly(event["anomaly"])
 
     # ------------------------------------------------------------ errors
 

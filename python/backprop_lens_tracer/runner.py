@@ -80,6 +80,12 @@ class Run:
         self.torch = TorchHooks(self.rec, self.sites)
         self.duck = Duck(self.rec, self.sites, self.torch)
         self.commands = Commands(self, wire)
+        self.debugger = None
+        if config.get("debug"):
+            from .debugger import Debugger
+
+            self.debugger = Debugger(self.rec, self.sites, self.commands, wire, keep_steps=int(config.get("keepSteps") or 3))
+            self.rec.observer = self.debugger
 
     # ------------------------------------------------------------ console
 
@@ -189,6 +195,8 @@ class Run:
             error = self.syntax_error(e)
         except OSError as e:
             error = {"kind": "import", "message": "%s: could not read the model file: %s" % (self.file, e)}
+        if error is None and self.debugger is not None:
+            self.debugger.start()  # the breakpoints and filters arrive before the model's first line
         if error is None:
             completed, error = self.execute(code)
         try:
@@ -232,6 +240,8 @@ class Run:
                 error = self.exit_error(e)
         except BaseException as e:
             error = self.run_error(e)
+            if self.debugger is not None:
+                self.debugger.on_error(e, error["message"])
         finally:
             self.duck.uninstall()
             self.torch.uninstall()
