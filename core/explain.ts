@@ -17,6 +17,7 @@
  *
  * No user string ever goes into a LaTeX string except through `latexText`, which escapes it.
  */
+import { shortNumber } from "./format";
 import { isGradientName } from "./trace/tensorNames";
 import type { LayerKind } from "./trace/traceTypes";
 import type { Tensor } from "./tensor";
@@ -119,23 +120,9 @@ export interface Explanation {
   gradCheck?: GradCheckTensor;
 }
 
-/** A number for an equation: integers plainly (`2`), else up to 6 significant digits (`2.7`, `0.0333333`, `2.82718e−5`), minus as `−`. */
+/** A number for an equation: `shortNumber` (core/format.ts) at 6 significant digits (`2`, `2.7`, `0.0333333`, `2.82718e−5`). */
 export function eqNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
-  if (Object.is(v, -0) || v === 0) return "0";
-  const a = Math.abs(v);
-  let s: string;
-  if (Number.isInteger(v) && a < 1e15) s = String(a);
-  else if (a >= 1e6 || a < 1e-4) {
-    const [m, e] = a.toExponential(5).split("e") as [string, string];
-    s = `${trimZeros(m)}e${e.replace("+", "").replace("-", "−")}`;
-  } else s = trimZeros(a.toPrecision(6));
-  return v < 0 ? `−${s}` : s;
-}
-
-function trimZeros(s: string): string {
-  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+  return shortNumber(v, 6);
 }
 
 /** `eqNumber` as LaTeX (`2.82718 \times 10^{-5}`, `-3`). */

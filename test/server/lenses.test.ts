@@ -43,8 +43,8 @@ describe("code lenses", () => {
     const titles = codeLenses(store(reportFromTrace("wrong-backward", model)), abs(model), "file:///w.ts", fs.readFileSync(abs(model), "utf8")).map((l) => l.command?.title);
     assert.deepEqual(titles, [
       "▶ Run Backward Pass",
-      "dense1: [60, 4] · ‖dW‖ 6.8e-4 · grad check ok",
-      "sigmoid: [60, 4] · ‖dinputs‖ 1e-3 · grad check FAILED",
+      "dense1: [60, 4] · ‖dW‖ 6.8e−4 · grad check ok",
+      "sigmoid: [60, 4] · ‖dinputs‖ 1e−3 · grad check FAILED",
       "dense2: [60, 3] · ‖dW‖ 0.0027 · grad check ok",
       "loss: [60, 3] · ‖dinputs‖ 0.11 · grad check ok",
     ]);
