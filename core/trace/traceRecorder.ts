@@ -44,6 +44,7 @@ import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace
 import { l2norm } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
+import type { CallObserver } from "../debug/observer";
 import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
 
 export type { SiteProvider } from "./callRecord";
@@ -65,7 +66,14 @@ export interface RecorderOptions {
   gradCheck?: GradCheckPassOptions | false;
   /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
+  /** The debugger's worker-side code (debug runs only). */
+  observer?: CallObserver;
+  /** More steps to emit in full ("record step 1234": the runner re-runs the model up to it). */
+  recordSteps?: readonly number[];
 }
+
+/** A step whose loss is more than this many times the step before's is a loss jump (its step and the one before are kept). */
+const LOSS_JUMP = 2;
 
 /** Layer calls recorded per step; beyond this a step's oldest calls are dropped (and not emitted). */
 const MAX_CALLS_PER_STEP = 512;
@@ -77,6 +85,12 @@ export class TraceRecorder implements Tracer {
   private readonly stopOnNonFinite: boolean;
   private readonly gradCheckOptions: GradCheckPassOptions | false;
   private readonly exploding: ExplodingGradientRule;
+  private readonly observer: CallObserver | undefined;
+  private readonly extraSteps: Set<number>;
+  /** The first anomaly's step and the one before were emitted in full. */
+  private keptAnomaly = false;
+  private previousLoss: number | undefined;
+  private explodedThisStep = false;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
@@ -105,6 +119,8 @@ export class TraceRecorder implements Tracer {
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
     this.exploding = new ExplodingGradientRule(options.explodingNorm ?? 1e3);
+    this.observer = options.observer;
+    this.extraSteps = new Set(options.recordSteps ?? []);
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -192,7 +208,7 @@ export class TraceRecorder implements Tracer {
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
     // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined) {
+    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
       state.lastSite[phase] = site;
     } else {
@@ -200,15 +216,18 @@ export class TraceRecorder implements Tracer {
     }
     const parent = this.callStack[this.callStack.length - 1];
     this.callStack.push(state);
+    this.observer?.enter(state, phase, site, args);
     let result: unknown;
     try {
       result = original.apply(thisArg, args);
     } catch (e) {
       this.annotate(e, state, phase, site, args);
+      this.observer?.exit(e);
       throw e;
     } finally {
       this.callStack.pop();
     }
+    this.observer?.exit();
     this.record(state, phase, site, parent?.id, args, result);
     return result;
   }
@@ -272,7 +291,8 @@ export class TraceRecorder implements Tracer {
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
     if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
-    if (this.step < this.keepSteps) {
+    this.observer?.complete(rec);
+    if (this.step < this.keepSteps || this.extraSteps.has(this.step)) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
@@ -343,11 +363,24 @@ export class TraceRecorder implements Tracer {
         const norms: Record<string, number> = {};
         for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
-        for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) this.emit({ type: "anomaly", anomaly });
+        for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) {
+          this.explodedThisStep = true;
+          this.emit({ type: "anomaly", anomaly });
+        }
       }
       if (grads.length > 0) summary.grads = grads;
     }
     this.emit({ type: "step/summary", summary });
+    // The first anomaly (an exploding gradient, a loss jump, a non-finite loss) keeps its step and the one
+    // before in full, so a plain run can show how it came about.
+    const jumped = this.stepLoss !== undefined && this.previousLoss !== undefined && Number.isFinite(this.previousLoss) && this.previousLoss > 0 && this.stepLoss > LOSS_JUMP * this.previousLoss;
+    if (!this.keptAnomaly && (this.explodedThisStep || jumped || (this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)))) {
+      this.keptAnomaly = true;
+      this.emitStepTensors(this.previous);
+      this.emitStepTensors(this.current);
+    }
+    this.explodedThisStep = false;
+    if (this.stepLoss !== undefined) this.previousLoss = this.stepLoss;
     if (this.stopOnNonFinite && this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)) {
       const anomaly = firstNonFiniteAnomaly([...this.previous, ...this.current], (rec) => this.infoOf(rec.state), this.stepLoss) ?? nonFiniteLossAnomaly(step, this.stepLoss);
       this.emitStepTensors(this.current);
@@ -365,6 +398,7 @@ export class TraceRecorder implements Tracer {
   attachOptimizer(optimizer: Optimizer): void {
     this.rewrap();
     this.optimizers.push(optimizer);
+    this.observer?.optimizer(optimizer);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = optimizer as unknown as Record<string, unknown>;
