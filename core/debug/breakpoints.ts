@@ -34,6 +34,8 @@ export interface BreakpointSpec {
   hit?: HitCondition;
   /** A logpoint: print this (with `{expr}` parts evaluated) instead of stopping. */
   log?: string;
+  /** The logpoint's text split into text and parsed `{expr}` parts (producers that have no parser, the Python tracer, use this). */
+  logTemplate?: (string | { expr: string; ast: Expr })[];
 }
 
 /** The lines of a layer class's `forward` or `backward` method in the user's file (1-based, inclusive). */
@@ -134,6 +136,7 @@ export function compileBreakpoint(input: BreakpointInput): Compiled {
     const problem = logTemplateProblem(input.logMessage);
     if (problem) return { ok: false, id: input.id, message: problem };
     spec.log = input.logMessage;
+    spec.logTemplate = logParts(input.logMessage).map((part) => (typeof part === "string" ? part : { expr: part.expr, ast: parseExpr(part.expr) }));
   }
   return { ok: true, spec };
 }

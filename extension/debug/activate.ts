@@ -12,16 +12,11 @@ import { InspectorPanel } from "../inspectorPanel";
 import type { LensContext } from "../lensContext";
 import { buildRunReport } from "../runReport";
 import { isModelDocument } from "../modelFile";
-import { isPythonModelFile } from "../runner/python/runPython";
 import { toUri } from "../uris";
 import type { DebugLauncher, DebugRuntime } from "./runtime";
 import { BackpropDebugSession } from "./session";
 
 export const DEBUG_TYPE = "backprop-lens";
-
-/** What a Python model gets from Debug Backward Pass for now. */
-const PYTHON_NOT_YET =
-  "the debugger pauses TypeScript and JavaScript models; a Python model runs with Run Backward Pass (the Python tracer does not take the debugger's commands yet)";
 
 /** The live adapters, by VS Code session id (the extension marks them stale and tests read them). */
 export const liveSessions = new Map<string, BackpropDebugSession>();
@@ -53,7 +48,7 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
     vscode.commands.registerCommand("backpropLens.debugBackwardPass", async (arg?: unknown) => {
       const uri = toUri(Array.isArray(arg) ? (arg[0] as unknown) : arg) ?? modelEditor()?.document.uri;
       if (!uri) {
-        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens") to debug its backward pass.');
+        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens", or a Python file with the book\'s forward/backward classes) to debug its backward pass.');
         return false;
       }
       // Like Run Backward Pass: say so here (VS Code's own trust prompt for debugging is a modal dialog).
@@ -142,7 +137,7 @@ class ConfigurationProvider implements vscode.DebugConfigurationProvider {
     if (!config.type && !config.request && !config.name) {
       const editor = modelEditor();
       if (!editor) {
-        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens") and press F5 to debug its backward pass.');
+        void vscode.window.showInformationMessage('Backprop Lens: open a model file (one that imports "backprop-lens", or a Python file with the book\'s forward/backward classes) and press F5 to debug its backward pass.');
         return undefined;
       }
       return { type: DEBUG_TYPE, request: "launch", name: "Debug Backward Pass", program: editor.document.uri.fsPath };
@@ -165,7 +160,6 @@ function vscodeLauncher(ctx: LensContext): DebugLauncher {
     async start(file, options, onEvent) {
       // VS Code asks for trust before it starts any debug session; this is the second line of defence.
       if (!vscode.workspace.isTrusted) return { refused: "debugging runs the model's code, so it needs a trusted workspace (this one is in Restricted Mode)" };
-      if (isPythonModelFile(file)) return { refused: PYTHON_NOT_YET };
       const uri = vscode.Uri.file(file);
       return new Promise((resolve) => {
         let started = false;

@@ -4,11 +4,12 @@
  */
 import { RunModel, type TraceEvent } from "../../core/host";
 import { runModel } from "../runner/runModel";
+import type { PythonRunOptions } from "../runner/python/runPython";
 import type { DebugLauncher, DebugRunOptions } from "./runtime";
 
 let runIds = 0;
 
-export function nodeLauncher(options: { workerScript: string; esbuildBinary?: string; gradCheck?: boolean; defaults?: DebugRunOptions }): DebugLauncher {
+export function nodeLauncher(options: { workerScript: string; esbuildBinary?: string; gradCheck?: boolean; defaults?: DebugRunOptions; python?: PythonRunOptions }): DebugLauncher {
   return {
     async start(file: string, o: DebugRunOptions, onEvent: (e: TraceEvent) => void) {
       const run = { ...options.defaults, ...o };
@@ -22,6 +23,7 @@ export function nodeLauncher(options: { workerScript: string; esbuildBinary?: st
         ...(run.keepSteps !== undefined ? { keepSteps: run.keepSteps } : {}),
         gradCheck: options.gradCheck === false ? false : { maxElements: 64, budgetMs: 1000 },
         control: true,
+        ...(options.python ? { python: options.python } : {}),
         onEvent: (e) => {
           store.ingest(e);
           onEvent(e);

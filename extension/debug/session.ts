@@ -206,7 +206,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
     for (const b of args.breakpoints ?? []) {
       const id = this.nextBreakpointId++;
       const text = lines?.[b.line - 1];
-      const problem = text !== undefined ? lineProblem(text, b.line) : undefined;
+      const problem = text !== undefined ? lineProblem(text, b.line, /\.pyw?$/i.test(file)) : undefined;
       const compiled = compileBreakpoint({
         id,
         where: { kind: "line", file, line: b.line },
@@ -696,11 +696,12 @@ function readLines(file: string): string[] | undefined {
 /**
  * Why a line cannot hold a position, or undefined. A position is a layer call, an optimizer update or a
  * scalar operation made on the line, or a line inside a layer's own forward/backward (any code line):
- * blank lines, comments and imports hold none.
+ * blank lines, comments and imports hold none (in a Python file also `# …` and `from … import …`).
  */
-export function lineProblem(text: string, line: number): string | undefined {
+export function lineProblem(text: string, line: number, python = false): string | undefined {
   const t = text.trim();
-  if (t === "" || t.startsWith("//") || t.startsWith("*") || t.startsWith("/*") || /^import\b/.test(t) || /^[})\]]+;?$/.test(t)) {
+  const pythonOnly = python && (t.startsWith("#") || /^from\s+[\w.]+\s+import\b/.test(t));
+  if (t === "" || t.startsWith("//") || t.startsWith("*") || t.startsWith("/*") || /^import\b/.test(t) || /^[})\]]+;?$/.test(t) || pythonOnly) {
     return `line ${line} has no code the debugger can stop at: a breakpoint stops at a layer's forward or backward call, an optimizer update or a scalar operation made on its line, or at a line inside a layer's forward or backward`;
   }
   return undefined;

@@ -5,7 +5,7 @@
  */
 import { type CodeLens, type InlayHint, InlayHintKind, type Range } from "vscode-languageserver";
 import { DEBUG_COMMAND, REVEAL_LAYER_COMMAND, RUN_COMMAND } from "./lspProtocol";
-import { importsBackpropLens, isModelFile } from "./modelFile";
+import { isModelFile } from "./modelFile";
 import type { LayerOnLine, ReportStore } from "./reportStore";
 import { lensTitle, mainGradient, revealArgs } from "./summary";
 import { short, shapeText } from "./text";
@@ -18,8 +18,8 @@ export function codeLenses(store: ReportStore, file: string, uri: string, text: 
   const lenses: CodeLens[] = [];
   if (isModelFile(file, text)) {
     lenses.push({ range: lineRange(0), command: { title: RUN_LENS_TITLE, command: RUN_COMMAND, arguments: [uri] } });
-    // The debugger drives TypeScript/JavaScript models (the Python tracer does not speak its control messages yet).
-    if (importsBackpropLens(text)) lenses.push({ range: lineRange(0), command: { title: DEBUG_LENS_TITLE, command: DEBUG_COMMAND, arguments: [uri] } });
+    // Every model file can be debugged: TypeScript/JavaScript in the worker, Python in the tracer.
+    lenses.push({ range: lineRange(0), command: { title: DEBUG_LENS_TITLE, command: DEBUG_COMMAND, arguments: [uri] } });
   }
   for (const item of store.layersInFile(file)) {
     if (!item.roles.includes("construction")) continue;

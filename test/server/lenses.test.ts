@@ -168,8 +168,10 @@ describe("model files", () => {
     ];
     for (const [file, text, expected] of cases) {
       assert.equal(isModelFile(file, text), expected, `${file}: ${text.slice(0, 30)}`);
-      const runLens = codeLenses(new ReportStore(), file, `file://${file}`, text).some((l) => l.command?.title === RUN_LENS_TITLE);
-      assert.equal(runLens, expected, `the Run lens of ${file} agrees with isModelFile`);
+      const lenses = codeLenses(new ReportStore(), file, `file://${file}`, text);
+      assert.equal(lenses.some((l) => l.command?.title === RUN_LENS_TITLE), expected, `the Run lens of ${file} agrees with isModelFile`);
+      // Python models are debugged too (the tracer speaks the debugger's control messages)
+      assert.equal(lenses.some((l) => l.command?.title === DEBUG_LENS_TITLE), expected, `the Debug lens of ${file} agrees with isModelFile`);
     }
     for (const f of ["examples/04-spiral-model.ts", "examples/python/04_spiral_model.py"]) assert.ok(isModelFile(abs(f), fs.readFileSync(abs(f), "utf8")), f);
   });

@@ -80,6 +80,8 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
     }
   };
   let child: ChildProcess | undefined;
+  /** Commands sent before the process started (the debugger's first `debug/configure`), written after the settings line. */
+  let queued: string[] | undefined = [];
   let settle: ((error: RunError) => void) | undefined;
   let cancelled = false;
   let resolveHello: (h: PythonHello | undefined) => void = () => undefined;
@@ -97,6 +99,8 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
     let timer: NodeJS.Timeout | undefined;
     let whereWaiter: ((site: SourceSite | undefined) => void) | undefined;
     let startMs = 0;
+    let remainingMs = timeLimitMs;
+    let armedAt = 0;
     const decoder = new FrameDecoder();
 
     const finish = (r: RunResult): void => {
@@ -146,6 +150,17 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
           break;
         case "where":
           whereWaiter?.((f.site as SourceSite | null) ?? undefined);
+          break;
+        case "paused":
+          // The debugger holds the model (contract 3): the time limit does not count the time paused.
+          if (f.paused === true && timer !== undefined) {
+            clearTimeout(timer);
+            timer = undefined;
+            remainingMs = Math.max(0, remainingMs - (performance.now() - armedAt));
+          } else if (f.paused === false && timer === undefined && !settled) {
+            armedAt = performance.now();
+            timer = setTimeout(() => void onTimeout(), remainingMs);
+          }
           break;
         case "memory": {
           const site = (f.site as SourceSite | null) ?? lastSite;
@@ -197,8 +212,13 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
           gradCheck: options.gradCheck ? options.gradCheck : null,
           memoryLimitMb,
           traceVersion: TRACE_FORMAT_VERSION,
+          // A debug run: the tracer waits for the debugger's breakpoints and pauses at positions (python/backprop_lens_tracer/debugger.py).
+          ...(options.control ? { debug: true } : {}),
         };
         p.stdin?.write(`${JSON.stringify(config)}\n`);
+        for (const line of queued ?? []) p.stdin?.write(line);
+        queued = undefined;
+        armedAt = performance.now();
         timer = setTimeout(() => void onTimeout(), timeLimitMs);
       });
       p.once("error", (err: NodeJS.ErrnoException) => {
@@ -292,8 +312,13 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
       settle?.({ kind: "cancelled", message: "the run was cancelled" });
     },
     send(cmd): void {
+      const line = `${JSON.stringify(cmd)}\n`;
+      if (queued !== undefined) {
+        queued.push(line);
+        return;
+      }
       try {
-        child?.stdin?.write(`${JSON.stringify(cmd)}\n`);
+        child?.stdin?.write(line);
       } catch {
         // the process has ended
       }

@@ -1,0 +1,206 @@
+/**
+ * Debug Backward Pass on a `.py` model, through the same adapter as a TypeScript model, driven by
+ * `DebugClient`: a breakpoint on a line inside the book's `Layer_Dense.backward`, a condition, Step Over
+ * and Step Back (across a training step), Variables with `dweights` equal to what plain NumPy computes,
+ * the first-NaN filter, the time limit not counting paused time, and Stop while paused. The model runs
+ * for real under the Python tracer with the interpreter of contract 5 (test/helpers/python.ts).
+ */
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { DebugClient } from "@vscode/debugadapter-testsupport";
+import type { DebugProtocol } from "@vscode/debugprotocol";
+import { shortNumber } from "../../core/debug/index";
+import { nodeLauncher } from "../../extension/debug/nodeLauncher";
+import { BackpropDebugSession } from "../../extension/debug/session";
+import { testPython } from "../helpers/python";
+
+const repo = path.resolve(__dirname, "..", "..", "..");
+const TRAINING = path.join(repo, "test", "fixtures", "python", "debug_training.py");
+const DIVERGE = path.join(repo, "test", "fixtures", "python", "debug_diverge.py");
+
+function lineOf(file: string, text: string): number {
+  const i = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text));
+  assert.ok(i >= 0, `${text} in ${file}`);
+  return i + 1;
+}
+
+/**
+ * What plain NumPy computes for the training fixture's first step (no tracer): the fixture's own code
+ * with its loop cut to one step and the updates left out, printing the layers' gradients as JSON.
+ */
+function numpyFirstStep(python: string): { dense1: number[][]; dense2: number[][] } {
+  const src = fs.readFileSync(TRAINING, "utf8").replace("for epoch in range(20):", "for epoch in range(1):").replace(/\n {4}optimizer\.update_params\(dense[12]\)/g, "");
+  const code = `${src}\nimport json\nprint(json.dumps({"dense1": dense1.dweights.tolist(), "dense2": dense2.dweights.tolist()}))\n`;
+  const r = spawnSync(python, ["-c", code], { encoding: "utf8", cwd: path.dirname(TRAINING), timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").pop() as string) as { dense1: number[][]; dense2: number[][] };
+}
+
+describe("debug adapter on a Python model (DebugClient)", function () {
+  this.timeout(90_000);
+  const python = testPython();
+  let server: net.Server;
+  let port = 0;
+  let dc: DebugClient;
+
+  before(async function () {
+    if (!python) throw new Error("no Python found (BPL_PYTHON, /usr/bin/python3, python3, python): these tests need Python 3.8+ with NumPy");
+    if (!python.numpy) throw new Error(`NumPy is not installed for ${python.path}: these tests need it (Debian: python3-numpy; or ${python.path} -m pip install numpy)`);
+    const launcher = nodeLauncher({ workerScript: path.join(repo, "dist", "worker.js"), gradCheck: true, python: { interpreters: [python.path] } });
+    server = net.createServer((socket) => {
+      const s = new BackpropDebugSession(launcher);
+      s.setRunAsServer(true);
+      s.start(socket, socket);
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  after(() => server?.close());
+  beforeEach(async () => {
+    dc = new DebugClient("node", "unused", "backprop-lens");
+    dc.defaultTimeout = 30_000;
+    await dc.start(port);
+  });
+  afterEach(async () => {
+    await dc.stop();
+  });
+
+  async function start(
+    program: string,
+    o: { lines?: DebugProtocol.SourceBreakpoint[]; filters?: string[]; stopOnEntry?: boolean; timeLimitSeconds?: number } = {},
+  ): Promise<{ stopped: DebugProtocol.StoppedEvent; breakpoints: DebugProtocol.Breakpoint[] }> {
+    const breakpoints: DebugProtocol.Breakpoint[] = [];
+    const stopped = dc.waitForEvent("stopped") as Promise<DebugProtocol.StoppedEvent>;
+    await Promise.all([
+      dc.waitForEvent("initialized").then(async () => {
+        if (o.lines) breakpoints.push(...(await dc.setBreakpointsRequest({ source: { path: program }, breakpoints: o.lines })).body.breakpoints);
+        await dc.setExceptionBreakpointsRequest({ filters: o.filters ?? ["nonFinite", "gradCheck", "exploding", "error"] });
+        await dc.configurationDoneRequest();
+      }),
+      dc.launch({ program, keepSteps: 3, ...(o.stopOnEntry ? { stopOnEntry: true } : {}), ...(o.timeLimitSeconds ? { timeLimitSeconds: o.timeLimitSeconds } : {}) }),
+    ]);
+    return { stopped: await stopped, breakpoints };
+  }
+
+  const top = async (): Promise<DebugProtocol.StackFrame[]> => (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+  const position = async (): Promise<{ step: number; label: string; live: boolean; kept: string }> =>
+    (await dc.customRequest("backpropLens/position")).body as { step: number; label: string; live: boolean; kept: string };
+  const variables = async (ref: number, filter?: "named" | "indexed"): Promise<DebugProtocol.Variable[]> =>
+    (await dc.variablesRequest({ variablesReference: ref, ...(filter ? { filter } : {}) })).body.variables;
+  const evaluate = async (expression: string): Promise<string> =>
+    (await dc.evaluateRequest({ expression, context: "repl", frameId: ((await top())[0] as DebugProtocol.StackFrame).id })).body.result;
+  async function stepAnd(kind: "next" | "stepBack" | "continue"): Promise<DebugProtocol.StoppedEvent> {
+    const stopped = dc.waitForEvent("stopped") as Promise<DebugProtocol.StoppedEvent>;
+    if (kind === "next") await dc.nextRequest({ threadId: 1 });
+    else if (kind === "stepBack") await dc.stepBackRequest({ threadId: 1 });
+    else await dc.continueRequest({ threadId: 1 });
+    return stopped;
+  }
+  async function layerScope(): Promise<DebugProtocol.Variable[]> {
+    const frame = (await top())[0] as DebugProtocol.StackFrame;
+    const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const layer = scopes.find((s) => s.name.startsWith("Layer "));
+    assert.ok(layer, `a Layer scope in ${scopes.map((s) => s.name).join(", ")}`);
+    return variables(layer.variablesReference);
+  }
+  /** A tensor variable's elements as the Variables view shows them (row by row). */
+  async function rows(v: DebugProtocol.Variable): Promise<string[][]> {
+    const out: string[][] = [];
+    for (const row of await variables(v.variablesReference, "indexed")) {
+      out.push((await variables(row.variablesReference, "indexed")).map((e) => e.value));
+    }
+    return out;
+  }
+
+  it("a breakpoint on a line inside Layer_Dense.backward stops at dense2.backward with the dweights NumPy computes", async () => {
+    const expected = numpyFirstStep((python as NonNullable<typeof python>).path);
+    const line = lineOf(TRAINING, "self.dweights = np.dot(self.inputs.T, dvalues)");
+    const { stopped, breakpoints } = await start(TRAINING, { lines: [{ line }] });
+    assert.equal(breakpoints[0]?.verified, true);
+    assert.equal(stopped.body.reason, "breakpoint");
+    const frames = await top();
+    assert.equal(frames[0]?.name, "dense2.backward");
+    assert.equal(frames[0]?.line, lineOf(TRAINING, "dense2.backward(loss_activation.dinputs)"));
+    assert.equal(frames[0]?.source?.path, TRAINING);
+    assert.equal(frames[frames.length - 1]?.name, "training step 0");
+    const vars = await layerScope();
+    const dweights = vars.find((v) => v.name === "dweights");
+    assert.ok(dweights, vars.map((v) => v.name).join(", "));
+    assert.match(dweights.value, /^\[16, 3\] ‖·‖ /);
+    // every element as the view writes NumPy's number, and a few compared in full (the same float64 bits)
+    assert.deepEqual(await rows(dweights), expected.dense2.map((r) => r.map(shortNumber)));
+    for (const [i, j] of [[0, 0], [3, 1], [15, 2]] as const) assert.equal(await evaluate(`dweights[${i}][${j}] == ${String(expected.dense2[i]?.[j])}`), "true", `dweights[${i}][${j}]`);
+    assert.equal(await evaluate("dweights.shape"), "[16, 3]");
+    // Continue: the same line stops at dense1.backward, whose dweights are NumPy's too
+    await stepAnd("continue");
+    assert.equal((await top())[0]?.name, "dense1.backward");
+    const d1 = (await layerScope()).find((v) => v.name === "dweights") as DebugProtocol.Variable;
+    assert.deepEqual(await rows(d1), expected.dense1.map((r) => r.map(shortNumber)));
+    assert.equal(await evaluate(`dweights[1][7] == ${String(expected.dense1[1]?.[7])}`), "true");
+  });
+
+  it("a condition on step, Step Over to the update, Step Back through the held positions and across a training step", async () => {
+    const line = lineOf(TRAINING, "dense1.backward(activation1.dinputs)");
+    const { stopped } = await start(TRAINING, { lines: [{ line, condition: "step == 3" }] });
+    assert.equal(stopped.body.reason, "breakpoint");
+    assert.deepEqual(await position(), { ...(await position()), step: 3, label: "dense1.backward", live: true });
+    assert.equal(await evaluate("step"), "3");
+    assert.equal(await evaluate("dweights.norm > 0"), "true");
+    assert.equal(await evaluate("dinputs.shape"), "[60, 2]");
+    await stepAnd("next");
+    assert.equal((await position()).label, "SGD update dense1");
+    assert.equal((await top())[0]?.line, lineOf(TRAINING, "optimizer.update_params(dense1)"));
+    await stepAnd("stepBack");
+    assert.equal((await position()).label, "dense1.backward");
+    await stepAnd("stepBack");
+    const back = await position();
+    assert.deepEqual([back.label, back.live], ["activation1.backward", false]);
+    // back to the first position of step 3, then once more: the previous step's last update
+    for (let i = 0; i < 6; i++) await stepAnd("stepBack");
+    assert.deepEqual([(await position()).label, (await position()).step], ["dense1.forward", 3]);
+    await stepAnd("stepBack");
+    assert.deepEqual([(await position()).label, (await position()).step], ["SGD update dense2", 2]);
+    assert.equal((await top()).at(-1)?.name, "training step 2 (recorded)");
+    // forward again through what is held: Continue stops at the breakpoint's held hit, then runs on live to the end
+    await stepAnd("next");
+    assert.deepEqual([(await position()).label, (await position()).step], ["dense1.forward", 3]);
+    assert.equal((await stepAnd("continue")).body.reason, "breakpoint");
+    assert.deepEqual(await position(), { ...(await position()), label: "dense1.backward", step: 3, live: false });
+    const terminated = dc.waitForEvent("terminated");
+    await dc.continueRequest({ threadId: 1 });
+    await terminated;
+  });
+
+  it("the first-NaN filter stops at the call whose tensor first held a NaN or Infinity", async () => {
+    const { stopped } = await start(DIVERGE);
+    assert.equal(stopped.body.reason, "exception");
+    assert.match(stopped.body.text ?? "", /first appeared in softmax\.forward: output\[\d+\]\[\d+\], at step 2 \(debug_diverge\.py:\d+\)/);
+    const frames = await top();
+    assert.equal(frames[0]?.name, "softmax.forward");
+    assert.equal(frames[0]?.line, lineOf(DIVERGE, "softmax.forward(dense2.output)"));
+    assert.equal((await position()).live, false, "the model is paused at the non-finite loss, after the call shown");
+    assert.notEqual(await evaluate("output.nonFinite"), "0");
+    assert.equal(await evaluate("inputs.nonFinite"), "0");
+    const info = await dc.exceptionInfoRequest({ threadId: 1 });
+    assert.equal(info.body.exceptionId, "First NaN/Infinity");
+  });
+
+  it("the time limit does not count the time paused, and Stop ends a paused model at once", async () => {
+    const { stopped } = await start(TRAINING, { stopOnEntry: true, timeLimitSeconds: 2 });
+    assert.equal(stopped.body.reason, "entry");
+    assert.equal((await top())[0]?.name, "dense1.forward");
+    await new Promise((r) => setTimeout(r, 3000));
+    // still paused and alive after more than the time limit
+    assert.equal((await position()).live, true);
+    await stepAnd("next");
+    assert.equal((await position()).label, "activation1.forward");
+    const terminated = dc.waitForEvent("terminated");
+    const t0 = Date.now();
+    await dc.terminateRequest({});
+    await terminated;
+    assert.ok(Date.now() - t0 < 2000, `terminated after ${Date.now() - t0} ms`);
+  });
+});
