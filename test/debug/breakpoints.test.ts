@@ -3,6 +3,7 @@ import { type BreakpointWhere, type MethodRange, compileBreakpoint, hitSatisfied
 import { deadUnits, defaultFilters, filtersFrom, firstNonFinitePosition, lossWentUp } from "../../core/debug/filters";
 import { type Position, positionLabel, stepRanges, stepRangesText } from "../../core/debug/positions";
 import { gapText, planStep, satisfies, stopRule } from "../../core/debug/stepping";
+import { parseExpr } from "../../core/debug/expr";
 
 const FILE = "/ws/model.ts";
 const layers = [
@@ -61,6 +62,15 @@ describe("debug breakpoints", () => {
     const log = compileBreakpoint({ id: 4, where, logMessage: "step {step}: loss {loss >}" });
     assert.deepEqual(log, { ok: false, id: 4, message: "log message part {loss >}: expected a number or a name after '>' at the end" });
     assert.deepEqual(logParts("step {step}: ‖dW‖ {dweights.norm}"), ["step ", { expr: "step" }, ": ‖dW‖ ", { expr: "dweights.norm" }]);
+    // a producer without a parser (the Python tracer) gets the parts parsed
+    const good = compileBreakpoint({ id: 5, where, logMessage: "step {step}: {dense1.dweights[0][1]}" });
+    assert.ok(good.ok);
+    assert.deepEqual(JSON.parse(JSON.stringify(good.spec.logTemplate)), [
+      "step ",
+      { expr: "step", ast: { k: "name", name: "step", at: 0 } },
+      ": ",
+      { expr: "dense1.dweights[0][1]", ast: JSON.parse(JSON.stringify(parseExpr("dense1.dweights[0][1]"))) },
+    ]);
   });
 
   it("matches line breakpoints to calls on the line, in any step", () => {
