@@ -6,6 +6,7 @@
 // current call's card highlighted, the calls after it "not computed yet". Then the first-NaN stop of a
 // diverging model. Screenshots go to test-artifacts/e2e/debugger-*.png (docs/images with BPL_UPDATE_MEDIA=1).
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -15,7 +16,7 @@ import { activeEditor, openFile, openWorkbench, runCommand, screenshot, webviewF
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const artifacts = path.join(process.env.BPL_ARTIFACTS ?? path.join(repo, "test-artifacts"), "e2e");
 fs.mkdirSync(artifacts, { recursive: true });
-const DOC_SHOTS = { "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png", "debugger-console-hover": "docs/images/debugger-console-hover.png" };
+const DOC_SHOTS = { "debugger-python": "docs/images/debugger-python.png", "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png", "debugger-console-hover": "docs/images/debugger-console-hover.png" };
 async function shot(page, name) {
   await screenshot(page, name, { dir: artifacts });
   const rel = DOC_SHOTS[name];
@@ -43,6 +44,10 @@ function workspace() {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-debug-"));
   for (const f of fs.readdirSync(path.join(repo, "examples"), { withFileTypes: true })) if (f.isFile()) fs.copyFileSync(path.join(repo, "examples", f.name), path.join(ws, f.name));
   for (const f of ["debug-training.ts", "debug-diverge.ts"]) fs.copyFileSync(path.join(repo, "test", "fixtures", "models", f), path.join(ws, f));
+  // A Python training loop in the book's NumPy style, run with the tests' interpreter (contract 5) through the setting.
+  fs.copyFileSync(path.join(repo, "test", "fixtures", "python", "debug_training.py"), path.join(ws, "debug_training.py"));
+  fs.mkdirSync(path.join(ws, ".vscode"), { recursive: true });
+  fs.writeFileSync(path.join(ws, ".vscode", "settings.json"), JSON.stringify({ "backpropLens.pythonPath": testPython() }, null, 2));
   const tsconfig = path.join(ws, "tsconfig.json");
   fs.writeFileSync(tsconfig, fs.readFileSync(tsconfig, "utf8").replace("../core/index.ts", path.join(repo, "core", "index.ts")));
   return ws;
@@ -77,6 +82,19 @@ function extensionHosts(root) {
   };
   walk(root);
   return out;
+}
+
+/** Contract 5's interpreter (BPL_PYTHON, else /usr/bin/python3, else python3); says so when it has no NumPy. */
+function testPython() {
+  const candidates = process.env.BPL_PYTHON ? [process.env.BPL_PYTHON] : ["/usr/bin/python3", "python3", "python"];
+  for (const c of candidates) {
+    if (c.startsWith("/") && !fs.existsSync(c)) continue;
+    const r = spawnSync(c, ["-c", "import importlib.util as u; print(u.find_spec('numpy') is not None)"], { encoding: "utf8" });
+    if (r.status !== 0) continue;
+    if (r.stdout.trim() !== "True") throw new Error(`NumPy is not installed for ${c}: the Python debugging check needs it (Debian: python3-numpy; or set BPL_PYTHON)`);
+    return c;
+  }
+  throw new Error(`no Python found (tried ${candidates.join(", ")}): the Python debugging check needs Python 3.8+ with NumPy (set BPL_PYTHON)`);
 }
 
 function lineOf(file, text) {
@@ -187,6 +205,30 @@ async function main() {
       assert.match(stack, /training step 0 \(recorded\)/);
       await webviewFrame(page).locator("[data-testid=layer-card].debug-current[data-layer=dense2]").waitFor({ timeout: 20_000 });
       await shot(page, "debugger-step-back");
+      await page.keyboard.press("Shift+F5");
+      await toolbar(page).waitFor({ state: "hidden", timeout: 30_000 });
+    });
+
+    await check("a .py model: F9 on a line inside Layer_Dense.backward and F5 pause the Python tracer at dense2.backward; Variables and the inspector follow", async () => {
+      const pyModel = path.join(ws, "debug_training.py");
+      await openFile(page, "debug_training.py");
+      await page.locator(".codelens-decoration", { hasText: "Debug Backward Pass" }).first().waitFor({ timeout: 60_000 });
+      await goToLine(page, lineOf(pyModel, "self.dweights = np.dot(self.inputs.T, dvalues)"));
+      await page.keyboard.press("F9");
+      await page.locator(".codicon-debug-breakpoint").first().waitFor({ timeout: 10_000 });
+      await page.keyboard.press("F5");
+      const picker = page.locator(".quick-input-widget", { hasText: "Select debugger" });
+      if (await picker.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false)) await page.keyboard.press("Enter");
+      await toolbar(page).waitFor({ state: "visible", timeout: 60_000 });
+      assert.match(await waitTopFrame(page, /dense2\.backward/, 60_000), /dense2\.backward/);
+      const row = variables(page).locator(".monaco-list-row", { hasText: "dweights" }).first();
+      await row.waitFor({ timeout: 30_000 });
+      assert.match(await row.innerText(), /dweights\s*[\s\S]*\[16, 3\] ‖·‖/);
+      const cur = webviewFrame(page).locator("[data-testid=layer-card].debug-current");
+      await cur.waitFor({ timeout: 30_000 });
+      assert.equal(await cur.getAttribute("data-layer"), "dense2");
+      await cur.scrollIntoViewIfNeeded();
+      await shot(page, "debugger-python");
       await page.keyboard.press("Shift+F5");
       await toolbar(page).waitFor({ state: "hidden", timeout: 30_000 });
     });
