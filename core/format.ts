@@ -123,3 +123,32 @@ function indices(n: number, summarize: boolean, edge: number): number[] {
   if (!summarize || n <= 2 * edge) return Array.from({ length: n }, (_, i) => i);
   return [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)];
 }
+
+/**
+ * A number for labels, statistics and messages, one style everywhere: `digits` significant digits
+ * (trailing zeros dropped), exponent form below 1e-3 and from 1e5 on (`2.827e−5`, `1.2e+8` written
+ * `1.2e8`), the minus sign `−` (U+2212) in the mantissa and in the exponent, `NaN`, `∞`, `−∞`.
+ * A small number never rounds to `0`: only 0 itself prints as `0`.
+ */
+export function shortNumber(v: number, digits = 4): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "∞";
+  if (v === -Infinity) return "−∞";
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  let s: string;
+  if (a >= 1e5 || a < 1e-3) {
+    const [m, e] = a.toExponential(Math.max(0, digits - 1)).split("e") as [string, string];
+    const exp = Number(e);
+    s = `${trimFraction(m)}e${exp < 0 ? "−" : ""}${Math.abs(exp)}`;
+  } else {
+    s = trimFraction(a.toPrecision(digits));
+    // toPrecision may itself switch to exponent form (not in this range, but keep one style if it does).
+    if (s.includes("e")) s = s.replace("e+", "e").replace("e-", "e−");
+  }
+  return v < 0 ? `−${s}` : s;
+}
+
+function trimFraction(s: string): string {
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}

@@ -7,7 +7,7 @@ import { cssColorToRgb, divergingTable } from "./colors";
 import type { Host } from "./host";
 import { effectiveStep, reduce, type AppState } from "./model";
 import { TensorClient } from "./tensorClient";
-import { defaultViewState, MAX_ZOOM, MIN_ZOOM, type SelectedElement, type ViewState } from "./viewState";
+import { defaultViewState, MAX_ZOOM, MIN_ZOOM, viewForRun, type SelectedElement, type ViewState } from "./viewState";
 import { LayerCard } from "./views/card";
 import { gaps, lineChart, paletteColor } from "./views/charts";
 import type { Actions, Ctx } from "./views/context";
@@ -124,6 +124,14 @@ export class App {
       this.resetRunViews();
     }
     this.runId = runId;
+    if (this.state.kind === "run") {
+      // A new run (or another file) starts at its own defaults, not at the previous run's step or element.
+      const view = viewForRun(this.view, this.state.run.header);
+      if (view !== this.view) {
+        this.view = view;
+        this.save();
+      }
+    }
     this.schedule();
   }
 
@@ -133,6 +141,7 @@ export class App {
     for (const el of this.visibleCallbacks.keys()) this.io?.unobserve(el);
     this.visibleCallbacks.clear();
     for (const slot of [this.banner, this.problems, this.curves, this.scalar]) slot.reset();
+    this.header.reset();
     this.curveChart = undefined;
   }
 

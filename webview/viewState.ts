@@ -17,6 +17,8 @@ export interface SelectedElement {
 
 export interface ViewState {
   v: number;
+  /** Which run the selections below belong to (`runKey`): another run starts from its defaults. */
+  run?: string;
   /** Layer id of the last card the user worked with. */
   selectedLayer?: number;
   selectedStep?: number;
@@ -52,6 +54,7 @@ const isInt = (x: unknown): x is number => typeof x === "number" && Number.isInt
 export function parseViewState(x: unknown): ViewState | undefined {
   if (!isObj(x) || x.v !== VIEW_STATE_VERSION) return undefined;
   const s = defaultViewState();
+  if (typeof x.run === "string" && x.run.length < 4096) s.run = x.run;
   if (isInt(x.selectedLayer)) s.selectedLayer = x.selectedLayer;
   if (isInt(x.selectedStep)) s.selectedStep = x.selectedStep;
   if (isInt(x.selectedScalar)) s.selectedScalar = x.selectedScalar;
@@ -64,4 +67,25 @@ export function parseViewState(x: unknown): ViewState | undefined {
     s.selectedElement = { layer: e.layer, seq: e.seq, tensor: e.tensor, index: e.index as number[] };
   }
   return s;
+}
+
+/** What tells runs apart: the run id, the file and the start time (a replay of the same run has the same key). */
+export function runKey(header: { runId: number; file: string; startedAt: number }): string {
+  return `${header.runId}|${header.startedAt}|${header.file}`;
+}
+
+/**
+ * The view state for a run: unchanged for the run it was saved with (a replay, a reload of the panel);
+ * for another run, or another file, the run's own defaults: no chosen step, element, scalar value or
+ * softmax sample of the previous run, and (another file) no collapsed cards, since layer ids then mean
+ * other layers. Zoom and the Output section's state are the user's, not the run's, and stay. A state
+ * that names no run is taken to be this run's.
+ */
+export function viewForRun(view: ViewState, header: { runId: number; file: string; startedAt: number }): ViewState {
+  const key = runKey(header);
+  if (view.run === key) return view;
+  // A state saved before it named its run (or restored into a fresh panel by hand): it belongs to this one.
+  if (view.run === undefined) return { ...view, run: key };
+  const sameFile = view.run !== undefined && view.run.slice(view.run.indexOf("|", view.run.indexOf("|") + 1) + 1) === header.file;
+  return { v: view.v, run: key, zoom: view.zoom, outputOpen: view.outputOpen, collapsed: sameFile ? view.collapsed : [], samples: {} };
 }

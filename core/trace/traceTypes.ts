@@ -37,7 +37,11 @@ export interface TensorData {
   dtype?: string;
 }
 
-/** Summary statistics of a tensor. `norm` is the L2 norm; counts are of elements. */
+/**
+ * Summary statistics of a tensor (`core/trace/stats.ts`); counts are of elements. `min`/`max` are over
+ * the elements that are not NaN, `mean`/`std` over the finite ones, `norm` is the L2 norm of all of
+ * them (NaN when one is NaN, +∞ when one is ±∞).
+ */
 export interface TensorStats {
   size: number;
   min: number;
@@ -49,6 +53,12 @@ export interface TensorStats {
   nonFinite: number;
   /** Elements exactly 0. */
   zeros: number;
+  /** NaN elements (absent in traces written before this was counted: then only `nonFinite` is known). */
+  nan?: number;
+  /** +Infinity elements. */
+  posInf?: number;
+  /** −Infinity elements. */
+  negInf?: number;
 }
 
 /** A layer as the trace knows it. */
