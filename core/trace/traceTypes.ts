@@ -169,7 +169,11 @@ export interface ScalarBackward {
   site?: SourceSite;
 }
 
-export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated";
+/**
+ * `diverging`: the loss jumped and stayed up (the message names the learning rate as the likely cause);
+ * `loss-spike`: it jumped above where it started and came back (`core/trace/divergence.ts`).
+ */
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "diverging" | "loss-spike";
 export type Severity = "error" | "warning" | "information";
 
 /** Something wrong or suspicious, at a layer and a line. */

@@ -39,6 +39,8 @@ const ANOMALY_LABEL: Record<string, string> = {
   "dead-relu": "dead ReLU",
   "exploding-gradient": "exploding gradient",
   "gradient-check": "gradient check failed",
+  diverging: "training diverged",
+  "loss-spike": "loss spike",
 };
 
 /** `⚠ dead ReLU` for a layer's first anomaly (`+1` when there are more), or undefined. */

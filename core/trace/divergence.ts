@@ -1,0 +1,191 @@
+/**
+ * The learning-rate blow-up rule: a training run whose loss jumps and stays up (SGD at learning rate
+ * 50 takes the spiral model from 1.1 to 10.7 in five steps and kills every ReLU unit) is reported at
+ * the step where the loss jumped, with the evidence and the likely cause:
+ *
+ * - the loss jump: the loss rose above 1.5× (and 0.1 above) the lowest loss so far;
+ * - the update-to-weight ratio of each parameter, `‖ΔW‖/‖W‖` (for plain SGD `lr·‖dW‖/‖W‖`): healthy
+ *   training moves weights by about 0.1 % per step, a ratio near or above 1 replaces them;
+ * - exploding gradients: how far a gradient norm grew from its first value;
+ * - the learning rate that was used, named as the likely cause, with a smaller one to try.
+ *
+ * A loss that jumps above where it started and then comes back (Adam at a large learning rate) is a
+ * note ("loss-spike"); a loss that is still up at the end is a warning ("diverging"). The recorder feeds
+ * one observation per step (`observe`) and asks for the anomalies when the run ends (`finish`).
+ * Pure: no engine imports, so any producer's steps can be fed to it.
+ */
+import { shortNumber } from "../format";
+import type { Anomaly, SourceSite } from "./traceTypes";
+
+/** One parameter of one layer in one step. */
+export interface ParamObservation {
+  layer: number;
+  /** `dense1`. */
+  layerName: string;
+  /** `weights`. */
+  name: string;
+  /** ‖W‖ before the step's update. */
+  weightNorm: number;
+  /** ‖dW‖ of the step. */
+  gradNorm: number;
+  /** ‖ΔW‖ of the step's update (W after − W before), when the update was seen. */
+  updateNorm?: number;
+}
+
+export interface StepObservation {
+  step: number;
+  loss?: number;
+  learningRate?: number;
+  /** The optimizer's kind (`SGD`, `Adam`) and whether it uses momentum (then ‖ΔW‖ ≠ lr·‖dW‖). */
+  optimizer?: { kind: string; momentum?: boolean; site?: SourceSite };
+  params: readonly ParamObservation[];
+}
+
+/** Thresholds of the rule (exported for tests and for the docs). */
+export const DIVERGENCE = {
+  /** A loss above `jumpFactor` × the lowest so far (and `minRise` above it) has jumped. */
+  jumpFactor: 1.5,
+  minRise: 0.1,
+  /** An update-to-weight ratio above this is named as evidence. */
+  largeUpdate: 0.1,
+} as const;
+
+interface Peak {
+  step: number;
+  ratio: number;
+  layer: number;
+  layerName: string;
+  name: string;
+  /** lr·‖dW‖/‖W‖ parts, for plain SGD. */
+  lr?: number;
+  gradNorm: number;
+  weightNorm: number;
+  updateNorm?: number;
+}
+
+export class DivergenceWatch {
+  private firstLoss: { step: number; loss: number } | undefined;
+  private min: { step: number; loss: number } | undefined;
+  private last: { step: number; loss: number } | undefined;
+  /** The first jump (the onset) and the highest loss after it. */
+  private onset: { step: number; loss: number; from: { step: number; loss: number } } | undefined;
+  private peakLoss: { step: number; loss: number } | undefined;
+  /** Largest update-to-weight ratio seen up to the onset (or so far, before one). */
+  private bigUpdate: Peak | undefined;
+  private bigWeightUpdate: Peak | undefined;
+  private readonly firstGrad = new Map<string, { step: number; norm: number }>();
+  private growth: { key: string; layer: number; layerName: string; name: string; from: { step: number; norm: number }; to: { step: number; norm: number }; factor: number } | undefined;
+  private lr: number | undefined;
+  private optimizer: StepObservation["optimizer"];
+
+  observe(o: StepObservation): void {
+    if (o.learningRate !== undefined) this.lr = o.learningRate;
+    if (o.optimizer) this.optimizer = o.optimizer;
+    for (const p of o.params) {
+      if (!Number.isFinite(p.gradNorm)) continue;
+      const key = `${p.layer}:${p.name}`;
+      const first = this.firstGrad.get(key);
+      if (first === undefined) {
+        if (p.gradNorm > 0) this.firstGrad.set(key, { step: o.step, norm: p.gradNorm });
+        continue;
+      }
+      const factor = p.gradNorm / first.norm;
+      if (factor > (this.growth?.factor ?? 1)) this.growth = { key, layer: p.layer, layerName: p.layerName, name: `d${p.name}`, from: first, to: { step: o.step, norm: p.gradNorm }, factor };
+    }
+    const loss = o.loss;
+    if (loss !== undefined) {
+      const here = { step: o.step, loss };
+      this.firstLoss ??= here;
+      this.last = here;
+      const min = this.min;
+      if (min !== undefined && (Number.isNaN(loss) || (loss > DIVERGENCE.jumpFactor * min.loss && loss - min.loss > DIVERGENCE.minRise))) {
+        this.onset ??= { step: o.step, loss, from: min };
+        if (this.peakLoss === undefined || !(this.peakLoss.loss >= loss)) this.peakLoss = here;
+      }
+      if (Number.isFinite(loss) && (min === undefined || loss < min.loss)) this.min = here;
+    }
+    // The updates before the jump are its cause (a step's update follows its loss); later ones only follow it.
+    // Weights are preferred as evidence: biases start at 0, so their ratio says little.
+    if (this.onset === undefined) {
+      for (const p of o.params) {
+        const ratio = updateRatio(p, o);
+        if (ratio === undefined) continue;
+        const slot = p.name === "weights" ? "bigWeightUpdate" : "bigUpdate";
+        if (!(ratio > (this[slot]?.ratio ?? 0))) continue;
+        this[slot] = {
+          step: o.step,
+          ratio,
+          layer: p.layer,
+          layerName: p.layerName,
+          name: p.name,
+          gradNorm: p.gradNorm,
+          weightNorm: p.weightNorm,
+          ...(p.updateNorm !== undefined ? { updateNorm: p.updateNorm } : {}),
+          ...(o.learningRate !== undefined ? { lr: o.learningRate } : {}),
+        };
+      }
+    }
+  }
+
+  /** The anomalies of the run so far (call once, when it ends). */
+  finish(): Anomaly[] {
+    const onset = this.onset;
+    const last = this.last;
+    const min = this.onset?.from;
+    if (!onset || !last || !min) return [];
+    const stillUp = !Number.isFinite(last.loss) || (last.loss > DIVERGENCE.jumpFactor * min.loss && last.loss - min.loss > DIVERGENCE.minRise);
+    const peak = this.peakLoss ?? onset;
+    // A jump that came back and never went above the starting loss is ordinary noise of training.
+    if (!stillUp && !(this.firstLoss !== undefined && peak.loss > this.firstLoss.loss)) return [];
+    const parts: string[] = [];
+    parts.push(
+      `${stillUp ? "the training diverged" : "the loss spiked"}: the loss jumped from ${num(min.loss)} (step ${min.step}) to ${num(onset.loss)} at step ${onset.step}` +
+        (peak.step !== onset.step ? `, up to ${num(peak.loss)} at step ${peak.step}` : "") +
+        (stillUp ? (last.step !== onset.step ? `, and was ${num(last.loss)} at the last step (${last.step})` : "") : `, then came back down (${num(last.loss)} at step ${last.step})`),
+    );
+    const u = this.bigWeightUpdate !== undefined && this.bigWeightUpdate.ratio > DIVERGENCE.largeUpdate ? this.bigWeightUpdate : this.bigUpdate;
+    if (u && u.ratio > DIVERGENCE.largeUpdate) {
+      const plain = this.optimizer?.kind === "SGD" && !this.optimizer.momentum && u.lr !== undefined;
+      const formula = plain ? `lr·‖dW‖/‖W‖ = ${num(u.lr as number)}·${num(u.gradNorm)}/${num(u.weightNorm)}` : `‖ΔW‖/‖W‖ = ${num(u.updateNorm ?? NaN)}/${num(u.weightNorm)}`;
+      parts.push(`one update at step ${u.step} moved ${u.layerName}.${u.name} by ${pct(u.ratio)} of its size (${formula} = ${num(u.ratio)}; healthy updates are around 0.001)`);
+    }
+    const g = this.growth;
+    if (g && g.factor >= 10) parts.push(`‖${g.layerName}.${g.name}‖ grew ${num(g.factor)}× from ${num(g.from.norm)} at step ${g.from.step} to ${num(g.to.norm)} at step ${g.to.step}`);
+    const lr = u?.lr ?? this.lr;
+    const kind = this.optimizer?.kind;
+    parts.push(
+      lr !== undefined
+        ? `the likely cause is the learning rate (${num(lr)}${kind ? `, ${kind}` : ""}): try ${num(lr / 10)}`
+        : "the likely cause is a learning rate that is too large: try a smaller one",
+    );
+    const layer = u?.layer ?? g?.layer;
+    const site = this.optimizer?.site;
+    return [
+      {
+        code: stillUp ? "diverging" : "loss-spike",
+        severity: stillUp ? "warning" : "information",
+        step: onset.step,
+        ...(layer !== undefined ? { layer } : {}),
+        ...(u ? { tensor: u.name } : {}),
+        ...(site ? { site } : {}),
+        message: parts.join("; "),
+      },
+    ];
+  }
+}
+
+/** ‖ΔW‖/‖W‖ when the update was seen, else lr·‖dW‖/‖W‖; undefined when it cannot be told. */
+export function updateRatio(p: ParamObservation, o: Pick<StepObservation, "learningRate">): number | undefined {
+  if (!(p.weightNorm > 0) || !Number.isFinite(p.weightNorm)) return undefined;
+  if (p.updateNorm !== undefined && Number.isFinite(p.updateNorm)) return p.updateNorm / p.weightNorm;
+  if (o.learningRate !== undefined && Number.isFinite(p.gradNorm)) return (o.learningRate * p.gradNorm) / p.weightNorm;
+  return undefined;
+}
+
+function num(v: number): string {
+  return shortNumber(v, 4);
+}
+
+function pct(r: number): string {
+  return r >= 10 ? `${num(r)}×` : `${num(r * 100)} %`;
+}
