@@ -3,12 +3,13 @@
  * per animation frame. Created once in main.ts with the Host; nothing lives at module level.
  */
 import { PROTOCOL_VERSION, isToWebview, type Envelope, type ToWebview } from "../core/protocol";
-import { cssColorToRgb, divergingTable } from "./colors";
+import { cssColorToRgb, scaleTables } from "./colors";
 import type { Host } from "./host";
 import { effectiveStep, reduce, type AppState } from "./model";
 import { TensorClient } from "./tensorClient";
 import { defaultViewState, MAX_ZOOM, MIN_ZOOM, viewForRun, type SelectedElement, type ViewState } from "./viewState";
 import { LayerCard } from "./views/card";
+import type { HeatZoom } from "./views/heatmap";
 import { gaps, lineChart, paletteColor } from "./views/charts";
 import type { Actions, Ctx } from "./views/context";
 import { h, icon, Slot } from "./views/dom";
@@ -27,7 +28,21 @@ export class App {
   private state: AppState = { kind: "connecting" };
   private view: ViewState;
   private readonly client: TensorClient;
-  private readonly colors = divergingTable();
+  private readonly tables = scaleTables();
+  /** The one zoomed heatmap (persisted with the view, so a re-render or reload keeps it). */
+  private readonly heatZoom: HeatZoom = {
+    active: undefined,
+    claim: (key, region, reset) => {
+      const prev = this.zoomReset;
+      if (prev && prev.key !== key) prev.reset();
+      this.zoomReset = region ? { key, reset } : undefined;
+      (this.heatZoom as { active: HeatZoom["active"] }).active = region ? { key, region } : undefined;
+      if (region) this.view.heatZoom = { key, ...region };
+      else delete this.view.heatZoom;
+      this.save();
+    },
+  };
+  private zoomReset: { key: string; reset: () => void } | undefined;
   private special: [number, number, number] = [255, 0, 255];
   private theme = 0;
   private frame = 0;
@@ -56,6 +71,8 @@ export class App {
     options: AppOptions = {},
   ) {
     this.view = host.loadViewState() ?? defaultViewState();
+    const z = this.view.heatZoom;
+    if (z) (this.heatZoom as { active: HeatZoom["active"] }).active = { key: z.key, region: { r0: z.r0, c0: z.c0, rows: z.rows, cols: z.cols } };
     this.client = new TensorClient(host, { timeoutMs: options.timeoutMs ?? 15000 });
     this.output = new OutputPanel((open) => {
       if (this.view.outputOpen === open) return;
@@ -128,6 +145,10 @@ export class App {
       // A new run (or another file) starts at its own defaults, not at the previous run's step or element.
       const view = viewForRun(this.view, this.state.run.header);
       if (view !== this.view) {
+        if (view.heatZoom === undefined) {
+          (this.heatZoom as { active: HeatZoom["active"] }).active = undefined;
+          this.zoomReset = undefined;
+        }
         this.view = view;
         this.save();
       }
@@ -248,7 +269,8 @@ export class App {
         this.visibleCallbacks.set(el, cb);
         this.io.observe(el);
       },
-      colors: this.colors,
+      tables: this.tables,
+      heatZoom: this.heatZoom,
       special: this.special,
       cssVar: (name, fallback = "") => rootStyle.getPropertyValue(name).trim() || fallback,
       theme: this.theme,

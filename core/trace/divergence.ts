@@ -12,9 +12,12 @@
  * A loss that jumps above where it started and then comes back (Adam at a large learning rate) is a
  * note ("loss-spike"); a loss that is still up at the end is a warning ("diverging"). The recorder feeds
  * one observation per step (`observe`) and asks for the anomalies when the run ends (`finish`).
- * Pure: no engine imports, so any producer's steps can be fed to it.
+ * The rule itself (`DivergenceWatch`) is pure over observations, so any producer's steps can be fed to
+ * it; `recorderObservation` is the recorder's side.
  */
 import { shortNumber } from "../format";
+import { type CallRecord, safeParams } from "./callRecord";
+import { l2norm } from "./stats";
 import type { Anomaly, SourceSite } from "./traceTypes";
 
 /** One parameter of one layer in one step. */
@@ -188,4 +191,45 @@ function num(v: number): string {
 
 function pct(r: number): string {
   return r >= 10 ? `${num(r)}×` : `${num(r * 100)} %`;
+}
+
+/**
+ * The recorder's observation of a step (its hook): the loss, the learning rate and, on steps whose
+ * gradient norms are summarised, every top-level layer's parameters: ‖W‖ as its forward used it (the
+ * snapshot in the forward record), ‖dW‖ from `gradNorms` and ‖ΔW‖ = ‖W now − W then‖ (the step's
+ * update has run by the time the next step starts).
+ */
+export function recorderObservation(
+  step: number,
+  records: readonly CallRecord[],
+  gradNorms: ReadonlyMap<number, Record<string, number>> | undefined,
+  loss: number | undefined,
+  optimizer: { kind: string; currentLearningRate: number; momentum?: number } | undefined,
+  optimizerSite: SourceSite | undefined,
+  nameOf: (rec: CallRecord) => string,
+): StepObservation {
+  const params: ParamObservation[] = [];
+  if (gradNorms) {
+    const seen = new Set<number>();
+    for (const rec of records) {
+      if (rec.phase !== "forward" || rec.parent !== undefined || seen.has(rec.layer)) continue;
+      const norms = gradNorms.get(rec.layer);
+      if (!norms) continue;
+      seen.add(rec.layer);
+      for (const p of safeParams(rec.state.layer)) {
+        const then = rec.tensors[p.name];
+        const g = norms[`d${p.name}`];
+        if (!then || g === undefined || then.data.length !== p.value.data.length) continue;
+        const delta = new Float64Array(then.data.length);
+        for (let i = 0; i < delta.length; i++) delta[i] = (p.value.data[i] as number) - (then.data[i] as number);
+        params.push({ layer: rec.layer, layerName: nameOf(rec), name: p.name, weightNorm: l2norm(then), gradNorm: g, updateNorm: l2norm({ shape: then.shape, data: delta }) });
+      }
+    }
+  }
+  return {
+    step,
+    ...(loss !== undefined ? { loss } : {}),
+    ...(optimizer ? { learningRate: optimizer.currentLearningRate, optimizer: { kind: optimizer.kind, momentum: (optimizer.momentum ?? 0) > 0, ...(optimizerSite ? { site: optimizerSite } : {}) } } : {}),
+    params,
+  };
 }

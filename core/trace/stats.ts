@@ -75,7 +75,7 @@ export function tensorStats(t: Tensor): TensorStats {
       finiteNorm = Math.sqrt(sq) * s;
     } else {
       // Two passes (deviations from the mean): no cancellation of sumSq/n − mean², which can go negative.
-      // The corrected two-pass formula: the sum of the deviations takes out the rounding error of the mean.
+      // The corrected two-pass formula: the sum of the deviations takes the mean's rounding error out of the variance.
       let dev = 0;
       let dsum = 0;
       let sq = 0;
@@ -87,7 +87,6 @@ export function tensorStats(t: Tensor): TensorStats {
         dsum += v - m;
         sq += v * v;
       }
-      mean = m + dsum / finite;
       std = Math.sqrt(Math.max(0, dev - (dsum * dsum) / finite) / finite);
       finiteNorm = Math.sqrt(sq);
     }

@@ -35,6 +35,7 @@ import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, isTensor } from "../tensor";
+import { DivergenceWatch, recorderObservation } from "./divergence";
 import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly } from "./anomalyRules";
 import { type CallRecord, type LayerState, type Produced, type SiteProvider, accuracyOf, asTensor, layerCallEvent, layerInfo, release, safeParams } from "./callRecord";
 import { attachContext, needsContext, originDetail } from "./errorContext";
@@ -76,6 +77,9 @@ export class TraceRecorder implements Tracer {
   private readonly stopOnNonFinite: boolean;
   private readonly gradCheckOptions: GradCheckPassOptions | false;
   private readonly exploding: ExplodingGradientRule;
+  /** The learning-rate blow-up rule (core/trace/divergence.ts): fed every step, asked at the end. */
+  private readonly divergence = new DivergenceWatch();
+  private optimizerSite: SourceSite | undefined;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
@@ -277,17 +281,21 @@ export class TraceRecorder implements Tracer {
     if (this.stepAccuracy !== undefined) summary.accuracy = this.stepAccuracy;
     const opt = this.optimizers[this.optimizers.length - 1];
     if (opt) summary.learningRate = opt.currentLearningRate;
+    let normsByLayer: Map<number, Record<string, number>> | undefined;
     if (isSampled(step)) {
       const grads: NonNullable<StepSummary["grads"]> = [];
+      normsByLayer = new Map();
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
         for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
+        if (rec.parent === undefined) normsByLayer.set(rec.layer, norms);
         for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) this.emit({ type: "anomaly", anomaly });
       }
       if (grads.length > 0) summary.grads = grads;
     }
+    this.divergence.observe(recorderObservation(step, this.current, normsByLayer, this.stepLoss, opt as (Optimizer & { momentum?: number }) | undefined, this.optimizerSite, (rec) => this.infoOf(rec.state).name));
     this.emit({ type: "step/summary", summary });
     if (this.stopOnNonFinite && this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)) {
       const anomaly = firstNonFiniteAnomaly([...this.previous, ...this.current], (rec) => this.infoOf(rec.state), this.stepLoss) ?? nonFiniteLossAnomaly(step, this.stepLoss);
@@ -305,6 +313,8 @@ export class TraceRecorder implements Tracer {
 
   attachOptimizer(optimizer: Optimizer): void {
     this.optimizers.push(optimizer);
+    // Where the learning rate was chosen, for the blow-up rule's message.
+    this.optimizerSite ??= this.sites?.capture("construct", [optimizer.constructor.name, "Optimizer"]);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = optimizer as unknown as Record<string, unknown>;
@@ -358,6 +368,7 @@ export class TraceRecorder implements Tracer {
     }
     this.finished = true;
     this.emitStepTensors(this.current);
+    for (const anomaly of this.divergence.finish()) this.emit({ type: "anomaly", anomaly });
     this.reportDeadRelus();
     if (failure !== undefined) throw failure;
     if (options.completed && this.gradCheckOptions !== false) gradCheckPass(this.byId, this.current, this.gradCheckOptions, (e) => this.emit(e));

@@ -8,6 +8,7 @@ import * as assert from "node:assert/strict";
 import { Adam, Dense, type Optimizer, ReLU, SGD, SoftmaxCategoricalCrossentropy, seed, spiralData } from "../../core/host";
 import { DivergenceWatch, type StepObservation } from "../../core/trace/divergence";
 import { l2norm } from "../../core/trace/stats";
+import { record } from "../helpers/record";
 
 /** Trains the spiral model and feeds the watch what the recorder sees: loss, lr, ‖W‖ before, ‖dW‖, ‖ΔW‖. */
 function watchTraining(opt: () => Optimizer, epochs: number): { watch: DivergenceWatch; losses: number[] } {
@@ -91,5 +92,63 @@ describe("the learning-rate blow-up rule", function () {
     assert.deepEqual(feed([1.1, 0.8, 0.4, 0.2, 0.45, 0.3, 0.2]), [], "0.2 → 0.45 stays under the start: noise");
     const nan = feed([1.1, 1.0, 2.5, NaN]);
     assert.equal(nan[0]?.code, "diverging", "a loss that ends as NaN diverged");
+  });
+
+  it("the recorder reports it (SGD at 50, 300 epochs): a warning at the jump naming the learning rate, not only the dead ReLU", () => {
+    const { events, error } = record(() => {
+      seed(0);
+      const [X, y] = spiralData(100, 3);
+      const dense1 = new Dense(2, 64, { name: "dense1" });
+      const activation1 = new ReLU();
+      const dense2 = new Dense(64, 3, { name: "dense2" });
+      const loss = new SoftmaxCategoricalCrossentropy();
+      const optimizer = new SGD({ learningRate: 50 });
+      for (let epoch = 0; epoch < 300; epoch++) {
+        dense1.forward(X);
+        activation1.forward(dense1.output);
+        dense2.forward(activation1.output);
+        loss.forward(dense2.output, y);
+        loss.backward(loss.output, y);
+        dense2.backward(loss.dinputs);
+        activation1.backward(dense2.dinputs);
+        dense1.backward(activation1.dinputs);
+        optimizer.preUpdateParams();
+        optimizer.updateParams(dense1);
+        optimizer.updateParams(dense2);
+        optimizer.postUpdateParams();
+      }
+    });
+    assert.equal(error, undefined);
+    const anomalies = events.flatMap((e) => (e.type === "anomaly" ? [e.anomaly] : []));
+    const d = anomalies.find((a) => a.code === "diverging") ?? assert.fail(anomalies.map((a) => a.message).join("\n"));
+    assert.ok(d.step < 10, `at step ${d.step}`);
+    assert.match(d.message, /lr·‖dW‖\/‖W‖ = 50·/);
+    assert.match(d.message, /learning rate \(50, SGD\)/);
+    assert.ok(d.site, "it points at a line (where the optimizer was made)");
+    assert.ok(anomalies.some((a) => a.code === "dead-relu"), "the dead ReLUs are still reported");
+  });
+
+  it("the recorder reports nothing for the book's Adam training", () => {
+    const { events } = record(() => {
+      seed(0);
+      const [X, y] = spiralData(100, 3);
+      const dense1 = new Dense(2, 64);
+      const activation1 = new ReLU();
+      const dense2 = new Dense(64, 3);
+      const loss = new SoftmaxCategoricalCrossentropy();
+      const optimizer = new Adam({ learningRate: 0.05, decay: 5e-7 });
+      for (let epoch = 0; epoch < 400; epoch++) {
+        dense1.forward(X);
+        activation1.forward(dense1.output);
+        dense2.forward(activation1.output);
+        loss.forward(dense2.output, y);
+        loss.backward(loss.output, y);
+        dense2.backward(loss.dinputs);
+        activation1.backward(dense2.dinputs);
+        dense1.backward(activation1.dinputs);
+        optimizer.step(dense1, dense2);
+      }
+    });
+    assert.deepEqual(events.flatMap((e) => (e.type === "anomaly" && (e.anomaly.code === "diverging" || e.anomaly.code === "loss-spike") ? [e.anomaly.message] : [])), []);
   });
 });

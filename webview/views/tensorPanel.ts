@@ -3,6 +3,7 @@
  * tensor has arrived) its heatmap and, for small matrices, its number grid.
  */
 import type { TensorData, TensorStats } from "../../core/trace/traceTypes";
+import type { Scale } from "../heatmapCore";
 import { wantsGrid } from "../numberGrid";
 import type { Ctx } from "./context";
 import { shortNumber } from "../../core/format";
@@ -29,8 +30,14 @@ export interface TensorPanelOptions {
   testid?: string;
   /** Extra attributes (`data-phase`, …). */
   attrs?: Record<string, string | number>;
-  /** Heatmap height limit (default 260 px). */
+  /** Heatmap height limit (default 260 px, 360 px for more than 64 rows). */
   maxHeight?: number;
+  /** A colour scale other than the one the values call for. */
+  scale?: Scale;
+  /** A cell to mark on the heatmap (the worst element of a gradient check). */
+  marked?: readonly [number, number];
+  /** The heatmap's key for region zoom (default `seq:name` of a fetched tensor; none: it does not zoom). */
+  zoomKey?: string;
 }
 
 /** A number for statistics: 4 significant digits, exponent form when tiny or huge, `−` throughout (core's `shortNumber`). */
@@ -91,14 +98,19 @@ export function tensorPanel(o: TensorPanelOptions): HTMLElement {
     const heat = new HeatmapView({
       t,
       label: o.label,
+      name: o.name,
       cell: Math.round(18 * zoom),
-      maxWidth: Math.max(120, Math.min(ctx.contentWidth - 24, 560 * zoom)),
-      maxHeight: (o.maxHeight ?? 260) * zoom,
-      colors: ctx.colors,
+      // Never wider than the card: the panel itself must not scroll sideways.
+      maxWidth: Math.max(120, Math.min(ctx.contentWidth - 40, 560 * zoom)),
+      maxHeight: (o.maxHeight ?? (t.shape[0] !== undefined && t.shape[0] > 64 ? 360 : 260)) * zoom,
+      tables: ctx.tables,
       special: ctx.special,
+      ...(o.scale ? { scale: o.scale } : {}),
+      ...(o.marked ? { marked: o.marked } : {}),
       selected: o.selected,
       onPick: pick,
       recordDraw: (ms) => ctx.recordDraw(`${o.label}${shapeText(t.shape)}`, ms),
+      ...(o.zoomKey !== undefined || "seq" in o.source ? { zoomKey: o.zoomKey ?? `${(o.source as { seq: number }).seq}:${o.name}`, zoom: ctx.heatZoom } : {}),
     });
     body.appendChild(heat.el);
     if (wantsGrid(t.shape)) body.appendChild(numberGrid(t, { name: o.name, selected: o.selected, onPick: pick }));
