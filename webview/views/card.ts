@@ -205,6 +205,9 @@ export class LayerCard {
         const pickable = call.phase === "backward" && isExplainable(name);
         const isParam = call.phase === "forward" && params.includes(name);
         const selected = sel && sel.seq === call.seq && sel.tensor === name ? sel.index : undefined;
+        // The same tensor as another call's (trace format 2): `dvalues = activation2.dinputs`.
+        const from = run.origin(call.seq, name);
+        const origin = from ? `${run.layers.get(from.call.layer)?.name ?? "?"}.${from.name}${from.call.step !== call.step ? ` (step ${from.call.step})` : ""}` : undefined;
         const panel = tensorPanel({
           ctx,
           source: { seq: call.seq, name },
@@ -213,7 +216,7 @@ export class LayerCard {
           shape: t.shape,
           stats: t.stats,
           ...(t.dtype !== undefined ? { dtype: t.dtype } : {}),
-          ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : {}),
+          ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : origin ? { note: `= ${origin}` } : {}),
           selected,
           onPick: pickable ? (index) => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor: name, index }) : undefined,
           attrs: { "data-phase": call.phase, "data-seq": call.seq, "data-key": `${call.seq}:${name}` },
