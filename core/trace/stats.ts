@@ -142,6 +142,28 @@ export function l2norm(t: Tensor): number {
   return scaledNorm(d);
 }
 
+/** The L2 norm (as `l2norm`) and the mean |value| of a gradient, in one pass where the sums allow. */
+export function normAndMeanAbs(t: Tensor): { norm: number; meanAbs: number } {
+  const d = t.data;
+  const n = d.length;
+  let sq = 0;
+  let abs = 0;
+  for (let i = 0; i < n; i++) {
+    const v = d[i] as number;
+    sq += v * v;
+    abs += v < 0 ? -v : v;
+  }
+  const meanAbs = n === 0 ? NaN : abs / n;
+  const norm = sq !== sq || (sq < 1e300 && sq > 1e-290) ? Math.sqrt(sq) : sq === 0 ? zeroOrTiny(d) : scaledNorm(d);
+  return { norm, meanAbs: Number.isFinite(meanAbs) || meanAbs !== meanAbs ? meanAbs : meanAbsScaled(d) };
+}
+
+function meanAbsScaled(d: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < d.length; i++) m += Math.abs(d[i] as number) / d.length;
+  return m;
+}
+
 /** 0 for an all-zero tensor; the scaled norm when the squares of tiny non-zero values underflowed. */
 function zeroOrTiny(d: ArrayLike<number>): number {
   for (let i = 0; i < d.length; i++) if ((d[i] as number) !== 0) return scaledNorm(d);

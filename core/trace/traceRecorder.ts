@@ -41,7 +41,7 @@ import { type CallRecord, type LayerState, type Produced, type SiteProvider, acc
 import { attachContext, needsContext, originDetail } from "./errorContext";
 import { type GradCheckPassOptions, gradCheckPass } from "./gradCheckPass";
 import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace";
-import { l2norm } from "./stats";
+import { normAndMeanAbs } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
 import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
@@ -288,8 +288,14 @@ export class TraceRecorder implements Tracer {
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
-        for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
-        grads.push({ layer: rec.state.id, norms });
+        const meanAbs: Record<string, number> = {};
+        for (const [name, t] of Object.entries(rec.tensors)) {
+          if (!isGradientName(name)) continue;
+          const g = normAndMeanAbs(t);
+          norms[name] = g.norm;
+          meanAbs[name] = g.meanAbs;
+        }
+        grads.push({ layer: rec.state.id, norms, meanAbs });
         if (rec.parent === undefined) normsByLayer.set(rec.layer, norms);
         for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) this.emit({ type: "anomaly", anomaly });
       }

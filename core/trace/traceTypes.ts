@@ -125,7 +125,8 @@ export interface StepSummary {
   loss?: number;
   accuracy?: number;
   learningRate?: number;
-  grads?: { layer: number; norms: Record<string, number> }[];
+  /** Per layer: the L2 norm and (when the producer measured it) the mean |value| of each gradient. */
+  grads?: { layer: number; norms: Record<string, number>; meanAbs?: Record<string, number> }[];
 }
 
 /** A scalar value of the single-neuron walk-through. */

@@ -156,6 +156,19 @@ def l2norm(a):
     return math.sqrt(float(n.dot(x, x))) * scale
 
 
+def mean_abs(a):
+    """The mean |value| of a gradient (NaN when it is empty or holds a NaN)."""
+    n = np()
+    flat = a.reshape(-1)
+    if not flat.size:
+        return float("nan")
+    with n.errstate(all="ignore"):
+        m = float(n.abs(flat).sum() / flat.size)
+    if m == math.inf and n.isfinite(flat).all():
+        m = float((n.abs(flat) / flat.size).sum())
+    return m
+
+
 def first_non_finite(a):
     """Flat index of the first NaN or ±Infinity, or -1."""
     n = np()
