@@ -17,6 +17,7 @@ import { errorBanner } from "./views/errorBanner";
 import { Header } from "./views/header";
 import { OutputPanel } from "./views/output";
 import { problemsStrip } from "./views/problems";
+import { compareSection } from "./views/compare";
 import { gradFlowSection } from "./views/gradFlow";
 import { networkSection } from "./views/network";
 import { scalarSection } from "./views/scalar";
@@ -60,6 +61,7 @@ export class App {
   private readonly scalar = new Slot(h("div", { class: "scalar-slot" }));
   private readonly network = new Slot(h("div", { class: "network-slot" }));
   private readonly flow = new Slot(h("div", { class: "flow-slot" }));
+  private readonly compare = new Slot(h("div", { class: "compare-slot" }));
   private readonly cardList = h("div", { class: "cards", testid: "cards" });
   private readonly output: OutputPanel;
   private readonly message = new Slot(h("div", { class: "message-slot" }));
@@ -165,7 +167,7 @@ export class App {
     this.cardList.replaceChildren();
     for (const el of this.visibleCallbacks.keys()) this.io?.unobserve(el);
     this.visibleCallbacks.clear();
-    for (const slot of [this.banner, this.problems, this.curves, this.network, this.flow, this.scalar]) slot.reset();
+    for (const slot of [this.banner, this.problems, this.curves, this.network, this.flow, this.compare, this.scalar]) slot.reset();
     this.header.reset();
     this.curveChart = undefined;
   }
@@ -316,7 +318,7 @@ export class App {
     const { run } = ctx;
     if (this.root.firstChild !== this.header.el) {
       this.message.reset();
-      this.root.replaceChildren(this.header.el, this.banner.el, this.problems.el, this.curves.el, this.network.el, this.flow.el, this.scalar.el, this.cardList, this.output.el);
+      this.root.replaceChildren(this.header.el, this.banner.el, this.problems.el, this.curves.el, this.network.el, this.flow.el, this.compare.el, this.scalar.el, this.cardList, this.output.el);
     }
     this.header.update(ctx);
     const err = run.end?.error;
@@ -325,6 +327,15 @@ export class App {
     this.renderCurves(ctx);
     const live = run.end ? run.summaries.length : Math.floor(run.summaries.length / 100);
     this.flow.update(JSON.stringify([live, ctx.step, ctx.theme, Math.round(this.width / 80), run.layers.size]), () => gradFlowSection(ctx));
+    this.compare.update(JSON.stringify([run.steps, run.calls.length, this.view.compare ?? null, ctx.theme, Math.round(this.width / 80), this.view.zoom]), () =>
+      run.steps.length >= 2
+        ? compareSection(ctx, this.view.compare, (c) => {
+            this.view.compare = c;
+            this.save();
+            this.schedule();
+          })
+        : null,
+    );
     this.network.update(JSON.stringify([ctx.step, run.callsInStep(ctx.step).length, run.layers.size, ctx.theme, Math.round(this.width / 80)]), () => networkSection(ctx));
     this.scalar.update(JSON.stringify([ctx.step, run.scalarNodes.length, run.scalarBackwards.length, ctx.view.selectedScalar ?? null, ctx.theme]), () => scalarSection(ctx));
 

@@ -32,6 +32,8 @@ export interface ViewState {
   /** Softmax sample index per layer id. */
   samples: Record<string, number>;
   outputOpen: boolean;
+  /** The "compare two steps" choice: a layer's tensor of a phase at steps a and b. */
+  compare?: { layer: number; phase: "forward" | "backward"; tensor: string; a: number; b: number };
   /** The heatmap zoomed into a region (`seq:name` and the region), if any. */
   heatZoom?: { key: string; r0: number; c0: number; rows: number; cols: number };
 }
@@ -64,6 +66,8 @@ export function parseViewState(x: unknown): ViewState | undefined {
   if (Array.isArray(x.collapsed)) s.collapsed = x.collapsed.filter(isInt);
   if (isObj(x.samples)) for (const [k, v] of Object.entries(x.samples)) if (isInt(v)) s.samples[k] = v;
   if (typeof x.outputOpen === "boolean") s.outputOpen = x.outputOpen;
+  const cmp = x.compare;
+  if (isObj(cmp) && isInt(cmp.layer) && (cmp.phase === "forward" || cmp.phase === "backward") && typeof cmp.tensor === "string" && cmp.tensor.length < 200 && isInt(cmp.a) && isInt(cmp.b)) s.compare = { layer: cmp.layer, phase: cmp.phase, tensor: cmp.tensor, a: cmp.a, b: cmp.b };
   const z = x.heatZoom;
   if (isObj(z) && typeof z.key === "string" && z.key.length < 200 && isInt(z.r0) && isInt(z.c0) && isInt(z.rows) && isInt(z.cols) && z.rows > 0 && z.cols > 0) s.heatZoom = { key: z.key, r0: z.r0, c0: z.c0, rows: z.rows, cols: z.cols };
   const e = x.selectedElement;
