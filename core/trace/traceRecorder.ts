@@ -44,7 +44,7 @@ import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace
 import { normAndMeanAbs } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
-import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
+import type { ChainStep, LayerInfo, OptimizerStep, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
 
 export type { SiteProvider } from "./callRecord";
 export { type ErrorContext, errorContext } from "./errorContext";
@@ -95,6 +95,8 @@ export class TraceRecorder implements Tracer {
   private previous: CallRecord[] = [];
   private stepLoss: number | undefined;
   private stepAccuracy: number | undefined;
+  /** The optimizer's update of the current step, as its first updateParams saw it. */
+  private stepOptimizer: OptimizerStep | undefined;
   private readonly reported = new Set<string>();
   private readonly emittedSteps = new Set<number>();
   private readonly emittedPerStep = new Map<number, number>();
@@ -298,6 +300,7 @@ export class TraceRecorder implements Tracer {
     this.previous = this.current;
     this.current = [];
     this.stepLoss = undefined;
+    this.stepOptimizer = undefined;
     this.stepAccuracy = undefined;
   }
 
@@ -309,6 +312,7 @@ export class TraceRecorder implements Tracer {
     if (this.stepAccuracy !== undefined) summary.accuracy = this.stepAccuracy;
     const opt = this.optimizers[this.optimizers.length - 1];
     if (opt) summary.learningRate = opt.currentLearningRate;
+    if (this.stepOptimizer) summary.optimizer = this.stepOptimizer;
     let normsByLayer: Map<number, Record<string, number>> | undefined;
     if (isSampled(step)) {
       const grads: NonNullable<StepSummary["grads"]> = [];
@@ -356,6 +360,7 @@ export class TraceRecorder implements Tracer {
     const update = optimizer.updateParams as (...a: unknown[]) => unknown;
     target.updateParams = function (this: unknown, ...args: unknown[]): unknown {
       if (!self.finished && self.callStack.length === 0) self.phase = "update";
+      if (!self.finished) self.stepOptimizer ??= optimizerStep(optimizer);
       return update.apply(this, args);
     };
     target.postUpdateParams = function (this: unknown, ...args: unknown[]): unknown {
@@ -437,3 +442,15 @@ export function isSampled(step: number): boolean {
 }
 
 const SAMPLE_ALL = 100;
+
+/** What the trace says about an optimizer's update (`StepSummary.optimizer`), read from its public fields. */
+function optimizerStep(o: Optimizer): OptimizerStep {
+  const f = o as unknown as { momentum?: unknown; beta1?: unknown; beta2?: unknown; epsilon?: unknown };
+  const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const extra: Partial<OptimizerStep> = {};
+  for (const k of ["momentum", "beta1", "beta2", "epsilon"] as const) {
+    const v = num(f[k]);
+    if (v !== undefined) extra[k] = v;
+  }
+  return { kind: o.kind, learningRate: o.currentLearningRate, iteration: o.iterations, ...extra };
+}

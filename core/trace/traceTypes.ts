@@ -125,8 +125,29 @@ export interface StepSummary {
   loss?: number;
   accuracy?: number;
   learningRate?: number;
+  /**
+   * The optimizer's update of this step, as it ran (the first `updateParams` of the step): its kind,
+   * the learning rate it used, how many updates came before (Adam's bias correction uses it), and its
+   * settings. Lets the inspector write the update out (`w ← w − lr·dw`, momentum, Adam's moments).
+   */
+  optimizer?: OptimizerStep;
   /** Per layer: the L2 norm and (when the producer measured it) the mean |value| of each gradient. */
   grads?: { layer: number; norms: Record<string, number>; meanAbs?: Record<string, number> }[];
+}
+
+/** An optimizer's update of one step (`StepSummary.optimizer`). */
+export interface OptimizerStep {
+  /** `SGD`, `Adam`, or the class of another optimizer. */
+  kind: string;
+  /** The learning rate the update used (after decay). */
+  learningRate: number;
+  /** Updates the optimizer made before this one (0 at the first). */
+  iteration: number;
+  /** SGD's momentum (0 or absent: plain SGD). */
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
 }
 
 /** A scalar value of the single-neuron walk-through. */

@@ -9,6 +9,7 @@ import type { SelectedElement } from "../viewState";
 import type { Ctx } from "./context";
 import { h, icon, iconButton, siteLink } from "./dom";
 import { math } from "./math";
+import { updatePanel } from "./update";
 
 async function fetchAll(ctx: Ctx, seq: number | undefined, names: string[], have: Record<string, unknown> | undefined): Promise<Record<string, TensorData | undefined>> {
   const out: Record<string, TensorData | undefined> = {};
@@ -36,6 +37,8 @@ export function chainPanel(ctx: Ctx, info: LayerInfo, sel: SelectedElement): HTM
     body.replaceChildren(h("p", { class: "muted" }, "That call is not in this run any more."));
     return el;
   }
+  const update = updatePanel(ctx, info, sel, call);
+  if (update) el.appendChild(update);
   const fw = ctx.run.forwardFor(call);
   const needs = explainNeeds(info.kind, sel.tensor);
   const check = ctx.run.gradCheckOf(info.id)?.tensors.find((t) => t.name === sel.tensor);
