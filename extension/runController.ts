@@ -87,7 +87,8 @@ export class RunController extends Disposable implements InspectorHost {
     this.latest = store;
     this.latestUri = doc.uri;
     const events: TraceEvent[] = [];
-    if (config.openInspectorOnRun) InspectorPanel.createOrShow(this, true);
+    // Beside the model it shows, never over it (issue 13).
+    if (config.openInspectorOnRun) await InspectorPanel.showBeside(this, doc);
     InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
