@@ -6,6 +6,7 @@
 import { type CodeLens, type InlayHint, InlayHintKind, type Range } from "vscode-languageserver";
 import { REVEAL_LAYER_COMMAND, RUN_COMMAND } from "./lspProtocol";
 import { looksLikePythonModel } from "../runner/python/modelFile";
+import { findMethod } from "./methods";
 import { importsBackpropLens } from "./modelFile";
 import type { LayerOnLine, ReportStore } from "./reportStore";
 import { gradLabel, lensTitle, mainGradient, revealArgs } from "./summary";
@@ -25,6 +26,23 @@ export function codeLenses(store: ReportStore, file: string, uri: string, text: 
       range: lineRange(item.line),
       command: { title: lensTitle(item.report, item.layer, item.changed), command: REVEAL_LAYER_COMMAND, arguments: revealArgs(item.report, item.layer) },
     });
+  }
+  // A failed gradient check of a layer class written in this file: a lens on its backward method too.
+  const lines = text.split(/\r\n|\r|\n/);
+  const done = new Set<string>();
+  for (const report of store.reports) {
+    for (const layer of report.layers) {
+      const g = layer.gradCheck;
+      if (!g || g.ok || layer.info.kind !== "custom" || done.has(layer.info.className)) continue;
+      const m = findMethod(lines, layer.info.className, "backward");
+      if (!m) continue;
+      done.add(layer.info.className);
+      const bad = g.tensors.find((t) => !t.ok);
+      const w = bad?.worst;
+      const ratio = w && w.numeric !== 0 ? w.analytic / w.numeric : undefined;
+      const detail = g.error ? `the check could not run: ${g.error}` : w && bad ? `${bad.name}[${w.index.join(", ")}] is ${short(w.analytic, 3)}, central differences give ${short(w.numeric, 3)}${ratio !== undefined && Number.isFinite(ratio) ? ` (×${short(ratio, 3)})` : ""}` : "failed";
+      lenses.push({ range: lineRange(m.line), command: { title: `✗ gradient check of ${layer.info.name}: ${detail}`, command: REVEAL_LAYER_COMMAND, arguments: revealArgs(report, layer) } });
+    }
   }
   return lenses;
 }
