@@ -224,6 +224,11 @@ export interface GradCheckTensor {
   worst?: { index: number[]; analytic: number; numeric: number; absErr: number; relErr: number };
   rtol: number;
   atol: number;
+  /**
+   * The central difference of every element compared (flat indices into the tensor, kinks left out),
+   * so the inspector can draw |analytic − numeric| over the tensor. Absent from older traces.
+   */
+  numeric?: { indices: number[]; values: number[] };
 }
 
 export interface GradCheckResult {

@@ -68,7 +68,7 @@ export function scalarSection(ctx: Ctx): HTMLElement | null {
   const gh = Math.ceil(g.graph().height ?? 200);
 
   const svg = s("svg", { class: "scalar-graph", testid: "scalar-graph", attrs: { viewBox: `0 0 ${gw} ${gh}`, preserveAspectRatio: "xMinYMin meet", role: "group", "aria-label": `Computation graph of ${nodes.length} values` } });
-  // Shrinks to the panel's width (down to 70 %, then the panel scrolls); never grows past 100 %.
+  // Shrinks to the panel's width (all of it stays visible: z → relu → y was cut off); never grows past 100 %.
   svg.style.width = "100%";
   svg.style.maxWidth = `${gw}px`;
   svg.style.minWidth = `${Math.round(gw * 0.7)}px`;
