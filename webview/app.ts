@@ -364,7 +364,8 @@ export class App {
       return;
     }
     const hasAcc = pts.some((p) => p.accuracy !== undefined);
-    const width = Math.max(280, Math.min(this.width - 32, 960));
+    // The panel's content width less the section's own padding and border (the chart was 5 px too wide).
+    const width = Math.max(240, Math.min(this.width - 32 - 28, 960));
     const x = pts.map((p) => p.step);
     const ys = [gaps(pts.map((p) => p.loss ?? NaN)), ...(hasAcc ? [gaps(pts.map((p) => p.accuracy ?? NaN))] : [])];
     const rebuilt = this.curves.update(JSON.stringify([hasAcc, ctx.theme, Math.round(width / 40)]), () => {

@@ -51,6 +51,8 @@ export const DIVERGENCE = {
   minRise: 0.1,
   /** An update-to-weight ratio above this is named as evidence. */
   largeUpdate: 0.1,
+  /** Observed steps before the jump whose updates and gradients are its evidence. */
+  window: 20,
 } as const;
 
 interface Peak {
@@ -76,26 +78,20 @@ export class DivergenceWatch {
   /** Largest update-to-weight ratio seen up to the onset (or so far, before one). */
   private bigUpdate: Peak | undefined;
   private bigWeightUpdate: Peak | undefined;
-  private readonly firstGrad = new Map<string, { step: number; norm: number }>();
   private growth: { key: string; layer: number; layerName: string; name: string; from: { step: number; norm: number }; to: { step: number; norm: number }; factor: number } | undefined;
   private lr: number | undefined;
   private optimizer: StepObservation["optimizer"];
 
+  /** The last `DIVERGENCE.window` observed steps before the onset: their largest updates and their gradient norms. */
+  private recent: { step: number; weight?: Peak; other?: Peak; norms: Map<string, { norm: number; layer: number; layerName: string; name: string }> }[] = [];
+  /** Gradient norms just before the onset (the oldest step of the window), the baseline of the growth. */
+  private baseline: Map<string, { step: number; norm: number }> | undefined;
+
   observe(o: StepObservation): void {
     if (o.learningRate !== undefined) this.lr = o.learningRate;
     if (o.optimizer) this.optimizer = o.optimizer;
-    for (const p of o.params) {
-      if (!Number.isFinite(p.gradNorm)) continue;
-      const key = `${p.layer}:${p.name}`;
-      const first = this.firstGrad.get(key);
-      if (first === undefined) {
-        if (p.gradNorm > 0) this.firstGrad.set(key, { step: o.step, norm: p.gradNorm });
-        continue;
-      }
-      const factor = p.gradNorm / first.norm;
-      if (factor > (this.growth?.factor ?? 1)) this.growth = { key, layer: p.layer, layerName: p.layerName, name: `d${p.name}`, from: first, to: { step: o.step, norm: p.gradNorm }, factor };
-    }
     const loss = o.loss;
+    const before = this.onset;
     if (loss !== undefined) {
       const here = { step: o.step, loss };
       this.firstLoss ??= here;
@@ -107,15 +103,27 @@ export class DivergenceWatch {
       }
       if (Number.isFinite(loss) && (min === undefined || loss < min.loss)) this.min = here;
     }
-    // The updates before the jump are its cause (a step's update follows its loss); later ones only follow it.
-    // Weights are preferred as evidence: biases start at 0, so their ratio says little.
+    if (before === undefined && this.onset !== undefined) {
+      // The jump: its evidence is the steps just before it (a step's update follows its loss), not
+      // the first steps of training, where a fresh network's tiny weights make every ratio large.
+      for (const r of this.recent) {
+        if (r.weight && !(r.weight.ratio <= (this.bigWeightUpdate?.ratio ?? 0))) this.bigWeightUpdate = r.weight;
+        if (r.other && !(r.other.ratio <= (this.bigUpdate?.ratio ?? 0))) this.bigUpdate = r.other;
+      }
+      const oldest = this.recent[0];
+      this.baseline = new Map([...(oldest?.norms ?? new Map())].map(([k, v]) => [k, { step: oldest?.step ?? 0, norm: v.norm }]));
+      this.recent = [];
+    }
     if (this.onset === undefined) {
+      // Weights are preferred as evidence: biases start at 0, so their ratio says little.
+      const entry: (typeof this.recent)[number] = { step: o.step, norms: new Map() };
       for (const p of o.params) {
+        if (Number.isFinite(p.gradNorm) && p.gradNorm > 0) entry.norms.set(`${p.layer}:${p.name}`, { norm: p.gradNorm, layer: p.layer, layerName: p.layerName, name: p.name });
         const ratio = updateRatio(p, o);
         if (ratio === undefined) continue;
-        const slot = p.name === "weights" ? "bigWeightUpdate" : "bigUpdate";
-        if (!(ratio > (this[slot]?.ratio ?? 0))) continue;
-        this[slot] = {
+        const slot = p.name === "weights" ? "weight" : "other";
+        if (!(ratio > (entry[slot]?.ratio ?? 0))) continue;
+        entry[slot] = {
           step: o.step,
           ratio,
           layer: p.layer,
@@ -127,6 +135,19 @@ export class DivergenceWatch {
           ...(o.learningRate !== undefined ? { lr: o.learningRate } : {}),
         };
       }
+      if (o.params.length > 0) {
+        this.recent.push(entry);
+        if (this.recent.length > DIVERGENCE.window) this.recent.shift();
+      }
+      return;
+    }
+    // After the jump: how far each gradient grew from just before it.
+    for (const p of o.params) {
+      const key = `${p.layer}:${p.name}`;
+      const from = this.baseline?.get(key);
+      if (!from || !Number.isFinite(p.gradNorm)) continue;
+      const factor = p.gradNorm / from.norm;
+      if (factor > (this.growth?.factor ?? 1)) this.growth = { key, layer: p.layer, layerName: p.layerName, name: `d${p.name}`, from, to: { step: o.step, norm: p.gradNorm }, factor };
     }
   }
 

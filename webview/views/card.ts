@@ -235,7 +235,8 @@ export class LayerCard {
       return;
     }
     const names = [...series.keys()];
-    const width = Math.max(240, Math.min(ctx.contentWidth - 24, 720));
+    // The card's inner width: the panel less its padding and the card's padding and border.
+    const width = Math.max(220, Math.min(ctx.contentWidth - 64, 720));
     const rebuilt = this.norms.update(JSON.stringify([names, ctx.theme, width]), () => {
       this.chart = lineChart(ctx, {
         title: `Gradient norms of ${info.name} over steps`,

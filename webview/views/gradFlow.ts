@@ -69,12 +69,13 @@ function barChart(flow: GradFlow, i: number, width: number): SVGSVGElement {
   const bottom = 64;
   const plotW = Math.max(120, width - left - 8);
   const slot = plotW / Math.max(1, rows.length);
-  const y = (v: number): number => (v > 0 && Number.isFinite(v) ? BAR_H - ((Math.log10(v) - lo) / (top - lo)) * BAR_H : BAR_H);
-  const svg = s("svg", { class: "flow-svg", testid: "grad-flow-bars", attrs: { viewBox: `0 0 ${left + plotW + 8} ${BAR_H + bottom}`, role: "img", "data-step": step, "aria-label": `Gradient flow at step ${step}: ${rows.map((r) => `${r.label} ‖·‖ ${shortNumber(r.norm, 3)}, mean |·| ${shortNumber(r.mean, 3)}`).join("; ")}` } });
+  const topPad = 18;
+  const y = (v: number): number => topPad + (v > 0 && Number.isFinite(v) ? BAR_H - ((Math.log10(v) - lo) / (top - lo)) * BAR_H : BAR_H);
+  const svg = s("svg", { class: "flow-svg", testid: "grad-flow-bars", attrs: { viewBox: `0 0 ${left + plotW + 8} ${BAR_H + bottom + topPad}`, role: "img", "data-step": step, "aria-label": `Gradient flow at step ${step}: ${rows.map((r) => `${r.label} ‖·‖ ${shortNumber(r.norm, 3)}, mean |·| ${shortNumber(r.mean, 3)}`).join("; ")}` } });
   svg.style.width = "100%";
   svg.style.maxWidth = `${left + plotW + 8}px`;
   for (let e = lo; e <= top; e++) {
-    const yy = BAR_H - ((e - lo) / (top - lo)) * BAR_H;
+    const yy = topPad + BAR_H - ((e - lo) / (top - lo)) * BAR_H;
     svg.appendChild(s("line", { class: "flow-grid", attrs: { x1: left, x2: left + plotW, y1: yy, y2: yy } }));
     svg.appendChild(s("text", { class: "flow-tick", attrs: { x: left - 4, y: yy + 4, "text-anchor": "end" } }, `1e${e < 0 ? "−" : ""}${Math.abs(e)}`));
   }
@@ -82,13 +83,13 @@ function barChart(flow: GradFlow, i: number, width: number): SVGSVGElement {
     const x = left + k * slot;
     const bw = Math.max(3, Math.min(22, slot / 3));
     const g = s("g", { class: "flow-bar", testid: "grad-flow-bar", attrs: { "data-label": r.label, "data-norm": String(r.norm), "data-mean-abs": String(r.mean) } });
-    const norm = s("rect", { class: "flow-norm", attrs: { x: x + slot / 2 - bw, y: y(r.norm), width: bw, height: BAR_H - y(r.norm) } });
-    const mean = s("rect", { class: "flow-mean", attrs: { x: x + slot / 2, y: y(r.mean), width: bw, height: BAR_H - y(r.mean) } });
+    const norm = s("rect", { class: "flow-norm", attrs: { x: x + slot / 2 - bw, y: y(r.norm), width: bw, height: topPad + BAR_H - y(r.norm) } });
+    const mean = s("rect", { class: "flow-mean", attrs: { x: x + slot / 2, y: y(r.mean), width: bw, height: topPad + BAR_H - y(r.mean) } });
     norm.appendChild(s("title", {}, `${r.label}: ‖·‖ = ${shortNumber(r.norm, 4)}`));
     mean.appendChild(s("title", {}, `${r.label}: mean |·| = ${shortNumber(r.mean, 4)}`));
     g.append(norm, mean);
-    if (!(r.norm > 0)) g.appendChild(s("text", { class: "flow-zero", attrs: { x: x + slot / 2, y: BAR_H - 4, "text-anchor": "middle" } }, r.norm === 0 ? "0" : "–"));
-    const lbl = s("text", { class: "flow-label", attrs: { x: x + slot / 2, y: BAR_H + 12, "text-anchor": "end", transform: `rotate(-35 ${x + slot / 2} ${BAR_H + 12})` } }, r.label.length > 24 ? `…${r.label.slice(-23)}` : r.label);
+    if (!(r.norm > 0)) g.appendChild(s("text", { class: "flow-zero", attrs: { x: x + slot / 2, y: topPad + BAR_H - 4, "text-anchor": "middle" } }, r.norm === 0 ? "0" : "–"));
+    const lbl = s("text", { class: "flow-label", attrs: { x: x + slot / 2, y: topPad + BAR_H + 12, "text-anchor": "end", transform: `rotate(-35 ${x + slot / 2} ${topPad + BAR_H + 12})` } }, r.label.length > 24 ? `…${r.label.slice(-23)}` : r.label);
     g.appendChild(lbl);
     svg.appendChild(g);
   });

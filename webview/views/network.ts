@@ -12,8 +12,14 @@ import { gradientPath, gradientWidth, networkModel, type NetEdge, type NetworkMo
 import type { Ctx } from "./context";
 import { h, icon, s } from "./dom";
 
-const NODE_W = 150;
-const NODE_H = 44;
+const NODE_W = 176;
+const NODE_H = 56;
+/** Characters that fit a node line (11 px monospace). */
+const NODE_CHARS = 24;
+
+function fit(t: string, n = NODE_CHARS): string {
+  return t.length <= n ? t : `${t.slice(0, n - 1)}…`;
+}
 /** Room for a label on each side of an edge. */
 const LABEL_GAP = 150;
 
@@ -126,7 +132,7 @@ function drawGraph(ctx: Ctx, model: NetworkModel, onEdge: (e: NetEdge) => void):
   }
   for (const n of model.nodes) {
     const p = nodePos(n.layer.id);
-    const grad = n.paramGradNorm ? `‖${n.paramGradNorm.name}‖ ${shortNumber(n.paramGradNorm.norm, 3)}` : n.layer.kind;
+    const grad = n.paramGradNorm ? `‖${n.paramGradNorm.name}‖ ${shortNumber(n.paramGradNorm.norm, 3)}` : n.layer.kind === "custom" ? "your layer" : n.layer.kind;
     const node = s(
       "g",
       {
@@ -141,8 +147,9 @@ function drawGraph(ctx: Ctx, model: NetworkModel, onEdge: (e: NetEdge) => void):
         },
       },
       s("rect", { attrs: { width: NODE_W, height: NODE_H, rx: 5, ry: 5 } }),
-      s("text", { class: "net-name", attrs: { x: NODE_W / 2, y: 17, "text-anchor": "middle" } }, n.layer.name.length > 20 ? `${n.layer.name.slice(0, 19)}…` : n.layer.name),
-      s("text", { class: "net-desc", attrs: { x: NODE_W / 2, y: 34, "text-anchor": "middle" } }, `${n.layer.description.length > 16 ? n.layer.className : n.layer.description} · ${grad}`),
+      s("text", { class: "net-name", attrs: { x: NODE_W / 2, y: 16, "text-anchor": "middle" } }, fit(n.layer.name, 20)),
+      s("text", { class: "net-desc", attrs: { x: NODE_W / 2, y: 31, "text-anchor": "middle" } }, fit(n.layer.description.length <= NODE_CHARS ? n.layer.description : n.layer.className)),
+      s("text", { class: "net-desc", attrs: { x: NODE_W / 2, y: 46, "text-anchor": "middle" } }, fit(grad)),
     );
     const open = (): void => ctx.actions.reveal(n.layer.id, ctx.step);
     node.addEventListener("click", open);
