@@ -193,9 +193,10 @@ export interface ScalarBackward {
 
 /**
  * `diverging`: the loss jumped and stayed up (the message names the learning rate as the likely cause);
- * `loss-spike`: it jumped above where it started and came back (`core/trace/divergence.ts`).
+ * `loss-spike`: it jumped above where it started and came back (`core/trace/divergence.ts`);
+ * `untraced-layer`: a layer ran but could not be traced (its forward/backward are function fields it set too late to wrap).
  */
-export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "diverging" | "loss-spike";
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "diverging" | "loss-spike" | "untraced-layer";
 export type Severity = "error" | "warning" | "information";
 
 /** Something wrong or suspicious, at a layer and a line. */

@@ -41,6 +41,7 @@ const ANOMALY_LABEL: Record<string, string> = {
   "gradient-check": "gradient check failed",
   diverging: "training diverged",
   "loss-spike": "loss spike",
+  "untraced-layer": "not traced",
 };
 
 /** `⚠ dead ReLU` for a layer's first anomaly (`+1` when there are more), or undefined. */
