@@ -124,31 +124,34 @@ function indices(n: number, summarize: boolean, edge: number): number[] {
   return [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)];
 }
 
+/** The minus sign of every number written for people (not the NumPy tensor text above): U+2212. */
+export const MINUS = "\u2212";
+
 /**
- * A number for labels, statistics and messages, one style everywhere: `digits` significant digits
- * (trailing zeros dropped), exponent form below 1e-3 and from 1e5 on (`2.827e−5`, `1.2e+8` written
- * `1.2e8`), the minus sign `−` (U+2212) in the mantissa and in the exponent, `NaN`, `∞`, `−∞`.
- * A small number never rounds to `0`: only 0 itself prints as `0`.
+ * A number as the product writes it for people everywhere outside NumPy-style tensor text: messages,
+ * hovers, lenses, inline hints, statistics, equations, chart legends and the CLI's summaries.
+ * `digits` significant digits, trailing zeros dropped; whole numbers below 1e15 in full (`300`);
+ * exponent form below 1e−3 and from 1e5, written `5.6e−4` / `2.5e6` (no `+`, no padding); a real
+ * minus sign; `NaN`, `∞`, `−∞`.
  */
 export function shortNumber(v: number, digits = 4): string {
   if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "∞";
-  if (v === -Infinity) return "−∞";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : `${MINUS}∞`;
   if (v === 0) return "0";
   const a = Math.abs(v);
   let s: string;
-  if (a >= 1e5 || a < 1e-3) {
+  if (Number.isInteger(a) && a < 1e15) s = String(a);
+  else if (a < 1e-3 || a >= 1e5) {
     const [m, e] = a.toExponential(Math.max(0, digits - 1)).split("e") as [string, string];
     const exp = Number(e);
-    s = `${trimFraction(m)}e${exp < 0 ? "−" : ""}${Math.abs(exp)}`;
+    s = `${trimZeros(m)}e${exp < 0 ? MINUS : ""}${Math.abs(exp)}`;
   } else {
-    s = trimFraction(a.toPrecision(digits));
-    // toPrecision may itself switch to exponent form (not in this range, but keep one style if it does).
-    if (s.includes("e")) s = s.replace("e+", "e").replace("e-", "e−");
+    // In [1e−3, 1e5) String() of the rounded value never uses an exponent.
+    s = String(Number(a.toPrecision(digits)));
   }
-  return v < 0 ? `−${s}` : s;
+  return v < 0 ? `${MINUS}${s}` : s;
 }
 
-function trimFraction(s: string): string {
+function trimZeros(s: string): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }

@@ -130,7 +130,7 @@ describe("diagnostics: anomalies", () => {
     s.set(reportFromTrace("wrong-backward", model));
     const lenses = codeLenses(s, abs(model), "file:///m.ts", fs.readFileSync(abs(model), "utf8"));
     const onMethod = lenses.find((l) => l.range.start.line === 10) ?? assert.fail(lenses.map((l) => `${l.range.start.line}: ${l.command?.title}`).join("\n"));
-    assert.match(onMethod.command?.title ?? "", /^✗ gradient check of sigmoid: dinputs\[37, 0\] is -1\.25e-4, central differences give -6\.22e-5 \(×2\)$/);
+    assert.match(onMethod.command?.title ?? "", /^✗ gradient check of sigmoid: dinputs\[37, 0\] is −1\.25e−4, central differences give −6\.22e−5 \(×2\)$/);
     assert.equal(findMethod(["class A:", "    def forward(self, x):", "        pass", "    def backward(self, d):", "        pass", "class B:", "    def backward(self, d):"], "A", "backward")?.line, 3);
     assert.equal(findMethod(["class A {}", "class B extends Layer {", "  override backward(d: Tensor) {"], "B", "backward")?.line, 2);
     assert.equal(findMethod(["class A {", "  forward() {}", "}", "class B {", "  backward() {}", "}"], "A", "backward"), undefined);

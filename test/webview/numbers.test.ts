@@ -46,7 +46,8 @@ describe("numbers and gradient-check verdicts", function () {
   it("shortNumber: one style (− in mantissa and exponent), a small value never 0", () => {
     assert.equal(shortNumber(4.49e-5), "4.49e−5");
     assert.equal(shortNumber(-2.5e-4), "−2.5e−4");
-    assert.equal(shortNumber(1.23456e7), "1.235e7");
+    assert.equal(shortNumber(1.23456789e7), "1.235e7");
+    assert.equal(shortNumber(300), "300", "whole numbers in full");
     assert.equal(shortNumber(-0.0123456), "−0.01235");
     assert.equal(shortNumber(10.74539713), "10.75");
     assert.equal(shortNumber(5e-324), "4.941e−324");

@@ -3,8 +3,8 @@
  * norms. Colours come from the theme's `--vscode-charts-*` variables.
  */
 import uPlot from "uplot";
-import type { Ctx } from "./context";
 import { shortNumber } from "../../core/format";
+import type { Ctx } from "./context";
 import { h } from "./dom";
 
 export interface Series {

@@ -13,8 +13,8 @@
  * gradients, sequential for non-negative values, 0 … 1 for probabilities, categorical for class
  * targets; the legend names it.
  */
-import type { TensorData } from "../../core/trace/traceTypes";
 import { shortNumber } from "../../core/format";
+import type { TensorData } from "../../core/trace/traceTypes";
 import {
   cellAt,
   chooseScale,

@@ -2,11 +2,11 @@
  * One tensor of a call: name, shape, statistics, then (once the card is near the viewport and the
  * tensor has arrived) its heatmap and, for small matrices, its number grid.
  */
+import { shortNumber } from "../../core/format";
 import type { TensorData, TensorStats } from "../../core/trace/traceTypes";
 import type { Scale } from "../heatmapCore";
 import { wantsGrid } from "../numberGrid";
 import type { Ctx } from "./context";
-import { shortNumber } from "../../core/format";
 import { h, icon } from "./dom";
 import { numberGrid } from "./grid";
 import { HeatmapView } from "./heatmap";
@@ -40,7 +40,7 @@ export interface TensorPanelOptions {
   zoomKey?: string;
 }
 
-/** A number for statistics: 4 significant digits, exponent form when tiny or huge, `−` throughout (core's `shortNumber`). */
+/** A number for statistics: 4 significant digits in the product's one notation (`shortNumber`). */
 export function statNumber(v: number): string {
   return shortNumber(v, 4);
 }
