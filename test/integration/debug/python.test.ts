@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { DebugProtocol } from "@vscode/debugprotocol";
 import { testPython } from "../../helpers/python";
-import { fileUri, hoverText, lens, lineOf, open, setting, until, workspaceFolder } from "../helpers";
+import { hoverText, lens, lineOf, open, setting, until, workspaceFolder } from "../helpers";
 
 const repo = path.resolve(__dirname, "..", "..", "..", "..");
 const sent: DebugProtocol.ProtocolMessage[] = [];
