@@ -290,12 +290,17 @@ while True:
         with open(path, "w") as f:
             f.write(src)
         r = DebugRun(path)
-        time.sleep(0.5)
+        # the kept steps' positions arrive as each ends: once step 2's have, the model is in step 3 or later
+        while True:
+            m = r.message("debug/positions")
+            self.assertIsNotNone(m)
+            if any(p["step"] == 2 for p in m["positions"]):
+                break
         r.write({"type": "debug/pause"})
         s = r.stopped()
         self.assertEqual(s["reason"], "pause")
         self.assertEqual(r.message("paused"), {"type": "paused", "paused": True})
-        self.assertGreater(next(p for p in s["positions"] if p["id"] == s["live"])["step"], 3)
+        self.assertGreaterEqual(next(p for p in s["positions"] if p["id"] == s["live"])["step"], 3)
         # Stop ends a paused model at once
         t0 = time.monotonic()
         r.write({"type": "stop"})
@@ -306,8 +311,14 @@ while True:
 
 
 class FilterTest(unittest.TestCase):
-    def test_first_nan_stops_at_the_call_whose_tensor_first_held_it(self):
+    def test_an_exploding_gradient_then_the_first_nan_stops_at_the_call_whose_tensor_first_held_it(self):
         r = DebugRun(DIVERGE, filters=FILTERS)
+        s = r.stopped()
+        self.assertEqual((s["reason"], s["filter"]), ("exception", "exploding"))
+        shown = next(p for p in s["positions"] if p["id"] == s["show"])
+        self.assertEqual((shown["phase"], shown["step"], shown["site"]["line"]), ("backward", 1, line_of(DIVERGE, "loss_function.backward(softmax.output, y)")))
+        self.assertRegex(s["text"], r"^exploding gradient: \u2016loss_function\.dinputs\u2016 = ")
+        r.resume(None)
         s = r.stopped()
         self.assertEqual((s["reason"], s["filter"]), ("exception", "nonFinite"))
         positions = {p["id"]: p for p in s["positions"]}

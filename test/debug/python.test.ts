@@ -174,8 +174,13 @@ describe("debug adapter on a Python model (DebugClient)", function () {
     await terminated;
   });
 
-  it("the first-NaN filter stops at the call whose tensor first held a NaN or Infinity", async () => {
-    const { stopped } = await start(DIVERGE);
+  it("the exploding-gradient filter, then the first-NaN filter stops at the call whose tensor first held a NaN or Infinity", async () => {
+    const first = await start(DIVERGE);
+    assert.equal(first.stopped.body.reason, "exception");
+    assert.match(first.stopped.body.text ?? "", /^exploding gradient: ‖loss_function\.dinputs‖ = .* at step 1/);
+    assert.equal((await top())[0]?.name, "loss_function.backward");
+    assert.equal((await dc.exceptionInfoRequest({ threadId: 1 })).body.exceptionId, "Exploding gradient");
+    const stopped = await stepAnd("continue");
     assert.equal(stopped.body.reason, "exception");
     assert.match(stopped.body.text ?? "", /first appeared in softmax\.forward: output\[\d+\]\[\d+\], at step 2 \(debug_diverge\.py:\d+\)/);
     const frames = await top();
