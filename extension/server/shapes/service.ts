@@ -1,0 +1,236 @@
+/**
+ * The language server's side of the shape analysis: keeps the latest analysis of each open model
+ * file, re-analyses a file a short pause after the user stops typing (debounced), and runs the
+ * analysis in a worker thread (dist/shapesWorker.js), one file at a time, so the server's main
+ * thread stays free for hovers and run reports. A worker that takes too long or dies is replaced;
+ * that version of the file just has no static shapes.
+ */
+import { Worker } from "node:worker_threads";
+import type { ShapeResult } from "./types";
+
+export interface WorkerRequest {
+  id: number;
+  file: string;
+  text: string;
+}
+export type WorkerReply = { id: number; result: ShapeResult } | { id: number; error: string };
+
+/** An analysis and the document version it is of. */
+export interface Analysis {
+  version: number;
+  result: ShapeResult;
+}
+
+export interface ShapeServiceOptions {
+  /** dist/shapesWorker.js. */
+  workerScript?: string;
+  /** Instead of a worker: analyse on this thread with this function (tests; it is analyzeModel). */
+  analyzeInline?: (text: string, file: string) => ShapeResult;
+  /** Pause after the last change before analysing, ms. */
+  debounceMs?: number;
+  /** An analysis that takes longer than this is abandoned (the worker is replaced), ms. */
+  timeoutMs?: number;
+  /** A new analysis of `uri` is available. */
+  onResult(uri: string): void;
+  log(message: string): void;
+}
+
+interface Doc {
+  uri: string;
+  file: string;
+  version: number;
+  text: string;
+  dirty: boolean;
+  timer?: NodeJS.Timeout;
+  latest?: Analysis;
+  waiters: { version: number; resolve: (a: Analysis | undefined) => void }[];
+}
+
+export class ShapeService {
+  private readonly docs = new Map<string, Doc>();
+  private readonly queue: string[] = [];
+  private worker: Worker | undefined;
+  private inflight: { uri: string; version: number; id: number; watchdog: NodeJS.Timeout } | undefined;
+  private nextId = 1;
+  private disposed = false;
+  private readonly debounceMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: ShapeServiceOptions) {
+    this.debounceMs = opts.debounceMs ?? 200;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+  }
+
+  /** A model file was opened or changed: analyse it after the pause (at once when first opened). */
+  set(uri: string, file: string, version: number, text: string): void {
+    if (this.disposed) return;
+    let d = this.docs.get(uri);
+    const first = !d;
+    if (!d) this.docs.set(uri, (d = { uri, file, version, text, dirty: true, waiters: [] }));
+    d.file = file;
+    d.version = version;
+    d.text = text;
+    d.dirty = true;
+    if (d.timer) clearTimeout(d.timer);
+    d.timer = setTimeout(() => this.enqueue(uri), first ? 0 : this.debounceMs);
+  }
+
+  /** The file is no longer open (or no longer a model file). */
+  close(uri: string): void {
+    const d = this.docs.get(uri);
+    if (!d) return;
+    if (d.timer) clearTimeout(d.timer);
+    for (const w of d.waiters) w.resolve(undefined);
+    this.docs.delete(uri);
+  }
+
+  has(uri: string): boolean {
+    return this.docs.has(uri);
+  }
+
+  /** The latest analysis of a file (maybe of an older version). */
+  latest(uri: string): Analysis | undefined {
+    return this.docs.get(uri)?.latest;
+  }
+
+  /** The analyses of every open file. */
+  all(): { uri: string; file: string; version: number; analysis: Analysis }[] {
+    const out: { uri: string; file: string; version: number; analysis: Analysis }[] = [];
+    for (const d of this.docs.values()) if (d.latest) out.push({ uri: d.uri, file: d.file, version: d.version, analysis: d.latest });
+    return out;
+  }
+
+  /** The analysis of exactly `version`, waiting for it at most `waitMs`; undefined when it does not come in time. */
+  current(uri: string, version: number, waitMs: number): Promise<Analysis | undefined> {
+    const d = this.docs.get(uri);
+    if (!d) return Promise.resolve(undefined);
+    if (d.latest?.version === version) return Promise.resolve(d.latest);
+    const pending = d.version === version && (d.dirty || this.inflight?.uri === uri);
+    if (!pending || waitMs <= 0) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const w = { version, resolve: (a: Analysis | undefined): void => resolve(a) };
+      d.waiters.push(w);
+      setTimeout(() => {
+        const i = d.waiters.indexOf(w);
+        if (i >= 0) d.waiters.splice(i, 1);
+        resolve(undefined);
+      }, waitMs);
+    });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const uri of [...this.docs.keys()]) this.close(uri);
+    if (this.inflight) clearTimeout(this.inflight.watchdog);
+    void this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  private enqueue(uri: string): void {
+    const d = this.docs.get(uri);
+    if (!d) return;
+    delete d.timer;
+    if (!this.queue.includes(uri)) this.queue.push(uri);
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.inflight || this.disposed) return;
+    for (;;) {
+      const uri = this.queue.shift();
+      if (uri === undefined) return;
+      const d = this.docs.get(uri);
+      if (!d || !d.dirty || d.timer) continue;
+      d.dirty = false;
+      const id = this.nextId++;
+      const version = d.version;
+      const inline = this.opts.analyzeInline;
+      if (inline) {
+        // In-process (tests): the same analysis, on the next turn of the event loop.
+        this.inflight = { uri, version, id, watchdog: setTimeout(() => undefined, 0) };
+        const text = d.text;
+        const file = d.file;
+        setImmediate(() => {
+          let reply: WorkerReply;
+          try {
+            reply = { id, result: inline(text, file) };
+          } catch (e) {
+            reply = { id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+          }
+          this.reply(reply);
+        });
+        return;
+      }
+      const worker = this.ensureWorker();
+      const watchdog = setTimeout(() => this.fail(`the shape analysis of ${d.file} took over ${this.timeoutMs} ms; abandoned`, true), this.timeoutMs);
+      this.inflight = { uri, version, id, watchdog };
+      const msg: WorkerRequest = { id, file: d.file, text: d.text };
+      worker.postMessage(msg);
+      return;
+    }
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.opts.workerScript as string, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+    w.on("message", (m: WorkerReply) => this.reply(m));
+    w.on("error", (e) => {
+      if (this.worker === w) this.worker = undefined;
+      this.fail(`the shape analysis worker failed: ${e instanceof Error ? e.message : String(e)}`, false);
+    });
+    w.on("exit", (code) => {
+      if (this.worker === w) {
+        this.worker = undefined;
+        if (this.inflight && !this.disposed) this.fail(`the shape analysis worker exited (code ${code})`, false);
+      }
+    });
+    w.unref();
+    this.worker = w;
+    return w;
+  }
+
+  private reply(m: WorkerReply): void {
+    const f = this.inflight;
+    if (!f || f.id !== m.id) return;
+    clearTimeout(f.watchdog);
+    this.inflight = undefined;
+    const d = this.docs.get(f.uri);
+    if ("error" in m) {
+      this.opts.log(`shape analysis of ${d?.file ?? f.uri} failed: ${m.error}`);
+      this.settle(d, undefined);
+    } else if (d) {
+      d.latest = { version: f.version, result: m.result };
+      this.settle(d, d.latest);
+      this.opts.onResult(f.uri);
+    }
+    this.pump();
+  }
+
+  /** Hands waiters the analysis of their version, and tells waiters for older versions there is none. */
+  private settle(d: Doc | undefined, a: Analysis | undefined): void {
+    if (!d) return;
+    const keep: Doc["waiters"] = [];
+    for (const w of d.waiters) {
+      if (a && w.version === a.version) w.resolve(a);
+      else if (!a || w.version < a.version || (!d.dirty && w.version !== d.version)) w.resolve(undefined);
+      else keep.push(w);
+    }
+    d.waiters = keep;
+  }
+
+  private fail(message: string, terminate: boolean): void {
+    this.opts.log(message);
+    const f = this.inflight;
+    if (f) {
+      clearTimeout(f.watchdog);
+      this.inflight = undefined;
+      this.settle(this.docs.get(f.uri), undefined);
+    }
+    if (terminate && this.worker) {
+      const w = this.worker;
+      this.worker = undefined;
+      void w.terminate();
+    }
+    this.pump();
+  }
+}
