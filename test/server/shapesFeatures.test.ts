@@ -10,7 +10,7 @@ import * as fc from "fast-check";
 import type { Diagnostic, Hover, MarkupContent } from "vscode-languageserver";
 import * as engine from "../../core/index";
 import { ENGINE_CLASSES, ENGINE_CONSTANTS, ENGINE_FUNCTIONS } from "../../extension/server/shapes/engine";
-import { analyzeModel } from "../../extension/server/shapes/analyze";
+import { analyzeModel, analyzeModelLazy } from "../../extension/server/shapes/analyze";
 import { STATIC_SOURCE, combineHover, factAt, shapeCodeActions, shapeDefinition, shapeDiagnostics, shapeInlayHints, shapeSymbols } from "../../extension/server/shapes/features";
 import { ShapeService } from "../../extension/server/shapes/service";
 import type { ShapeResult } from "../../extension/server/shapes/types";
@@ -26,7 +26,7 @@ const lineOf = (text: string, src = lines): number => {
   assert.ok(i >= 0, text);
   return i;
 };
-const md = (r: ShapeResult, line: number, character: number): string => factAt(r, { line, character })?.markdown ?? "";
+const md = (r: ShapeResult, line: number, character: number): string => factAt(r.facts, { line, character })?.markdown ?? "";
 
 describe("shape analysis features: hovers and inlay hints", () => {
   it("a backward call's hover has each formula with its shapes", () => {
@@ -55,7 +55,7 @@ describe("shape analysis features: hovers and inlay hints", () => {
   });
 
   it("the run's hover answers when fresh; on an edited line the static shapes come first", () => {
-    const fact = factAt(spiral, { line: lineOf("dense1.forward(X)"), character: 2 });
+    const fact = factAt(spiral.facts, { line: lineOf("dense1.forward(X)"), character: 2 });
     const run: Hover = { contents: { kind: "markdown", value: "RUN HOVER" } };
     assert.equal(combineHover(run, true, fact), run);
     const stale = combineHover(run, false, fact);
@@ -216,7 +216,7 @@ describe("shape analysis service: debounced, in a worker, never stuck", function
     const svc = new ShapeService({
       analyzeInline: (t, f) => {
         analysed.push(t);
-        return analyzeModel(t, f);
+        return analyzeModelLazy(t, f);
       },
       debounceMs: 30,
       onResult: () => undefined,
@@ -228,6 +228,9 @@ describe("shape analysis service: debounced, in a worker, never stuck", function
       for (let v = 2; v <= 6; v++) svc.set("file:///a.ts", "/a.ts", v, text.replace("Dense(3, 3)", `Dense(3, ${v})`));
       const a = await svc.current("file:///a.ts", 6, 5000);
       assert.equal(a?.version, 6);
+      const hover = await svc.hover("file:///a.ts", 6, { line: 17, character: 2 });
+      assert.ok(hover?.markdown.startsWith("**dense1** = `Dense(2, 3)` · forward"), hover?.markdown);
+      assert.equal(await svc.hover("file:///a.ts", 5, { line: 17, character: 2 }), undefined, "no hover for an older version");
       assert.equal(analysed.length, 2, "the burst was analysed once");
       assert.ok(analysed[1]?.includes("Dense(3, 6)"));
       assert.equal(await svc.current("file:///a.ts", 4, 100), undefined, "an old version is never analysed");
@@ -248,7 +251,10 @@ describe("shape analysis service: debounced, in a worker, never stuck", function
       svc.set("file:///b.ts", "/b.ts", 1, text);
       const a = await svc.current("file:///b.ts", 1, 30_000);
       assert.equal(a?.result.calls.length, 8);
+      assert.deepEqual(a?.result.facts, [], "hovers stay in the worker until asked for");
       assert.deepEqual(results, ["file:///b.ts"]);
+      const hover = await svc.hover("file:///b.ts", 1, { line: 29, character: 3 });
+      assert.match(hover?.markdown ?? "", /dweights = inputsᵀ · dvalues\s+\[2, 300\] · \[300, 3\] → \[2, 3\]/);
     } finally {
       svc.dispose();
     }

@@ -8,7 +8,7 @@
  * A file with syntax errors is analysed as far as it parses: hovers and hints everywhere, but no
  * diagnostic at or after the first syntax error (the run reports that one).
  */
-import * as ts from "typescript";
+import ts from "typescript";
 import { layerName } from "./engine";
 import { type AllocInfo, Analyzer, type AnalyzerOptions } from "./interpreter";
 import type { Entry } from "./record";
@@ -25,8 +25,24 @@ function scriptKind(fileName: string): ts.ScriptKind {
   return ts.ScriptKind.TS;
 }
 
-/** Analyses a model file's text. Never throws on bad input; the time it took is in `ms`. */
-export function analyzeModel(text: string, fileName = "model.ts", options: AnalyzerOptions = {}): ShapeResult {
+/** A hover whose Markdown is made when it is asked for (most are never shown). */
+export interface LazyFact {
+  range: ShapeFact["range"];
+  kind: ShapeFact["kind"];
+  markdown(): string;
+}
+
+/** An analysis whose hovers are rendered on demand (what the worker keeps): `result.facts` is empty. */
+export interface LazyAnalysis {
+  result: ShapeResult;
+  facts: LazyFact[];
+}
+
+/**
+ * Analyses a model file's text, leaving the hovers' text to be made on demand. Never throws on bad
+ * input; the time it took (parse, analysis, results) is in `result.ms`.
+ */
+export function analyzeModelLazy(text: string, fileName = "model.ts", options: AnalyzerOptions = {}): LazyAnalysis {
   const t0 = performance.now();
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, false, scriptKind(fileName));
   // The parser's own list of syntax errors (a SourceFile property since TypeScript 1.x).
@@ -34,13 +50,20 @@ export function analyzeModel(text: string, fileName = "model.ts", options: Analy
   const firstError = parseDiagnostics.reduce((m, d) => Math.min(m, d.start ?? 0), Number.POSITIVE_INFINITY);
   const an = new Analyzer(sf, options);
   an.run();
-  const result = build(an, sf, firstError);
-  result.parseErrors = parseDiagnostics.length;
-  result.ms = performance.now() - t0;
-  return result;
+  const built = build(an, sf, firstError);
+  built.result.parseErrors = parseDiagnostics.length;
+  built.result.ms = performance.now() - t0;
+  return built;
 }
 
-function build(an: Analyzer, sf: ts.SourceFile, firstError: number): ShapeResult {
+/** Analyses a model file's text, hovers included. Never throws on bad input. */
+export function analyzeModel(text: string, fileName = "model.ts", options: AnalyzerOptions = {}): ShapeResult {
+  const a = analyzeModelLazy(text, fileName, options);
+  a.result.facts = a.facts.map((f) => ({ range: f.range, kind: f.kind, markdown: f.markdown() }));
+  return a.result;
+}
+
+function build(an: Analyzer, sf: ts.SourceFile, firstError: number): LazyAnalysis {
   const pos = (p: number): { line: number; character: number } => sf.getLineAndCharacterOfPosition(p);
   const range = (n: ts.Node): ShapeFact["range"] => ({ start: pos(n.getStart(sf)), end: pos(n.end) });
   const lineStarts = sf.getLineStarts();
@@ -79,20 +102,29 @@ function build(an: Analyzer, sf: ts.SourceFile, firstError: number): ShapeResult
     });
   }
 
-  // ---- hovers: merged per range (a loop or Sequential calls several layers at one place)
-  const factMap = new Map<string, { node: ts.Node; kind: ShapeFact["kind"]; parts: string[] }>();
+  // ---- hovers: merged per range (a loop or Sequential calls several layers at one place), made when asked for
+  const factMap = new Map<string, { node: ts.Node; kind: ShapeFact["kind"]; parts: (string | (() => string))[] }>();
   for (const e of log) {
     if (e.t !== "fact") continue;
     const key = `${e.node.pos}:${e.node.end}:${e.kind}`;
     let f = factMap.get(key);
     if (!f) factMap.set(key, (f = { node: e.node, kind: e.kind, parts: [] }));
-    const body = e.markdown.endsWith(STATIC_NOTE) ? e.markdown.slice(0, -STATIC_NOTE.length).trimEnd() : e.markdown;
-    if (!f.parts.includes(body)) f.parts.push(body);
+    f.parts.push(e.markdown);
   }
-  const facts: ShapeFact[] = [];
+  const facts: LazyFact[] = [];
   for (const f of factMap.values()) {
-    const parts = f.parts.length > 8 ? [...f.parts.slice(0, 8), `… and ${f.parts.length - 8} more`] : f.parts;
-    facts.push({ range: range(f.node), kind: f.kind, markdown: [...parts, STATIC_NOTE].join("\n\n") });
+    let made: string | undefined;
+    const render = (): string => {
+      const bodies: string[] = [];
+      for (const p of f.parts) {
+        const text = typeof p === "function" ? p() : p;
+        const body = text.endsWith(STATIC_NOTE) ? text.slice(0, -STATIC_NOTE.length).trimEnd() : text;
+        if (!bodies.includes(body)) bodies.push(body);
+      }
+      const parts = bodies.length > 8 ? [...bodies.slice(0, 8), `… and ${bodies.length - 8} more`] : bodies;
+      return [...parts, STATIC_NOTE].join("\n\n");
+    };
+    facts.push({ range: range(f.node), kind: f.kind, markdown: () => (made ??= render()) });
   }
 
   // ---- calls, by layer (for constructions, the outline and tests)
@@ -132,7 +164,8 @@ function build(an: Analyzer, sf: ts.SourceFile, firstError: number): ShapeResult
     if (flow.length === 0) flow.push("not called in this file (as far as the analysis can follow)");
     lines.push(...flow, STATIC_NOTE);
     const declNode = a.declNode ?? a.node;
-    facts.push({ range: range(declNode), kind: "construction", markdown: lines.join("\n\n") });
+    const markdown = lines.join("\n\n");
+    facts.push({ range: range(declNode), kind: "construction", markdown: () => markdown });
     const detailShape = fwd ? ` · ${wire(fwd.shapes.inputs)} → ${wire(fwd.shapes.output)}` : " · not called";
     const selection = declNode !== a.node && ts.isVariableDeclaration(declNode) ? declNode.name : a.node;
     symbols.push({ name: layerName(a), detail: `${a.description ?? a.className}${detailShape}`, range: range(declNode), selectionRange: range(selection) });
@@ -180,5 +213,5 @@ function build(an: Analyzer, sf: ts.SourceFile, firstError: number): ShapeResult
   }
   const definitions: ShapeDefinition[] = [...defMap].map(([node, targets]) => ({ origin: range(node), targets: [...targets].map(range) }));
 
-  return { ms: 0, parseErrors: 0, truncated: an.truncated, diagnostics, facts, hints, symbols, definitions, calls };
+  return { result: { ms: 0, parseErrors: 0, truncated: an.truncated, diagnostics, facts: [], hints, symbols, definitions, calls }, facts };
 }

@@ -7,7 +7,7 @@
  * Known JavaScript globals (Math, Array.from, console, …) and array methods are modelled too, as
  * far as shapes need them.
  */
-import * as ts from "typescript";
+import ts from "typescript";
 import type { AllocInfo, Analyzer } from "./interpreter";
 import { propName, truthy, unwrap } from "./interpreter";
 import type { FixSpec } from "./record";
@@ -324,27 +324,31 @@ export function valueMarkdown(an: Analyzer, label: string, v: TensorV): string {
   return valueText(label, v, from);
 }
 
-/** Hover of a layer value: what it is and its shapes at this point of the program. */
-export function layerMarkdown(an: Analyzer, id: number, st: State): string {
-  const l = layerLabel(an, id);
-  const out = [layerTitle(l)];
-  const parts: string[] = [];
+/** Hover of a layer value: what it is and its shapes at this point of the program (made when shown). */
+export function layerMarkdown(an: Analyzer, id: number, st: State): () => string {
+  const fields: [string, TensorV][] = [];
   for (const f of ["weights", "biases", "inputs", "output", "dvalues", "dinputs", "dweights", "dbiases"]) {
     const v = st.field(id, f);
-    if (v?.k === "tensor" && v.shape !== undefined) parts.push(`${f} \`${hintShape(v)}\``);
+    if (v?.k === "tensor" && v.shape !== undefined) fields.push([f, v]);
   }
-  if (parts.length > 0) out.push(parts.join(" · "));
-  out.push(STATIC_NOTE);
-  return out.join("\n\n");
+  return () => {
+    const out = [layerTitle(layerLabel(an, id))];
+    if (fields.length > 0) out.push(fields.map(([f, v]) => `${f} \`${hintShape(v)}\``).join(" · "));
+    out.push(STATIC_NOTE);
+    return out.join("\n\n");
+  };
 }
 
 /** Hover of an array of layers (`[dense1, relu1, dense2]`). */
-export function arrayMarkdown(an: Analyzer, label: string, id: number, st: State): string | undefined {
+export function arrayMarkdown(an: Analyzer, label: string, id: number, st: State): (() => string) | undefined {
   const elems = st.get(id)?.elems;
   if (!elems || elems.length === 0 || elems.length > 16) return undefined;
-  const names = elems.map((e) => (e.k === "ref" && an.info(e)?.kind === "layer" ? layerLabel(an, e.id) : undefined));
-  if (names.some((n) => n === undefined)) return undefined;
-  return `\`${label.replace(/`/g, "'")}\`: ${(names as LayerLabel[]).map((n) => `\`${n.name}\` ${n.description}`).join(" → ")}\n\n${STATIC_NOTE}`;
+  const ids = elems.map((e) => (e.k === "ref" && an.info(e)?.kind === "layer" ? e.id : undefined));
+  if (ids.some((n) => n === undefined)) return undefined;
+  return () => {
+    const names = (ids as number[]).map((i) => layerLabel(an, i));
+    return `\`${label.replace(/`/g, "'")}\`: ${names.map((n) => `\`${n.name}\` ${n.description}`).join(" → ")}\n\n${STATIC_NOTE}`;
+  };
 }
 
 // ------------------------------------------------------------------ members of values that are not heap objects
@@ -604,7 +608,7 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
   const l = layerLabel(an, id);
   const arg0 = asTensorLike(an, args[0], st);
   const targets = kind === "softmax-cce" || kind === "cce" ? asTensorLike(an, args[1], st) : undefined;
-  let md: { flow: string; formulas: string };
+  let md: () => { flow: string; formulas: string };
   const shapes: Record<string, (number | null)[] | null> = {};
   if (phase === "forward") {
     const inputs = arg0 ?? tensorField(st, id, "inputs");
@@ -613,17 +617,13 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
     shapes.inputs = wireShape(inputs);
     shapes.output = wireShape(output);
     const classes = targets?.maxLabel !== undefined ? targets.maxLabel + 1 : undefined;
-    md = {
-      flow: `inputs ${shapeText(inputs?.shape)} → output ${shapeText(output?.shape)}`,
-      formulas: forwardFormulas(kind, {
-        inputs: inputs?.shape,
-        output: output?.shape,
-        weights: tensorField(st, id, "weights")?.shape,
-        biases: tensorField(st, id, "biases")?.shape,
-        targets: targets?.shape,
-        ...(classes !== undefined ? { classes } : {}),
-      }),
-    };
+    const weights = tensorField(st, id, "weights")?.shape;
+    const biases = tensorField(st, id, "biases")?.shape;
+    const out = output;
+    md = () => ({
+      flow: `inputs ${shapeText(inputs?.shape)} → output ${shapeText(out?.shape)}`,
+      formulas: forwardFormulas(kind, { inputs: inputs?.shape, output: out?.shape, weights, biases, targets: targets?.shape, ...(classes !== undefined ? { classes } : {}) }),
+    });
     const hint = kind === "softmax-cce" || kind === "cce" ? undefined : output?.shape !== undefined ? `→ ${hintShape(output)}` : undefined;
     if (hint) an.rec.hint(node.end, hint, "call");
   } else {
@@ -637,17 +637,19 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
       shapes[`d${p}`] = wireShape(g);
       grads.push([`d${p}`, g?.shape]);
     }
-    md = {
+    const inputs = tensorField(st, id, "inputs")?.shape;
+    const weights = tensorField(st, id, "weights")?.shape;
+    md = () => ({
       flow: `dvalues ${shapeText(dvalues?.shape)} → dinputs ${shapeText(dinputs?.shape)}`,
-      formulas: backwardFormulas(kind, { dvalues: dvalues?.shape, dinputs: dinputs?.shape, inputs: tensorField(st, id, "inputs")?.shape, weights: tensorField(st, id, "weights")?.shape, grads, targets: targets?.shape }),
-    };
+      formulas: backwardFormulas(kind, { dvalues: dvalues?.shape, dinputs: dinputs?.shape, inputs, weights, grads, targets: targets?.shape }),
+    });
     if (dinputs?.shape !== undefined) {
       const dw = tensorField(st, id, "dweights");
       an.rec.hint(node.end, `← ${hintShape(dinputs)}${dw?.shape !== undefined ? `, dweights ${hintShape(dw)}` : ""}`, "call");
     }
   }
   an.rec.call(node, id, phase, shapes);
-  an.rec.fact(node, "call", callMarkdown([{ layer: l, phase, ...md }]));
+  an.rec.fact(node, "call", () => callMarkdown([{ layer: l, phase, ...md() }]));
   return result;
 }
 

@@ -44,14 +44,14 @@ function size(r: Range): number {
 }
 
 /** The fact to show at a position: the innermost one containing it, else the line's layer call or construction. */
-export function factAt(result: ShapeResult, p: Position): ShapeFact | undefined {
-  let best: ShapeFact | undefined;
-  for (const f of result.facts) {
+export function factAt<F extends Pick<ShapeFact, "range" | "kind">>(facts: readonly F[], p: Position): F | undefined {
+  let best: F | undefined;
+  for (const f of facts) {
     if (!contains(f.range, p)) continue;
     if (!best || size(f.range) < size(best.range)) best = f;
   }
   if (best) return best;
-  const onLine = result.facts.filter((f) => f.kind !== "value" && f.range.start.line <= p.line && f.range.end.line >= p.line);
+  const onLine = facts.filter((f) => f.kind !== "value" && f.range.start.line <= p.line && f.range.end.line >= p.line);
   onLine.sort((a, b) => (a.kind === "call" ? 0 : 1) - (b.kind === "call" ? 0 : 1) || size(a.range) - size(b.range));
   return onLine[0];
 }

@@ -12,8 +12,30 @@
  *   checked with each); recursion, code outside the file and anything too costly give unknown.
  * - Objects passed to code the analysis cannot follow lose what was known about them.
  */
-import * as ts from "typescript";
-import * as engine from "./engine";
+import ts from "typescript";
+import {
+  arrayLiteral,
+  arrayMarkdown,
+  builtinKind,
+  builtinMember,
+  callBuiltin,
+  constructBuiltin,
+  constructBuiltinInto,
+  describeLayer,
+  elementOf,
+  elementsOf,
+  engineExport,
+  globalValue,
+  indexValue,
+  isLayerClass,
+  layerCall,
+  layerKindOf,
+  layerMarkdown,
+  setIndexed,
+  shapeLabel,
+  valueMarkdown,
+  valueMember,
+} from "./engine";
 import { type DiagSpec, Recorder } from "./record";
 import {
   type BuiltinV,
@@ -285,7 +307,7 @@ export class Analyzer {
   /** After a call the analysis gave up on: every object and reassignable binding may have changed. */
   private havocAll(st: State): void {
     this.havoc([...st.heap.keys()].map((id) => ({ k: "ref", id }) as RefV), st);
-    for (const [k, v] of st.vars) if (v.k !== "fn" && v.k !== "class" && v.k !== "builtin") st.vars.set(k, UNKNOWN);
+    for (const [k, v] of [...st.vars.entries()]) if (v.k !== "fn" && v.k !== "class" && v.k !== "builtin") st.vars.set(k, UNKNOWN);
   }
 
   // ---------------------------------------------------------------- scopes
@@ -331,7 +353,7 @@ export class Analyzer {
     for (const el of nb.elements) {
       if (el.isTypeOnly) continue;
       const exported = (el.propertyName ?? el.name).text;
-      st.vars.set(this.declareName(el.name, scope), isEngine ? engine.engineExport(exported) : UNKNOWN);
+      st.vars.set(this.declareName(el.name, scope), isEngine ? engineExport(exported) : UNKNOWN);
     }
   }
 
@@ -360,7 +382,7 @@ export class Analyzer {
     if (ts.isArrayBindingPattern(name)) {
       name.elements.forEach((el, i) => {
         if (ts.isOmittedExpression(el)) return;
-        let ev = el.dotDotDotToken ? this.restOf(v, i, st, el) : engine.indexValue(this, v, num(i), st);
+        let ev = el.dotDotDotToken ? this.restOf(v, i, st, el) : indexValue(this, v, num(i), st);
         if (ev.k === "undef" && el.initializer) ev = this.evaluate(el.initializer, st);
         this.bind(el.name, ev, st, hint);
       });
@@ -391,8 +413,8 @@ export class Analyzer {
   /** `: [300, 2]` after a variable that holds a tensor, and its hover. */
   private declHint(name: ts.Identifier, v: Value, pos = name.end): void {
     if (v.k !== "tensor" || v.shape === undefined || v.shape.length === 0) return;
-    this.rec.hint(pos, `: ${engine.shapeLabel(v)}`, "decl");
-    this.rec.fact(name, "value", engine.valueMarkdown(this, name.text, v));
+    this.rec.hint(pos, `: ${shapeLabel(v)}`, "decl");
+    this.rec.fact(name, "value", () => valueMarkdown(this, name.text, v));
   }
 
   // ---------------------------------------------------------------- statements
@@ -546,42 +568,54 @@ export class Analyzer {
 
   /**
    * A loop: the body runs from the state at the loop's head until that state settles (at most
-   * MAX_PASSES times, then what still changes becomes unknown). Only the last pass's findings are kept.
+   * MAX_PASSES times, then what still changes becomes unknown). Only the last pass's findings are
+   * kept; the first pass records nothing (in a training loop it only sets what the layers hold).
    */
   private loop(st: State, label: string | undefined, cond: ((s: State) => Value) | undefined, body: (s: State) => void, update: ((s: State) => void) | undefined, doWhile: boolean): void {
     let head = st.clone();
+    let recording = false;
     for (let pass = 0; ; pass++) {
       const mark = this.rec.mark();
       const s = head.clone();
       const exits: State[] = [];
       const ctx: LoopCtx = { ...(label !== undefined ? { label } : {}), isSwitch: false, breaks: [], continues: [] };
-      if (!doWhile && cond) {
-        const t = truthy(cond(s));
-        if (t === false) {
-          exits.push(s.clone());
-          s.dead = true;
-        } else if (t === undefined) exits.push(s.clone());
-      }
-      if (!s.dead) {
-        this.loops.push(ctx);
-        try {
-          body(s);
-        } finally {
-          this.loops.pop();
-        }
-        for (const c of ctx.continues) s.replaceWith(joinStates(s, c));
-        if (doWhile && cond && !s.dead) {
+      if (!recording) this.rec.muted++;
+      try {
+        if (!doWhile && cond) {
           const t = truthy(cond(s));
-          if (t !== true) exits.push(s.clone());
-          if (t === false) s.dead = true;
+          if (t === false) {
+            exits.push(s.clone());
+            s.dead = true;
+          } else if (t === undefined) exits.push(s.clone());
         }
-        if (update && !s.dead) update(s);
+        if (!s.dead) {
+          this.loops.push(ctx);
+          try {
+            body(s);
+          } finally {
+            this.loops.pop();
+          }
+          for (const c of ctx.continues) s.replaceWith(joinStates(s, c));
+          if (doWhile && cond && !s.dead) {
+            const t = truthy(cond(s));
+            if (t !== true) exits.push(s.clone());
+            if (t === false) s.dead = true;
+          }
+          if (update && !s.dead) update(s);
+        }
+      } finally {
+        if (!recording) this.rec.muted--;
       }
       exits.push(...ctx.breaks);
       const next = joinStates(head.clone(), s);
       const settled = statesEqual(next, head);
+      if (settled && !recording) {
+        // Settled on an unrecorded pass: once more from the same head, recorded.
+        recording = true;
+        continue;
+      }
       if (settled || pass >= MAX_PASSES) {
-        if (!settled && pass === MAX_PASSES) {
+        if (!settled) {
           // One more pass from the widened head: its findings hold for every iteration.
           this.rec.truncate(mark);
           head = widen(head, next);
@@ -608,6 +642,7 @@ export class Analyzer {
       }
       this.rec.truncate(mark);
       head = next;
+      recording = true;
     }
   }
 
@@ -656,7 +691,7 @@ export class Analyzer {
         }, undefined, false);
         return;
       }
-      const elems = engine.elementsOf(this, iterable, st);
+      const elems = elementsOf(this, iterable, st);
       if (elems && elems.length <= MAX_UNROLL) {
         // Unrolled: one iteration per element, each in its own allocation context.
         const breaks: State[] = [];
@@ -677,7 +712,7 @@ export class Analyzer {
         for (const b of breaks) st.replaceWith(joinStates(st, b));
         return;
       }
-      const elem = engine.elementOf(this, iterable, st);
+      const elem = elementOf(this, iterable, st);
       this.loop(st, label, () => bool(), (s) => {
         bindTo(elem, s);
         this.exec(n.statement, s);
@@ -782,7 +817,7 @@ export class Analyzer {
       case ts.SyntaxKind.AwaitExpression:
         return this.evaluate((node as ts.ParenthesizedExpression).expression, st);
       case ts.SyntaxKind.ArrayLiteralExpression:
-        return engine.arrayLiteral(this, node as ts.ArrayLiteralExpression, this.elements((node as ts.ArrayLiteralExpression).elements, st), st);
+        return arrayLiteral(this, node as ts.ArrayLiteralExpression, this.elements((node as ts.ArrayLiteralExpression).elements, st), st);
       case ts.SyntaxKind.ObjectLiteralExpression:
         return this.objectLiteral(node as ts.ObjectLiteralExpression, st);
       case ts.SyntaxKind.PropertyAccessExpression:
@@ -792,7 +827,7 @@ export class Analyzer {
         const obj = this.evaluate(n.expression, st);
         const idx = this.evaluate(n.argumentExpression, st);
         if (idx.k === "str" && idx.v !== undefined) return this.getProp(obj, idx.v, st, n);
-        return engine.indexValue(this, obj, idx, st);
+        return indexValue(this, obj, idx, st);
       }
       case ts.SyntaxKind.CallExpression:
         return this.callExpression(node as ts.CallExpression, st);
@@ -861,7 +896,7 @@ export class Analyzer {
     const id = this.scope.lookup(name);
     let v: Value;
     if (id !== undefined) v = st.vars.get(id) ?? UNKNOWN;
-    else v = engine.globalValue(name);
+    else v = globalValue(name);
     this.useFact(node, name, v, st);
     return v;
   }
@@ -869,16 +904,16 @@ export class Analyzer {
   /** A hover for an expression that holds a tensor or a layer, and go-to-definition for layers. */
   private useFact(node: ts.Node, label: string, v: Value, st: State): void {
     if (v.k === "tensor") {
-      if (v.shape !== undefined) this.rec.fact(node, "value", engine.valueMarkdown(this, label, v));
+      if (v.shape !== undefined) this.rec.fact(node, "value", () => valueMarkdown(this, label, v));
       return;
     }
     if (v.k === "ref") {
       const a = this.allocs.get(v.id);
       if (a?.kind === "layer") {
         this.rec.def(node, v.id);
-        if (this.receiverNode !== node) this.rec.fact(node, "value", engine.layerMarkdown(this, v.id, st));
+        if (this.receiverNode !== node) this.rec.fact(node, "value", layerMarkdown(this, v.id, st));
       } else if (a?.kind === "array") {
-        const md = engine.arrayMarkdown(this, label, v.id, st);
+        const md = arrayMarkdown(this, label, v.id, st);
         if (md) this.rec.fact(node, "value", md);
       }
     }
@@ -890,7 +925,7 @@ export class Analyzer {
     for (const e of list) {
       if (ts.isSpreadElement(e)) {
         const v = this.evaluate(e.expression, st);
-        const elems = engine.elementsOf(this, v, st);
+        const elems = elementsOf(this, v, st);
         if (elems) out.push(...elems);
         else out.push({ k: "unknown" });
       } else out.push(this.evaluate(e, st));
@@ -959,11 +994,11 @@ export class Analyzer {
         return { k: "builtin", name: `Array#${name}`, self: obj };
       }
       if (info?.cls) return this.memberOf(info.cls, obj, name, st, node, false);
-      if (info?.builtin) return engine.builtinMember(this, info, obj, name, st);
+      if (info?.builtin) return builtinMember(this, info, obj, name, st);
       if (info?.kind === "object" && info.closed) return UNDEF;
       return UNKNOWN;
     }
-    return engine.valueMember(this, obj, name, st);
+    return valueMember(this, obj, name, st);
   }
 
   /** A member of a class (or its bases) for `self`: a method, a getter's value, or the engine's own. */
@@ -971,7 +1006,7 @@ export class Analyzer {
     for (let c: ClassV | BuiltinV | undefined = cls; c; c = c.k === "class" ? c.base : undefined) {
       if (c.k === "builtin") {
         const info = this.info(self);
-        if (info) return engine.builtinMember(this, { ...info, builtin: c.name }, self as RefV, name, st, isSuper);
+        if (info) return builtinMember(this, { ...info, builtin: c.name }, self as RefV, name, st, isSuper);
         return UNKNOWN;
       }
       for (const m of c.decl.members) {
@@ -1032,7 +1067,7 @@ export class Analyzer {
       const args = this.elements(node.arguments, st);
       const info = this.info(self);
       if (!isSuper && info?.kind === "layer" && (name === "forward" || name === "backward" || name === "calculate")) {
-        return this.on(st, () => engine.layerCall(this, self as RefV, name === "backward" ? "backward" : "forward", args, node, st, fn, () => this.invoke(fn, self, args, node, st)));
+        return this.on(st, () => layerCall(this, self as RefV, name === "backward" ? "backward" : "forward", args, node, st, fn, () => this.invoke(fn, self, args, node, st)));
       }
       return this.invoke(fn, self, args, node, st);
     }
@@ -1044,7 +1079,7 @@ export class Analyzer {
   /** Calls a function value. */
   invoke(fn: Value, self: Value, args: Value[], node: ts.Node, st: State): Value {
     if (fn.k === "fn") return this.callUser(fn, fn.self ?? self, args, node, st);
-    if (fn.k === "builtin") return this.on(st, () => engine.callBuiltin(this, fn, args, node, st));
+    if (fn.k === "builtin") return this.on(st, () => callBuiltin(this, fn, args, node, st));
     this.havoc([self, ...args], st);
     return UNKNOWN;
   }
@@ -1110,7 +1145,7 @@ export class Analyzer {
     const args = this.elements(node.arguments ?? [], st);
     let v: Value;
     if (cls.k === "class") v = this.construct(cls, args, node, st, false, named);
-    else if (cls.k === "builtin") v = this.on(st, () => engine.constructBuiltin(this, cls.name, args, node, st, named));
+    else if (cls.k === "builtin") v = this.on(st, () => constructBuiltin(this, cls.name, args, node, st, named));
     else {
       this.havoc(args, st);
       v = UNKNOWN;
@@ -1122,20 +1157,20 @@ export class Analyzer {
   construct(cls: ClassV, args: Value[], node: ts.Node, st: State, speculative: boolean, named?: { name: string; decl: ts.Node }): RefV {
     this.constructedClasses.add(cls.decl);
     const base = rootBuiltin(cls);
-    const isLayer = base !== undefined && engine.isLayerClass(base);
+    const isLayer = base !== undefined && isLayerClass(base);
     const className = cls.decl.name?.text ?? "class";
     const obj = this.alloc(node, {
-      kind: isLayer ? "layer" : base ? engine.builtinKind(base) : "instance",
+      kind: isLayer ? "layer" : base ? builtinKind(base) : "instance",
       cls,
       ...(base ? { builtin: base } : {}),
-      ...(isLayer ? { layerKind: engine.layerKindOf(base) } : {}),
+      ...(isLayer ? { layerKind: layerKindOf(base) } : {}),
       className,
       ...(named ? { name: named.name, declNode: named.decl } : {}),
       ...(ts.isNewExpression(node) && node.arguments ? { args: node.arguments } : {}),
     });
     st.write(obj.id);
     this.constructInto(cls, obj, args, node, st);
-    if (isLayer) engine.describeLayer(this, obj, st);
+    if (isLayer) describeLayer(this, obj, st);
     if (speculative) (this.allocs.get(obj.id) as AllocInfo).speculative = true;
     return obj;
   }
@@ -1149,7 +1184,7 @@ export class Analyzer {
     if (cls.base?.k === "class") this.constructInto(cls.base, obj, args, node, st);
     else if (cls.base?.k === "builtin") {
       const name = cls.base.name;
-      this.on(st, () => engine.constructBuiltinInto(this, name, obj, args, node, st));
+      this.on(st, () => constructBuiltinInto(this, name, obj, args, node, st));
     }
     this.initFields(cls, obj, undefined, st);
   }
@@ -1162,7 +1197,7 @@ export class Analyzer {
     if (base?.k === "class") this.constructInto(base, p.obj, args, node, st);
     else if (base?.k === "builtin") {
       const name = base.name;
-      this.on(st, () => engine.constructBuiltinInto(this, name, p.obj, args, node, st));
+      this.on(st, () => constructBuiltinInto(this, name, p.obj, args, node, st));
     }
     this.initFields(p.cls, p.obj, p.ctor, st);
   }
@@ -1307,7 +1342,7 @@ export class Analyzer {
       const obj = this.evaluate(t.expression, st);
       const idx = this.evaluate(t.argumentExpression, st);
       if (idx.k === "str" && idx.v !== undefined) this.setProp(obj, idx.v, v, st);
-      else engine.setIndexed(this, obj, idx, v, st);
+      else setIndexed(this, obj, idx, v, st);
       return;
     }
     if (ts.isArrayLiteralExpression(t)) {
@@ -1315,10 +1350,10 @@ export class Analyzer {
         if (ts.isOmittedExpression(el)) return;
         if (ts.isSpreadElement(el)) this.assign(el.expression, this.restOf(v, i, st, el), st);
         else if (ts.isBinaryExpression(el) && el.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
-          let ev = engine.indexValue(this, v, num(i), st);
+          let ev = indexValue(this, v, num(i), st);
           if (ev.k === "undef") ev = this.evaluate(el.right, st);
           this.assign(el.left, ev, st);
-        } else this.assign(el, engine.indexValue(this, v, num(i), st), st);
+        } else this.assign(el, indexValue(this, v, num(i), st), st);
       });
       return;
     }
@@ -1456,9 +1491,14 @@ export function rootBuiltin(cls: ClassV): string | undefined {
   return c?.k === "builtin" ? c.name : undefined;
 }
 
-/** The `var` declarations of a function body (they belong to the function, wherever they are). */
+const varsCache = new WeakMap<readonly ts.Statement[], ts.BindingName[]>();
+
+/** The `var` declarations of a function body (they belong to the function, wherever they are); found once per body. */
 function collectVars(statements: readonly ts.Statement[]): ts.BindingName[] {
+  const cached = varsCache.get(statements);
+  if (cached) return cached;
   const out: ts.BindingName[] = [];
+  varsCache.set(statements, out);
   const visit = (n: ts.Node): void => {
     if (ts.isFunctionLike(n) || ts.isClassLike(n)) return;
     if (ts.isVariableDeclarationList(n) && (n.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0) for (const d of n.declarations) out.push(d.name);

@@ -14,7 +14,7 @@ import type { FileDiagnostics } from "../diagnostics";
 import type { OpenDocument } from "../documents";
 import { importsBackpropLens } from "../modelFile";
 import type { ReportStore } from "../reportStore";
-import { type RunLines, combineHover, factAt, shapeCodeActions, shapeDefinition, shapeDiagnostics, shapeInlayHints, shapeSymbols } from "./features";
+import { type RunLines, combineHover, shapeCodeActions, shapeDefinition, shapeDiagnostics, shapeInlayHints, shapeSymbols } from "./features";
 import { ShapeService } from "./service";
 
 /** How long a request waits for the analysis of the text it is about, ms. */
@@ -95,7 +95,8 @@ export class ShapeFeatures {
   async hover(uri: string, position: Position, run: Hover | null, runFresh: boolean): Promise<Hover | null> {
     if (run && runFresh) return run;
     const a = await this.analysis(uri);
-    return combineHover(run, runFresh, a ? factAt(a.result, position) : undefined);
+    const fact = a ? await this.service.hover(uri, a.d.doc.version, position) : undefined;
+    return combineHover(run, runFresh, fact);
   }
 
   /** The run's inlay hints, and static ones on the lines the run has none for. */

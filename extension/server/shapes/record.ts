@@ -30,7 +30,7 @@ export interface DiagSpec {
 
 export type Entry =
   | ({ t: "diag"; calls: ts.Node[] } & DiagSpec)
-  | { t: "fact"; node: ts.Node; kind: "value" | "call" | "construction"; markdown: string }
+  | { t: "fact"; node: ts.Node; kind: "value" | "call" | "construction"; markdown: string | (() => string) }
   | { t: "hint"; pos: number; label: string; kind: "decl" | "call" }
   | { t: "def"; node: ts.Node; layer: number }
   | { t: "call"; node: ts.Node; layer: number; phase: "forward" | "backward"; shapes: Record<string, (number | null)[] | null> };
@@ -39,6 +39,8 @@ export class Recorder {
   readonly log: Entry[] = [];
   /** Above zero, diagnostics are not kept (code the model may never run: uncalled functions). */
   quiet = 0;
+  /** Above zero, nothing is kept (a loop's first pass, whose findings the next pass replaces). */
+  muted = 0;
 
   mark(): number {
     return this.log.length;
@@ -49,23 +51,28 @@ export class Recorder {
   }
 
   diag(d: DiagSpec, calls: readonly ts.Node[]): void {
-    if (this.quiet > 0) return;
+    if (this.quiet > 0 || this.muted > 0) return;
     this.log.push({ t: "diag", ...d, calls: [...calls] });
   }
 
-  fact(node: ts.Node, kind: "value" | "call" | "construction", markdown: string): void {
+  /** A hover; its text may be made later (most are dropped with a loop's earlier passes). */
+  fact(node: ts.Node, kind: "value" | "call" | "construction", markdown: string | (() => string)): void {
+    if (this.muted > 0) return;
     this.log.push({ t: "fact", node, kind, markdown });
   }
 
   hint(pos: number, label: string, kind: "decl" | "call"): void {
+    if (this.muted > 0) return;
     this.log.push({ t: "hint", pos, label, kind });
   }
 
   def(node: ts.Node, layer: number): void {
+    if (this.muted > 0) return;
     this.log.push({ t: "def", node, layer });
   }
 
   call(node: ts.Node, layer: number, phase: "forward" | "backward", shapes: Record<string, (number | null)[] | null>): void {
+    if (this.muted > 0) return;
     this.log.push({ t: "call", node, layer, phase, shapes });
   }
 }

@@ -6,14 +6,16 @@
  * that version of the file just has no static shapes.
  */
 import { Worker } from "node:worker_threads";
-import type { ShapeResult } from "./types";
+import type { Position } from "vscode-languageserver";
+import type { LazyAnalysis, LazyFact } from "./analyze";
+import { factAt } from "./features";
+import type { ShapeFact, ShapeResult } from "./types";
 
-export interface WorkerRequest {
-  id: number;
-  file: string;
-  text: string;
-}
-export type WorkerReply = { id: number; result: ShapeResult } | { id: number; error: string };
+export type WorkerRequest =
+  | { type: "analyze"; id: number; uri: string; version: number; file: string; text: string }
+  | { type: "hover"; id: number; uri: string; version: number; position: Position }
+  | { type: "forget"; uri: string };
+export type WorkerReply = { id: number; result: ShapeResult } | { id: number; error: string } | { id: number; hover: ShapeFact | null };
 
 /** An analysis and the document version it is of. */
 export interface Analysis {
@@ -24,8 +26,8 @@ export interface Analysis {
 export interface ShapeServiceOptions {
   /** dist/shapesWorker.js. */
   workerScript?: string;
-  /** Instead of a worker: analyse on this thread with this function (tests; it is analyzeModel). */
-  analyzeInline?: (text: string, file: string) => ShapeResult;
+  /** Instead of a worker: analyse on this thread with this function (tests; it is analyzeModelLazy). */
+  analyzeInline?: (text: string, file: string) => LazyAnalysis;
   /** Pause after the last change before analysing, ms. */
   debounceMs?: number;
   /** An analysis that takes longer than this is abandoned (the worker is replaced), ms. */
@@ -53,6 +55,10 @@ export class ShapeService {
   private inflight: { uri: string; version: number; id: number; watchdog: NodeJS.Timeout } | undefined;
   private nextId = 1;
   private disposed = false;
+  /** Hover requests sent to the worker, by id. */
+  private readonly hovers = new Map<number, { resolve: (f: ShapeFact | undefined) => void; timer: NodeJS.Timeout }>();
+  /** The analyses made on this thread (inline mode), for their hovers. */
+  private readonly inlineFacts = new Map<string, { version: number; facts: LazyFact[] }>();
   private readonly debounceMs: number;
   private readonly timeoutMs: number;
 
@@ -82,6 +88,34 @@ export class ShapeService {
     if (d.timer) clearTimeout(d.timer);
     for (const w of d.waiters) w.resolve(undefined);
     this.docs.delete(uri);
+    this.inlineFacts.delete(uri);
+    const forget: WorkerRequest = { type: "forget", uri };
+    this.worker?.postMessage(forget);
+  }
+
+  /**
+   * The hover at a position of `version` of a file (its text is made in the worker, only now), or
+   * undefined when there is none or that version's analysis is not the latest.
+   */
+  hover(uri: string, version: number, position: Position, timeoutMs = 3000): Promise<ShapeFact | undefined> {
+    const d = this.docs.get(uri);
+    if (!d || d.latest?.version !== version) return Promise.resolve(undefined);
+    if (this.opts.analyzeInline) {
+      const a = this.inlineFacts.get(uri);
+      const f = a && a.version === version ? factAt(a.facts, position) : undefined;
+      return Promise.resolve(f ? { range: f.range, kind: f.kind, markdown: f.markdown() } : undefined);
+    }
+    if (!this.worker) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.hovers.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.hovers.set(id, { resolve, timer });
+      const msg: WorkerRequest = { type: "hover", id, uri, version, position };
+      this.worker?.postMessage(msg);
+    });
   }
 
   has(uri: string): boolean {
@@ -122,8 +156,17 @@ export class ShapeService {
     this.disposed = true;
     for (const uri of [...this.docs.keys()]) this.close(uri);
     if (this.inflight) clearTimeout(this.inflight.watchdog);
+    this.dropHovers();
     void this.worker?.terminate();
     this.worker = undefined;
+  }
+
+  private dropHovers(): void {
+    for (const h of this.hovers.values()) {
+      clearTimeout(h.timer);
+      h.resolve(undefined);
+    }
+    this.hovers.clear();
   }
 
   private enqueue(uri: string): void {
@@ -153,7 +196,9 @@ export class ShapeService {
         setImmediate(() => {
           let reply: WorkerReply;
           try {
-            reply = { id, result: inline(text, file) };
+            const a = inline(text, file);
+            this.inlineFacts.set(uri, { version, facts: a.facts });
+            reply = { id, result: a.result };
           } catch (e) {
             reply = { id, error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
           }
@@ -164,7 +209,7 @@ export class ShapeService {
       const worker = this.ensureWorker();
       const watchdog = setTimeout(() => this.fail(`the shape analysis of ${d.file} took over ${this.timeoutMs} ms; abandoned`, true), this.timeoutMs);
       this.inflight = { uri, version, id, watchdog };
-      const msg: WorkerRequest = { id, file: d.file, text: d.text };
+      const msg: WorkerRequest = { type: "analyze", id, uri, version, file: d.file, text: d.text };
       worker.postMessage(msg);
       return;
     }
@@ -190,6 +235,15 @@ export class ShapeService {
   }
 
   private reply(m: WorkerReply): void {
+    if ("hover" in m) {
+      const h = this.hovers.get(m.id);
+      if (h) {
+        this.hovers.delete(m.id);
+        clearTimeout(h.timer);
+        h.resolve(m.hover ?? undefined);
+      }
+      return;
+    }
     const f = this.inflight;
     if (!f || f.id !== m.id) return;
     clearTimeout(f.watchdog);
@@ -229,6 +283,7 @@ export class ShapeService {
     if (terminate && this.worker) {
       const w = this.worker;
       this.worker = undefined;
+      this.dropHovers();
       void w.terminate();
     }
     this.pump();

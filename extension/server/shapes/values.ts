@@ -249,6 +249,129 @@ export function equal(a: Value, b: Value): boolean {
 
 // ------------------------------------------------------------------ the heap and the state
 
+/**
+ * A map that copies in constant time: the entries set since the last copy sit in `own`, over a
+ * frozen parent shared with the copy. Joining or comparing two maps that share a parent only looks
+ * at what each set above it (in a loop, what the body changed), not at every binding of the file.
+ * Values are never undefined (nothing is deleted).
+ */
+export class LMap<V> {
+  private own = new Map<number, V>();
+  private parent: LMap<V> | undefined;
+  private depth = 0;
+  /** A frozen layer's memo of values found below it (a frozen layer never changes, so they stay right). */
+  private found: Map<number, V> | undefined;
+
+  constructor(parent?: LMap<V>) {
+    this.parent = parent;
+    this.depth = parent ? parent.depth + 1 : 0;
+  }
+
+  get(k: number): V | undefined {
+    const v = this.own.get(k);
+    if (v !== undefined) return v;
+    return this.parent?.frozenGet(k);
+  }
+
+  /** A lookup in a frozen layer: memoised, so a binding made early in the file is found in two steps. */
+  private frozenGet(k: number): V | undefined {
+    const v = this.own.get(k) ?? this.found?.get(k);
+    if (v !== undefined) return v;
+    let w: V | undefined;
+    for (let m = this.parent; m; m = m.parent) {
+      w = m.own.get(k) ?? m.found?.get(k);
+      if (w !== undefined) break;
+    }
+    if (w !== undefined) (this.found ??= new Map()).set(k, w);
+    return w;
+  }
+
+  /** This map's layers, newest first. */
+  private *layers(): IterableIterator<LMap<V>> {
+    yield this;
+    for (let m = this.parent; m; m = m.parent) yield m;
+  }
+
+  set(k: number, v: V): void {
+    this.own.set(k, v);
+  }
+
+  /** A copy; this map and the copy then change independently. */
+  fork(): LMap<V> {
+    if (this.own.size === 0) return new LMap<V>(this.parent);
+    const frozen = new LMap<V>(this.parent);
+    frozen.own = this.own;
+    frozen.depth = this.depth;
+    if (frozen.depth > 24) frozen.flatten();
+    this.own = new Map();
+    this.parent = frozen;
+    this.depth = frozen.depth + 1;
+    return new LMap<V>(frozen);
+  }
+
+  private flatten(): void {
+    const all = new Map<number, V>();
+    for (const [k, v] of this.entries()) all.set(k, v);
+    this.own = all;
+    this.parent = undefined;
+    this.depth = 0;
+  }
+
+  /** Every entry (the newest value of each key). */
+  *entries(): IterableIterator<[number, V]> {
+    const seen = new Set<number>();
+    for (const m of this.layers()) {
+      for (const [k, v] of m.own) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        yield [k, v];
+      }
+    }
+  }
+
+  *keys(): IterableIterator<number> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const _ of this.entries()) n++;
+    return n;
+  }
+
+  /** The keys set in this map's layers above `stop` (all of them when `stop` is undefined). */
+  keysAbove(stop: LMap<V> | undefined, into: Set<number>): void {
+    for (const m of this.layers()) {
+      if (m === stop) return;
+      for (const k of m.own.keys()) into.add(k);
+    }
+  }
+
+  /** The nearest layer both maps share, if any. */
+  static common<V>(a: LMap<V>, b: LMap<V>): LMap<V> | undefined {
+    // Layers form a tree and each knows its depth: climb the deeper one, then both together.
+    let x: LMap<V> | undefined = a;
+    let y: LMap<V> | undefined = b;
+    while (x && y && x.depth > y.depth) x = x.parent;
+    while (x && y && y.depth > x.depth) y = y.parent;
+    while (x && y && x !== y) {
+      x = x.parent;
+      y = y.parent;
+    }
+    return x && x === y ? x : undefined;
+  }
+
+  /** The keys where two maps may differ: those either set above their shared (frozen) layer. */
+  static changed<V>(a: LMap<V>, b: LMap<V>): { base: LMap<V> | undefined; keys: Set<number> } {
+    // Two states never share a live map (a copy forks it), so a shared layer is a frozen one.
+    const base = a === b ? undefined : LMap.common(a, b);
+    const keys = new Set<number>();
+    a.keysAbove(base, keys);
+    if (a !== b) b.keysAbove(base, keys);
+    return { base, keys };
+  }
+}
+
 /** The mutable part of a heap object. */
 export interface ObjState {
   fields: Map<string, Value>;
@@ -261,25 +384,25 @@ export interface ObjState {
 
 /**
  * The program state at one point: the value of every binding and the mutable part of every heap
- * object. Cloning is cheap (copy on write per object); a dead state is one that no path reaches
- * (after `return`, `throw`, `break`).
+ * object. Cloning is cheap (layered maps, copy on write per object); a dead state is one that no
+ * path reaches (after `return`, `throw`, `break`).
  */
 export class State {
-  vars: Map<number, Value>;
-  heap: Map<number, ObjState>;
+  vars: LMap<Value>;
+  heap: LMap<ObjState>;
   dead = false;
   /** The engine certainly threw on this path already (a shape error): later findings would only echo it. */
   failed = false;
   /** Objects owned by this token are written in place; cloning gives both states new tokens. */
   token: object = {};
 
-  constructor(vars?: Map<number, Value>, heap?: Map<number, ObjState>) {
-    this.vars = vars ?? new Map();
-    this.heap = heap ?? new Map();
+  constructor(vars?: LMap<Value>, heap?: LMap<ObjState>) {
+    this.vars = vars ?? new LMap();
+    this.heap = heap ?? new LMap();
   }
 
   clone(): State {
-    const s = new State(new Map(this.vars), new Map(this.heap));
+    const s = new State(this.vars.fork(), this.heap.fork());
     s.dead = this.dead;
     s.failed = this.failed;
     this.token = {};
@@ -330,20 +453,24 @@ export function joinStates(a: State, b: State): State {
   b.token = {};
   const out = new State();
   out.failed = a.failed && b.failed;
-  for (const [k, v] of a.vars) {
-    const w = b.vars.get(k);
-    out.vars.set(k, w === undefined ? v : join(v, w));
-  }
-  for (const [k, w] of b.vars) if (!a.vars.has(k)) out.vars.set(k, w);
-  for (const [id, oa] of a.heap) {
-    const ob = b.heap.get(id);
-    if (!ob || ob === oa) {
-      out.heap.set(id, oa);
-      continue;
+  {
+    const { base, keys } = LMap.changed(a.vars, b.vars);
+    out.vars = new LMap(base);
+    for (const k of keys) {
+      const v = a.vars.get(k);
+      const w = b.vars.get(k);
+      out.vars.set(k, v === undefined ? (w as Value) : w === undefined ? v : join(v, w));
     }
-    out.heap.set(id, joinObj(oa, ob, out.token));
   }
-  for (const [id, ob] of b.heap) if (!a.heap.has(id)) out.heap.set(id, ob);
+  {
+    const { base, keys } = LMap.changed(a.heap, b.heap);
+    out.heap = new LMap(base);
+    for (const k of keys) {
+      const oa = a.heap.get(k);
+      const ob = b.heap.get(k);
+      out.heap.set(k, !oa ? (ob as ObjState) : !ob || oa === ob ? oa : joinObj(oa, ob, out.token));
+    }
+  }
   return out;
 }
 
@@ -363,26 +490,34 @@ function joinObj(a: ObjState, b: ObjState, owner: object): ObjState {
   return o;
 }
 
-export function statesEqual(a: State, b: State): boolean {
-  if (a.dead !== b.dead || a.failed !== b.failed) return false;
-  if (a.vars.size !== b.vars.size) return false;
-  for (const [k, v] of a.vars) {
-    const w = b.vars.get(k);
+function objEqual(oa: ObjState, ob: ObjState): boolean {
+  if (oa === ob) return true;
+  if (oa.fields.size !== ob.fields.size) return false;
+  for (const [k, v] of oa.fields) {
+    const w = ob.fields.get(k);
     if (w === undefined || !equal(v, w)) return false;
   }
-  if (a.heap.size !== b.heap.size) return false;
-  for (const [id, oa] of a.heap) {
-    const ob = b.heap.get(id);
-    if (!ob) return false;
-    if (oa === ob) continue;
-    if (oa.fields.size !== ob.fields.size) return false;
-    for (const [k, v] of oa.fields) {
-      const w = ob.fields.get(k);
-      if (w === undefined || !equal(v, w)) return false;
+  if ((oa.elems === undefined) !== (ob.elems === undefined)) return false;
+  if (oa.elems && ob.elems && (oa.elems.length !== ob.elems.length || oa.elems.some((v, i) => !equal(v, ob.elems?.[i] as Value)))) return false;
+  if ((oa.elem === undefined) !== (ob.elem === undefined) || (oa.elem && ob.elem && !equal(oa.elem, ob.elem))) return false;
+  return true;
+}
+
+export function statesEqual(a: State, b: State): boolean {
+  if (a.dead !== b.dead || a.failed !== b.failed) return false;
+  {
+    const { keys } = LMap.changed(a.vars, b.vars);
+    for (const k of keys) {
+      const v = a.vars.get(k);
+      const w = b.vars.get(k);
+      if (v === undefined || w === undefined || !equal(v, w)) return false;
     }
-    if ((oa.elems === undefined) !== (ob.elems === undefined)) return false;
-    if (oa.elems && ob.elems && (oa.elems.length !== ob.elems.length || oa.elems.some((v, i) => !equal(v, ob.elems?.[i] as Value)))) return false;
-    if ((oa.elem === undefined) !== (ob.elem === undefined) || (oa.elem && ob.elem && !equal(oa.elem, ob.elem))) return false;
+  }
+  const { keys } = LMap.changed(a.heap, b.heap);
+  for (const k of keys) {
+    const oa = a.heap.get(k);
+    const ob = b.heap.get(k);
+    if (!oa || !ob || !objEqual(oa, ob)) return false;
   }
   return true;
 }
@@ -390,11 +525,16 @@ export function statesEqual(a: State, b: State): boolean {
 /** `b` where it agrees with `a`, unknown elsewhere: ends a loop that does not settle. */
 export function widen(a: State, b: State): State {
   const out = joinStates(a, b);
-  for (const [k, v] of out.vars) {
+  const vk = LMap.changed(a.vars, out.vars).keys;
+  for (const k of vk) {
+    const v = out.vars.get(k);
     const w = a.vars.get(k);
-    if (w === undefined || !equal(v, w)) out.vars.set(k, UNKNOWN);
+    if (v !== undefined && (w === undefined || !equal(v, w))) out.vars.set(k, UNKNOWN);
   }
-  for (const [id, o] of out.heap) {
+  const hk = LMap.changed(a.heap, out.heap).keys;
+  for (const id of hk) {
+    const o = out.heap.get(id);
+    if (!o) continue;
     const prev = a.heap.get(id);
     const w = out.write(id);
     for (const [k, v] of o.fields) {
