@@ -3,7 +3,7 @@
  * `npm run bench`: the engine against TensorFlow.js (CPU and WASM backends), NumPy and PyTorch on the
  * same training steps, in one run, printed as tables with ratios.
  *
- *   node test/bench/run.mjs [--quick] [--markdown] [--rounds=2] [--only=engine,tfjs-cpu,tfjs-wasm,python]
+ *   node test/bench/run.mjs [--quick] [--markdown] [--rounds=2] [--only=engine,tfjs-cpu,tfjs-wasm,python,shapes]
  *                           [--engine-only=steps,softmax,trace,kernel] [--from=out/bench/results.json]
  *
  * Each implementation runs in its own process, one after the other (never two at once: they would
@@ -214,6 +214,9 @@ if (want("python") && !from) {
   }
   results.python = merged;
 }
+// The static shape analysis (test/bench/shapes.mjs, its own child process and tables).
+if (want("shapes") && !from) results.shapes = runChild("shapes", process.execPath, [path.join(here, "shapes.mjs"), ...(quick ? ["--quick"] : [])]);
+
 if (from) {
   results = JSON.parse(fs.readFileSync(path.resolve(from), "utf8"));
   Object.assign(machine, results.machine);
@@ -357,6 +360,8 @@ if (engSteps.length) {
   if (markdown) console.log(["**Targets**", "", ...lines.map((l) => `- ${l}`)].join("\n") + "\n");
   else console.log(["Targets", ...lines.map((l) => `  ${l}`)].join("\n") + "\n");
 }
+
+(await import("./shapes.mjs")).shapesTables(results.shapes, table);
 
 const used = [
   results.tfjs.map((t) => `${t.impl} ${t.version}${t.impl === "tfjs-wasm" ? ` (SIMD ${t.wasmSimd}, threads ${t.wasmThreads})` : ""}`).join(", "),
