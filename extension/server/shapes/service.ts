@@ -15,7 +15,7 @@ export type WorkerRequest =
   | { type: "analyze"; id: number; uri: string; version: number; file: string; text: string }
   | { type: "hover"; id: number; uri: string; version: number; position: Position }
   | { type: "forget"; uri: string };
-export type WorkerReply = { id: number; result: ShapeResult } | { id: number; error: string } | { id: number; hover: ShapeFact | null };
+export type WorkerReply = { id: number; result: ShapeResult } | { id: number; error: string } | { id: number; hover: ShapeFact | null } | { id: 0; ready: true };
 
 /** An analysis and the document version it is of. */
 export interface Analysis {
@@ -52,7 +52,9 @@ export class ShapeService {
   private readonly docs = new Map<string, Doc>();
   private readonly queue: string[] = [];
   private worker: Worker | undefined;
-  private inflight: { uri: string; version: number; id: number; watchdog: NodeJS.Timeout } | undefined;
+  /** The worker has loaded (its first message); the time limit of an analysis counts from then. */
+  private workerReady = false;
+  private inflight: { uri: string; version: number; id: number; watchdog: NodeJS.Timeout | undefined; file: string } | undefined;
   private nextId = 1;
   private disposed = false;
   /** Hover requests sent to the worker, by id. */
@@ -155,7 +157,7 @@ export class ShapeService {
   dispose(): void {
     this.disposed = true;
     for (const uri of [...this.docs.keys()]) this.close(uri);
-    if (this.inflight) clearTimeout(this.inflight.watchdog);
+    if (this.inflight?.watchdog) clearTimeout(this.inflight.watchdog);
     this.dropHovers();
     void this.worker?.terminate();
     this.worker = undefined;
@@ -190,7 +192,7 @@ export class ShapeService {
       const inline = this.opts.analyzeInline;
       if (inline) {
         // In-process (tests): the same analysis, on the next turn of the event loop.
-        this.inflight = { uri, version, id, watchdog: setTimeout(() => undefined, 0) };
+        this.inflight = { uri, version, id, watchdog: undefined, file: d.file };
         const text = d.text;
         const file = d.file;
         setImmediate(() => {
@@ -207,17 +209,26 @@ export class ShapeService {
         return;
       }
       const worker = this.ensureWorker();
-      const watchdog = setTimeout(() => this.fail(`the shape analysis of ${d.file} took over ${this.timeoutMs} ms; abandoned`, true), this.timeoutMs);
-      this.inflight = { uri, version, id, watchdog };
+      this.inflight = { uri, version, id, watchdog: this.workerReady ? this.watchdog(d.file) : undefined, file: d.file };
       const msg: WorkerRequest = { type: "analyze", id, uri, version, file: d.file, text: d.text };
       worker.postMessage(msg);
       return;
     }
   }
 
+  private watchdog(file: string): NodeJS.Timeout {
+    return setTimeout(() => this.fail(`the shape analysis of ${file} took over ${this.timeoutMs} ms; abandoned`, true), this.timeoutMs);
+  }
+
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
+    this.workerReady = false;
     const w = new Worker(this.opts.workerScript as string, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+    // A worker that does not even load in a minute is replaced (and its file waits for the next change).
+    const startLimit = setTimeout(() => {
+      if (this.worker === w && !this.workerReady) this.fail("the shape analysis worker did not start within 60 s", true);
+    }, 60_000);
+    startLimit.unref();
     w.on("message", (m: WorkerReply) => this.reply(m));
     w.on("error", (e) => {
       if (this.worker === w) this.worker = undefined;
@@ -235,6 +246,11 @@ export class ShapeService {
   }
 
   private reply(m: WorkerReply): void {
+    if ("ready" in m) {
+      this.workerReady = true;
+      if (this.inflight && !this.inflight.watchdog) this.inflight.watchdog = this.watchdog(this.inflight.file);
+      return;
+    }
     if ("hover" in m) {
       const h = this.hovers.get(m.id);
       if (h) {
@@ -246,7 +262,7 @@ export class ShapeService {
     }
     const f = this.inflight;
     if (!f || f.id !== m.id) return;
-    clearTimeout(f.watchdog);
+    if (f.watchdog) clearTimeout(f.watchdog);
     this.inflight = undefined;
     const d = this.docs.get(f.uri);
     if ("error" in m) {
@@ -276,7 +292,7 @@ export class ShapeService {
     this.opts.log(message);
     const f = this.inflight;
     if (f) {
-      clearTimeout(f.watchdog);
+      if (f.watchdog) clearTimeout(f.watchdog);
       this.inflight = undefined;
       this.settle(this.docs.get(f.uri), undefined);
     }

@@ -14,6 +14,11 @@ if (!port) throw new Error("shapesWorker.js runs as a worker thread of the langu
 
 const latest = new Map<string, { version: number; facts: LazyFact[] }>();
 
+// Loading the TypeScript parser takes a while (seconds on a busy machine): the service starts its
+// clock for an analysis only from here.
+const ready: WorkerReply = { id: 0, ready: true };
+port.postMessage(ready);
+
 port.on("message", (m: WorkerRequest) => {
   if (m.type === "forget") {
     latest.delete(m.uri);
