@@ -56,7 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
       void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", isModel);
       if (isModel) void client();
       // A model file whose "backprop-lens" import cannot resolve: offer to set the folder up, once per session.
-      if (isModel && !offered.has(editor.document.uri.fsPath)) {
+      if (isModel && editor.document.languageId !== "python" && !offered.has(editor.document.uri.fsPath)) {
         offered.add(editor.document.uri.fsPath);
         void offerSetup(context, editor.document, log);
       }

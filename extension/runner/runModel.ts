@@ -12,6 +12,7 @@ import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent,
 import { CompileError, type Compiled, compileModel } from "./compile";
 import { locatePausedWorker } from "./locate";
 import type { WorkerInput, WorkerMessage } from "./workerProtocol";
+import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -36,6 +37,8 @@ export interface RunModelOptions {
   onEvent?: (event: TraceEvent) => void;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
+  /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
+  python?: PythonRunOptions;
 }
 
 export interface RunResult {
@@ -60,6 +63,7 @@ export interface RunHandle {
 export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
 export function runModel(options: RunModelOptions): RunHandle {
+  if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
   let cancelled = false;
   let stop: ((error: RunError) => void) | undefined;
   const result = (async (): Promise<RunResult> => {
