@@ -98,18 +98,18 @@ async function measureWorker(quick) {
   const ask = (m) =>
     new Promise((resolve) => {
       const on = (r) => {
-        if (r.id !== m.id) return;
+        if (r.id !== m.id || r.ready) return;
         w.off("message", on);
         resolve(r);
       };
       w.on("message", on);
       w.postMessage(m);
     });
-  const first = await ask({ type: "analyze", id: 0, uri: "file:///big.ts", version: 0, file: "big.ts", text: texts[0] });
+  const first = await ask({ type: "analyze", id: 1, uri: "file:///big.ts", version: 0, file: "big.ts", text: texts[0] });
   const firstMs = performance.now() - t0;
   const rounds = [];
   const hovers = [];
-  for (let k = 1; k <= (quick ? 10 : 30); k++) {
+  for (let k = 2; k <= (quick ? 11 : 31); k++) {
     const a = performance.now();
     const r = await ask({ type: "analyze", id: k, uri: "file:///big.ts", version: k, file: "big.ts", text: texts[k % texts.length] });
     rounds.push(performance.now() - a);
@@ -184,11 +184,13 @@ async function measureServer(quick) {
       idle.push(await hover());
       await new Promise((r) => setTimeout(r, 10));
     }
-    // Now keep editing one line (same length, so no line moves) while hovering: each burst is re-analysed.
+    // Now keep editing one line (same length, so no line moves) while hovering: bursts of three
+    // keystrokes 40 ms apart, then a pause longer than the server's debounce, so each burst is re-analysed.
     let typing = true;
     const typist = (async () => {
       let d = 0;
-      while (typing) {
+      for (let key = 0; typing; key++) {
+        if (key % 3 === 0) await new Promise((r) => setTimeout(r, 260));
         d = (d + 1) % 10;
         const next = lines[editLine].replace(/new Dense\(2, \d+\)/, `new Dense(2, 1${d})`);
         text = text.replace(lines[editLine], next);

@@ -84,6 +84,21 @@ describe("shape analysis: every example, template and fixture against its run", 
     });
   }
 
+  it("the bench's 1,000-line model: no static error, every layer call followed with the run's shapes", async () => {
+    // Dynamic import: the generator is the benchmark's own module (test/bench/shapesModel.mjs).
+    const { bigModel } = (await import(path.join(ROOT, "test", "bench", "shapesModel.mjs"))) as { bigModel: (lines?: number, variant?: number) => string };
+    const text = bigModel(1000, 0);
+    assert.ok(text.split("\n").length >= 1000);
+    const file = write("big-model.ts", text);
+    const result = analyzeModel(text, file);
+    assert.deepEqual(result.diagnostics, []);
+    assert.equal(result.truncated, false);
+    // Every step recorded in full (each of its models is a few steps).
+    const run = runModelFile(file, 60, 1000);
+    assert.equal(run.ok, true, run.error?.message);
+    assert.ok(assertSameShapes("big-model", result, run, true) > 2000);
+  });
+
   it("shape-mismatch.ts: the static error names both layers, both shapes and the rule, and offers Dense(64, 3)", () => {
     const file = path.join(ROOT, "test/fixtures/models/shape-mismatch.ts");
     const text = fs.readFileSync(file, "utf8");

@@ -30,12 +30,12 @@ export interface RunOutcome {
 const CLI = path.join(ROOT, "dist", "cli.js");
 
 /** Runs a model file with the CLI and returns its layer calls (with the shapes the trace recorded) and its end. */
-export function runModelFile(file: string, timeLimitS = 60): RunOutcome {
+export function runModelFile(file: string, timeLimitS = 60, keepSteps = 1): RunOutcome {
   assert.ok(fs.existsSync(CLI), "dist/cli.js exists (npm run build)");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-shapes-run-"));
   const json = path.join(dir, "trace.json");
   try {
-    const r = spawnSync(process.execPath, [CLI, "run", file, "--json", json, "--time-limit", String(timeLimitS), "--memory-limit", "256", "--keep-steps", "1"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+    const r = spawnSync(process.execPath, [CLI, "run", file, "--json", json, "--time-limit", String(timeLimitS), "--memory-limit", "256", "--keep-steps", String(keepSteps)], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
     if (!fs.existsSync(json)) {
       // The CLI could not write the trace (a model that made too much of it): only the failure is known.
       assert.notEqual(r.status, 0, `the CLI wrote no trace for ${file} but succeeded`);

@@ -103,16 +103,19 @@ function build(an: Analyzer, sf: ts.SourceFile, firstError: number): LazyAnalysi
   }
 
   // ---- hovers: merged per range (a loop or Sequential calls several layers at one place), made when asked for
-  const factMap = new Map<string, { node: ts.Node; kind: ShapeFact["kind"]; parts: (string | (() => string))[] }>();
+  type Merged = { node: ts.Node; kind: ShapeFact["kind"]; parts: (string | (() => string))[] };
+  const factMap = new Map<ts.Node, Partial<Record<ShapeFact["kind"], Merged>>>();
+  const merged: Merged[] = [];
   for (const e of log) {
     if (e.t !== "fact") continue;
-    const key = `${e.node.pos}:${e.node.end}:${e.kind}`;
-    let f = factMap.get(key);
-    if (!f) factMap.set(key, (f = { node: e.node, kind: e.kind, parts: [] }));
+    let byKind = factMap.get(e.node);
+    if (!byKind) factMap.set(e.node, (byKind = {}));
+    let f = byKind[e.kind];
+    if (!f) merged.push((byKind[e.kind] = f = { node: e.node, kind: e.kind, parts: [] }));
     f.parts.push(e.markdown);
   }
   const facts: LazyFact[] = [];
-  for (const f of factMap.values()) {
+  for (const f of merged) {
     let made: string | undefined;
     const render = (): string => {
       const bodies: string[] = [];

@@ -108,6 +108,8 @@ class BudgetExceeded extends Error {}
 
 const MAX_PASSES = 3;
 const MAX_UNROLL = 32;
+/** Counting loops of at most this many iterations are followed one iteration at a time. */
+const MAX_UNROLL_FOR = 8;
 const MAX_DEPTH = 24;
 
 /** The engine's module names. */
@@ -314,29 +316,24 @@ export class Analyzer {
 
   /** Declares a block's names before it runs (functions are usable before their line). */
   private hoist(statements: readonly ts.Statement[], scope: Scope, st: State, isFunctionBody: boolean): void {
-    for (const s of statements) {
-      if (ts.isVariableStatement(s)) {
-        const isVar = (s.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0;
-        if (!isVar) for (const d of s.declarationList.declarations) this.declare(d.name, scope);
-      } else if (ts.isFunctionDeclaration(s) && s.name && s.body) {
-        const id = this.declareName(s.name, scope);
-        const fn: FnV = { k: "fn", decl: s, scope };
-        this.seenFns.add(fn);
-        st.vars.set(id, fn);
-      } else if (ts.isClassDeclaration(s) && s.name) {
-        this.declareName(s.name, scope);
-      } else if (ts.isEnumDeclaration(s)) {
-        st.vars.set(this.declareName(s.name, scope), UNKNOWN);
-      } else if (ts.isImportDeclaration(s)) {
-        this.importDecl(s, scope, st);
-      } else if (ts.isImportEqualsDeclaration(s)) {
+    const plan = hoistPlan(statements);
+    for (const name of plan.names) scope.names.set(name.text, name.pos);
+    if (isFunctionBody) for (const name of plan.vars) scope.names.set(name.text, name.pos);
+    for (const s of plan.fns) {
+      const fn: FnV = { k: "fn", decl: s, scope };
+      this.seenFns.add(fn);
+      st.vars.set((s.name as ts.Identifier).pos, fn);
+    }
+    for (const name of plan.unknowns) st.vars.set(name.pos, UNKNOWN);
+    for (const s of plan.imports) {
+      if (ts.isImportDeclaration(s)) this.importDecl(s, scope, st);
+      else {
         const id = this.declareName(s.name, scope);
         const ref = s.moduleReference;
         const isEngine = ts.isExternalModuleReference(ref) && ts.isStringLiteral(ref.expression) && ENGINE_MODULES.test(ref.expression.text);
         st.vars.set(id, isEngine ? { k: "builtin", name: "ns:backprop-lens" } : UNKNOWN);
       }
     }
-    if (isFunctionBody) for (const d of collectVars(statements)) this.declare(d, scope);
   }
 
   private importDecl(s: ts.ImportDeclaration, scope: Scope, st: State): void {
@@ -656,6 +653,28 @@ export class Analyzer {
           this.varList(n.initializer, st);
         } else this.evaluate(n.initializer, st);
       }
+      const trips = this.tripCount(n, st);
+      if (trips !== undefined && trips <= MAX_UNROLL_FOR) {
+        // `for (let i = 1; i < widths.length; i++)` over a few known steps: one iteration at a time,
+        // so arrays filled in it keep their elements (a helper that pushes Dense, ReLU, Dense, …).
+        const breaks: State[] = [];
+        for (let i = 0; i < trips && !st.dead; i++) {
+          const ctx: LoopCtx = { ...(label !== undefined ? { label } : {}), isSwitch: false, breaks: [], continues: [] };
+          this.ctx.push(`f${n.pos}.${i}`);
+          this.loops.push(ctx);
+          try {
+            this.exec(n.statement, st);
+          } finally {
+            this.loops.pop();
+            this.ctx.pop();
+          }
+          for (const c of ctx.continues) st.replaceWith(joinStates(st, c));
+          breaks.push(...ctx.breaks);
+          if (n.incrementor && !st.dead) this.evaluate(n.incrementor, st);
+        }
+        for (const b of breaks) st.replaceWith(joinStates(st, b));
+        return;
+      }
       this.loop(
         st,
         label,
@@ -667,6 +686,52 @@ export class Analyzer {
     } finally {
       this.scope = saved;
     }
+  }
+
+  /**
+   * The number of iterations of a counting loop (`let i = a; i < b; i++`, `<=`, `>`, `>=`, `i += k`,
+   * `i--`) whose start and bound are known now, provided its body does not assign the counter; else undefined.
+   */
+  private tripCount(n: ts.ForStatement, st: State): number | undefined {
+    const init = n.initializer;
+    const cond = n.condition && unwrap(n.condition);
+    const inc = n.incrementor && unwrap(n.incrementor);
+    if (!init || !cond || !inc || !ts.isVariableDeclarationList(init) || init.declarations.length !== 1) return undefined;
+    const d = init.declarations[0] as ts.VariableDeclaration;
+    if (!ts.isIdentifier(d.name) || !ts.isBinaryExpression(cond) || !ts.isIdentifier(cond.left) || cond.left.text !== d.name.text) return undefined;
+    const name = d.name.text;
+    let step: number | undefined;
+    if ((ts.isPostfixUnaryExpression(inc) || ts.isPrefixUnaryExpression(inc)) && ts.isIdentifier(inc.operand) && inc.operand.text === name) {
+      step = inc.operator === ts.SyntaxKind.PlusPlusToken ? 1 : inc.operator === ts.SyntaxKind.MinusMinusToken ? -1 : undefined;
+    } else if (ts.isBinaryExpression(inc) && ts.isIdentifier(inc.left) && inc.left.text === name && ts.isNumericLiteral(inc.right)) {
+      const k = Number(inc.right.text);
+      step = inc.operatorToken.kind === ts.SyntaxKind.PlusEqualsToken ? k : inc.operatorToken.kind === ts.SyntaxKind.MinusEqualsToken ? -k : undefined;
+    }
+    if (!step) return undefined;
+    if (assigns(n.statement, name)) return undefined;
+    const id = this.scope.lookup(name);
+    const start = id === undefined ? undefined : st.vars.get(id);
+    if (start?.k !== "num" || start.v === undefined) return undefined;
+    // The bound, evaluated on a copy with nothing recorded (it is evaluated again each iteration for real).
+    const probe = st.clone();
+    this.rec.muted++;
+    let bound: Value;
+    try {
+      bound = this.evaluate(cond.right, probe);
+    } finally {
+      this.rec.muted--;
+    }
+    if (bound.k !== "num" || bound.v === undefined) return undefined;
+    const a = start.v;
+    const b = bound.v;
+    const op = cond.operatorToken.kind;
+    let count: number;
+    if (op === ts.SyntaxKind.LessThanToken && step > 0) count = Math.ceil((b - a) / step);
+    else if (op === ts.SyntaxKind.LessThanEqualsToken && step > 0) count = Math.floor((b - a) / step) + 1;
+    else if (op === ts.SyntaxKind.GreaterThanToken && step < 0) count = Math.ceil((a - b) / -step);
+    else if (op === ts.SyntaxKind.GreaterThanEqualsToken && step < 0) count = Math.floor((a - b) / -step) + 1;
+    else return undefined;
+    return Number.isFinite(count) ? Math.max(0, count) : undefined;
   }
 
   private forOf(n: ts.ForOfStatement | ts.ForInStatement, st: State, label: string | undefined): void {
@@ -1484,11 +1549,80 @@ function isParameterPropertyModifier(k: ts.SyntaxKind): boolean {
   return k === ts.SyntaxKind.PublicKeyword || k === ts.SyntaxKind.PrivateKeyword || k === ts.SyntaxKind.ProtectedKeyword || k === ts.SyntaxKind.ReadonlyKeyword;
 }
 
+const assignsCache = new WeakMap<ts.Node, Map<string, boolean>>();
+
+/** True when `node` assigns `name` (`name = …`, `name += …`, `name++`) outside nested functions. */
+function assigns(node: ts.Node, name: string): boolean {
+  let byName = assignsCache.get(node);
+  if (!byName) assignsCache.set(node, (byName = new Map()));
+  const known = byName.get(name);
+  if (known !== undefined) return known;
+  const found = assignsUncached(node, name);
+  byName.set(name, found);
+  return found;
+}
+
+function assignsUncached(node: ts.Node, name: string): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found || ts.isFunctionLike(n)) return;
+    if (ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment && ts.isIdentifier(unwrap(n.left)) && (unwrap(n.left) as ts.Identifier).text === name) found = true;
+    else if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && (n.operator === ts.SyntaxKind.PlusPlusToken || n.operator === ts.SyntaxKind.MinusMinusToken) && ts.isIdentifier(n.operand) && n.operand.text === name) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(node);
+  return found;
+}
+
 /** The engine class at the root of a class's chain (`Layer`, `Dense`, …), if it has one. */
 export function rootBuiltin(cls: ClassV): string | undefined {
   let c: ClassV | BuiltinV | undefined = cls;
   while (c && c.k === "class") c = c.base;
   return c?.k === "builtin" ? c.name : undefined;
+}
+
+/** What a block declares before it runs, found once per block. */
+interface HoistPlan {
+  /** let, const, class, function and enum names. */
+  names: ts.Identifier[];
+  /** `var` names anywhere in the block (they belong to the function when the block is its body). */
+  vars: ts.Identifier[];
+  fns: ts.FunctionDeclaration[];
+  /** Names whose value is unknown from the start (enums). */
+  unknowns: ts.Identifier[];
+  imports: (ts.ImportDeclaration | ts.ImportEqualsDeclaration)[];
+}
+
+const plans = new WeakMap<readonly ts.Statement[], HoistPlan>();
+
+function bindingNames(name: ts.BindingName, out: ts.Identifier[]): void {
+  if (ts.isIdentifier(name)) out.push(name);
+  else for (const el of name.elements) if (!ts.isOmittedExpression(el)) bindingNames(el.name, out);
+}
+
+function hoistPlan(statements: readonly ts.Statement[]): HoistPlan {
+  const cached = plans.get(statements);
+  if (cached) return cached;
+  const plan: HoistPlan = { names: [], vars: [], fns: [], unknowns: [], imports: [] };
+  for (const s of statements) {
+    if (ts.isVariableStatement(s)) {
+      const isVar = (s.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0;
+      if (!isVar) for (const d of s.declarationList.declarations) bindingNames(d.name, plan.names);
+    } else if (ts.isFunctionDeclaration(s) && s.name && s.body) {
+      plan.names.push(s.name);
+      plan.fns.push(s);
+    } else if (ts.isClassDeclaration(s) && s.name) {
+      plan.names.push(s.name);
+    } else if (ts.isEnumDeclaration(s)) {
+      plan.names.push(s.name);
+      plan.unknowns.push(s.name);
+    } else if (ts.isImportDeclaration(s) || ts.isImportEqualsDeclaration(s)) {
+      plan.imports.push(s);
+    }
+  }
+  for (const d of collectVars(statements)) bindingNames(d, plan.vars);
+  plans.set(statements, plan);
+  return plan;
 }
 
 const varsCache = new WeakMap<readonly ts.Statement[], ts.BindingName[]>();
