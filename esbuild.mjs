@@ -64,7 +64,8 @@ if (fs.existsSync(path.join(root, "extension/extension.ts"))) {
 if (fs.existsSync(path.join(root, "extension/server/server.ts"))) {
   targets.server = { ...node, entryPoints: ["extension/server/server.ts"], outfile: "dist/server.js" };
   // The static shape analysis runs in a worker thread of the server; it bundles the TypeScript parser.
-  targets.shapesWorker = { ...node, entryPoints: ["extension/server/shapes/worker.ts"], outfile: "dist/shapesWorker.js" };
+  // keepNames off: it wraps every closure the analysis makes per step in a defineProperty call (4× slower).
+  targets.shapesWorker = { ...node, entryPoints: ["extension/server/shapes/worker.ts"], outfile: "dist/shapesWorker.js", keepNames: false };
 }
 if (fs.existsSync(path.join(root, "webview/main.ts"))) {
   targets.webview = {

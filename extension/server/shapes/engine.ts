@@ -67,8 +67,10 @@ export function engineExport(name: string): Value {
   return UNKNOWN;
 }
 
+const LAYER_CLASS_NAMES = new Set(Object.keys(LAYER_KINDS));
+
 export function isLayerClass(name: string): boolean {
-  return name in LAYER_KINDS;
+  return LAYER_CLASS_NAMES.has(name);
 }
 
 export function layerKindOf(name: string): LayerKindName {

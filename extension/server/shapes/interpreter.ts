@@ -318,7 +318,7 @@ export class Analyzer {
   private hoist(statements: readonly ts.Statement[], scope: Scope, st: State, isFunctionBody: boolean): void {
     const plan = hoistPlan(statements);
     for (const name of plan.names) scope.names.set(name.text, name.pos);
-    if (isFunctionBody) for (const name of plan.vars) scope.names.set(name.text, name.pos);
+    if (isFunctionBody) for (const name of varNames(statements, plan)) scope.names.set(name.text, name.pos);
     for (const s of plan.fns) {
       const fn: FnV = { k: "fn", decl: s, scope };
       this.seenFns.add(fn);
@@ -1040,7 +1040,15 @@ export class Analyzer {
       const f = this.frames[this.frames.length - 1];
       v = f?.home ? this.memberOf(f.home.base, f.self, name, st, node, true) : UNKNOWN;
     } else {
-      const obj = this.evaluate(node.expression, st);
+      // `dense1` in `dense1.output`: the property's hover says more than the layer's.
+      const prev = this.receiverNode;
+      this.receiverNode = unwrap(node.expression);
+      let obj: Value;
+      try {
+        obj = this.evaluate(node.expression, st);
+      } finally {
+        this.receiverNode = prev;
+      }
       v = this.getProp(obj, name, st, node);
     }
     this.useFact(node, this.text(node), v, st);
@@ -1585,8 +1593,8 @@ export function rootBuiltin(cls: ClassV): string | undefined {
 interface HoistPlan {
   /** let, const, class, function and enum names. */
   names: ts.Identifier[];
-  /** `var` names anywhere in the block (they belong to the function when the block is its body). */
-  vars: ts.Identifier[];
+  /** `var` names anywhere in the block (they belong to the function when the block is its body); found when first needed. */
+  vars?: ts.Identifier[];
   fns: ts.FunctionDeclaration[];
   /** Names whose value is unknown from the start (enums). */
   unknowns: ts.Identifier[];
@@ -1603,7 +1611,7 @@ function bindingNames(name: ts.BindingName, out: ts.Identifier[]): void {
 function hoistPlan(statements: readonly ts.Statement[]): HoistPlan {
   const cached = plans.get(statements);
   if (cached) return cached;
-  const plan: HoistPlan = { names: [], vars: [], fns: [], unknowns: [], imports: [] };
+  const plan: HoistPlan = { names: [], fns: [], unknowns: [], imports: [] };
   for (const s of statements) {
     if (ts.isVariableStatement(s)) {
       const isVar = (s.declarationList.flags & (ts.NodeFlags.Let | ts.NodeFlags.Const)) === 0;
@@ -1620,9 +1628,16 @@ function hoistPlan(statements: readonly ts.Statement[]): HoistPlan {
       plan.imports.push(s);
     }
   }
-  for (const d of collectVars(statements)) bindingNames(d, plan.vars);
   plans.set(statements, plan);
   return plan;
+}
+
+function varNames(statements: readonly ts.Statement[], plan: HoistPlan): ts.Identifier[] {
+  if (!plan.vars) {
+    plan.vars = [];
+    for (const d of collectVars(statements)) bindingNames(d, plan.vars);
+  }
+  return plan.vars;
 }
 
 const varsCache = new WeakMap<readonly ts.Statement[], ts.BindingName[]>();

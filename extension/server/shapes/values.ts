@@ -302,7 +302,7 @@ export class LMap<V> {
     const frozen = new LMap<V>(this.parent);
     frozen.own = this.own;
     frozen.depth = this.depth;
-    if (frozen.depth > 24) frozen.flatten();
+    if (frozen.depth > 64) frozen.flatten();
     this.own = new Map();
     this.parent = frozen;
     this.depth = frozen.depth + 1;
@@ -310,8 +310,12 @@ export class LMap<V> {
   }
 
   private flatten(): void {
+    // Oldest layer first, newer values overwrite.
+    const chain: Map<number, V>[] = [];
+    for (let m: LMap<V> | undefined = this.parent; m; m = m.parent) chain.push(m.own);
     const all = new Map<number, V>();
-    for (const [k, v] of this.entries()) all.set(k, v);
+    for (let i = chain.length - 1; i >= 0; i--) for (const [k, v] of chain[i] as Map<number, V>) all.set(k, v);
+    for (const [k, v] of this.own) all.set(k, v);
     this.own = all;
     this.parent = undefined;
     this.depth = 0;
