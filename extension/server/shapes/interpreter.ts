@@ -126,8 +126,9 @@ export class Analyzer {
   readonly rec = new Recorder();
   readonly allocs = new Map<number, AllocInfo>();
   private readonly allocIds = new Map<string, number>();
-  /** Context of allocations: the call sites and unrolled iterations that led here. */
-  private ctx: string[] = [];
+  /** Context of allocations: the call sites and unrolled iterations that led here, as one key (and the keys before). */
+  private ctxKey = "";
+  private readonly ctxStack: string[] = [];
   private frames: Frame[] = [];
   private loops: LoopCtx[] = [];
   scope: Scope;
@@ -215,9 +216,18 @@ export class Analyzer {
     if (++this.steps > this.maxSteps || ((this.steps & 1023) === 0 && performance.now() > this.deadline)) throw new BudgetExceeded();
   }
 
+  private pushCtx(part: string): void {
+    this.ctxStack.push(this.ctxKey);
+    this.ctxKey = this.ctxKey === "" ? part : `${this.ctxKey},${part}`;
+  }
+
+  private popCtx(): void {
+    this.ctxKey = this.ctxStack.pop() ?? "";
+  }
+
   /** The allocation id of an object made at `node` in the current context. */
   alloc(node: ts.Node, info: Omit<AllocInfo, "id" | "node">): RefV {
-    const key = `${node.pos}:${this.ctx.join(",")}`;
+    const key = `${node.pos}:${this.ctxKey}`;
     let id = this.allocIds.get(key);
     if (id === undefined) {
       id = this.allocIds.size + 1;
@@ -653,20 +663,20 @@ export class Analyzer {
           this.varList(n.initializer, st);
         } else this.evaluate(n.initializer, st);
       }
-      const trips = this.tripCount(n, st);
+      const trips = builds(n.statement) ? this.tripCount(n, st) : undefined;
       if (trips !== undefined && trips <= MAX_UNROLL_FOR) {
         // `for (let i = 1; i < widths.length; i++)` over a few known steps: one iteration at a time,
         // so arrays filled in it keep their elements (a helper that pushes Dense, ReLU, Dense, …).
         const breaks: State[] = [];
         for (let i = 0; i < trips && !st.dead; i++) {
           const ctx: LoopCtx = { ...(label !== undefined ? { label } : {}), isSwitch: false, breaks: [], continues: [] };
-          this.ctx.push(`f${n.pos}.${i}`);
+          this.pushCtx(`f${n.pos}.${i}`);
           this.loops.push(ctx);
           try {
             this.exec(n.statement, st);
           } finally {
             this.loops.pop();
-            this.ctx.pop();
+            this.popCtx();
           }
           for (const c of ctx.continues) st.replaceWith(joinStates(st, c));
           breaks.push(...ctx.breaks);
@@ -762,14 +772,14 @@ export class Analyzer {
         const breaks: State[] = [];
         for (let i = 0; i < elems.length && !st.dead; i++) {
           const ctx: LoopCtx = { ...(label !== undefined ? { label } : {}), isSwitch: false, breaks: [], continues: [] };
-          this.ctx.push(`u${n.pos}.${i}`);
+          this.pushCtx(`u${n.pos}.${i}`);
           this.loops.push(ctx);
           try {
             bindTo(elems[i] as Value, st);
             this.exec(n.statement, st);
           } finally {
             this.loops.pop();
-            this.ctx.pop();
+            this.popCtx();
           }
           for (const c of ctx.continues) st.replaceWith(joinStates(st, c));
           breaks.push(...ctx.breaks);
@@ -1174,7 +1184,7 @@ export class Analyzer {
     this.scope = new Scope(fn.scope, true);
     const frame: Frame = { fn: decl, self, returns: [], returnStates: [], call: node, ...(fn.home ? { home: fn.home } : {}), ...(pendingInit ? { pendingInit } : {}) };
     this.frames.push(frame);
-    this.ctx.push(`c${node.pos}`);
+    this.pushCtx(`c${node.pos}`);
     const savedLoops = this.loops;
     this.loops = [];
     try {
@@ -1206,7 +1216,7 @@ export class Analyzer {
       return frame.returns.reduce(join);
     } finally {
       this.loops = savedLoops;
-      this.ctx.pop();
+      this.popCtx();
       this.frames.pop();
       this.scope = saved;
     }
@@ -1555,6 +1565,28 @@ function isStatic(m: ts.ClassElement): boolean {
 
 function isParameterPropertyModifier(k: ts.SyntaxKind): boolean {
   return k === ts.SyntaxKind.PublicKeyword || k === ts.SyntaxKind.PrivateKeyword || k === ts.SyntaxKind.ProtectedKeyword || k === ts.SyntaxKind.ReadonlyKeyword;
+}
+
+const buildsCache = new WeakMap<ts.Node, boolean>();
+
+/**
+ * True when a loop body makes objects or fills arrays (`new`, `.push(…)`, `a[i] = …`): then following
+ * its few iterations one by one keeps what each makes apart. A training loop does neither.
+ */
+function builds(body: ts.Node): boolean {
+  const known = buildsCache.get(body);
+  if (known !== undefined) return known;
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (ts.isNewExpression(n)) found = true;
+    else if (ts.isCallExpression(n) && ts.isPropertyAccessExpression(n.expression) && ["push", "unshift", "splice"].includes(n.expression.name.text)) found = true;
+    else if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isElementAccessExpression(unwrap(n.left))) found = true;
+    else ts.forEachChild(n, visit);
+  };
+  visit(body);
+  buildsCache.set(body, found);
+  return found;
 }
 
 const assignsCache = new WeakMap<ts.Node, Map<string, boolean>>();
