@@ -356,9 +356,7 @@ export function arrayMarkdown(an: Analyzer, label: string, id: number, st: State
 // ------------------------------------------------------------------ members of values that are not heap objects
 
 /** `x.name` where x is not a heap object (a tensor, a string, the engine's namespace, a global). */
-export function valueMember(an: Analyzer, v: Value, name: string, st: State): Value {
-  void an;
-  void st;
+export function valueMember(v: Value, name: string): Value {
   if (v.k === "tensor") {
     if (name === "shape") {
       if (v.shape === undefined) return tensorOf([undefined], { arr: true });
@@ -388,9 +386,7 @@ export function valueMember(an: Analyzer, v: Value, name: string, st: State): Va
 }
 
 /** A member of an engine object (layer, Sequential, optimizer, generator) that is not one of its fields. */
-export function builtinMember(an: Analyzer, info: AllocInfo, obj: RefV, name: string, st: State, isSuper = false): Value {
-  void st;
-  void isSuper;
+export function builtinMember(info: AllocInfo, obj: RefV, name: string): Value {
   const b = info.builtin ?? "";
   if (isLayerClass(b)) {
     if (name === "kind") return str(info.layerKind);
@@ -407,7 +403,6 @@ export function builtinMember(an: Analyzer, info: AllocInfo, obj: RefV, name: st
     return { k: "builtin", name: "Optimizer.method", self: obj };
   }
   if (b === "Rng") return { k: "builtin", name: "Rng.method", self: obj };
-  void an;
   return UNKNOWN;
 }
 
@@ -605,7 +600,7 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
   } finally {
     an.layerStack.pop();
   }
-  if (fn.k === "fn" && phase === "backward") gradientRule(an, id, st);
+  if (fn.k === "fn" && phase === "backward") gradientRule(id, st);
   const kind = info?.layerKind ?? "custom";
   const l = layerLabel(an, id);
   const arg0 = asTensorLike(an, args[0], st);
@@ -1565,8 +1560,7 @@ function declaredForward(an: Analyzer, self: RefV, d: DeclaredShape, args: Value
  * After a user layer's backward: a gradient the analysis could not compute takes the shape of what
  * it is the gradient of (dinputs ← inputs, dP ← P), marked as inferred so that no check relies on it.
  */
-function gradientRule(an: Analyzer, id: number, st: State): void {
-  void an;
+function gradientRule(id: number, st: State): void {
   const o = st.get(id);
   if (!o) return;
   const unknownShape = (v: Value | undefined): boolean => v !== undefined && (v.k === "unknown" || (v.k === "tensor" && v.shape === undefined));

@@ -1048,7 +1048,7 @@ export class Analyzer {
     let v: Value;
     if (node.expression.kind === ts.SyntaxKind.SuperKeyword) {
       const f = this.frames[this.frames.length - 1];
-      v = f?.home ? this.memberOf(f.home.base, f.self, name, st, node, true) : UNKNOWN;
+      v = f?.home ? this.memberOf(f.home.base, f.self, name, st, node) : UNKNOWN;
     } else {
       // `dense1` in `dense1.output`: the property's hover says more than the layer's.
       const prev = this.receiverNode;
@@ -1076,20 +1076,20 @@ export class Analyzer {
         if (name === "length") return num(o?.elems?.length);
         return { k: "builtin", name: `Array#${name}`, self: obj };
       }
-      if (info?.cls) return this.memberOf(info.cls, obj, name, st, node, false);
-      if (info?.builtin) return builtinMember(this, info, obj, name, st);
+      if (info?.cls) return this.memberOf(info.cls, obj, name, st, node);
+      if (info?.builtin) return builtinMember(info, obj, name);
       if (info?.kind === "object" && info.closed) return UNDEF;
       return UNKNOWN;
     }
-    return valueMember(this, obj, name, st);
+    return valueMember(obj, name);
   }
 
   /** A member of a class (or its bases) for `self`: a method, a getter's value, or the engine's own. */
-  private memberOf(cls: ClassV | BuiltinV | undefined, self: Value, name: string, st: State, node: ts.Node, isSuper: boolean): Value {
+  private memberOf(cls: ClassV | BuiltinV | undefined, self: Value, name: string, st: State, node: ts.Node): Value {
     for (let c: ClassV | BuiltinV | undefined = cls; c; c = c.k === "class" ? c.base : undefined) {
       if (c.k === "builtin") {
         const info = this.info(self);
-        if (info) return builtinMember(this, { ...info, builtin: c.name }, self as RefV, name, st, isSuper);
+        if (info) return builtinMember({ ...info, builtin: c.name }, self as RefV, name);
         return UNKNOWN;
       }
       for (const m of c.decl.members) {
@@ -1136,7 +1136,7 @@ export class Analyzer {
       if (isSuper) {
         const f = this.frames[this.frames.length - 1];
         self = f?.self ?? UNKNOWN;
-        fn = f?.home ? this.memberOf(f.home.base, self, name, st, callee, true) : UNKNOWN;
+        fn = f?.home ? this.memberOf(f.home.base, self, name, st, callee) : UNKNOWN;
       } else {
         const prev = this.receiverNode;
         this.receiverNode = unwrap(callee.expression);
