@@ -1,13 +1,13 @@
 /**
  * Runs model files for the extension: one run at a time (a second run cancels the first), in a
- * worker thread through the shared runner, streaming its events into a RunStore, the Gradient
+ * worker thread through the shared runner, streaming its events into a RunModel, the Gradient
  * Inspector and the status bar, then handing the run's report to the language server (hovers,
  * diagnostics, inlay hints) and saving the trace so a window reload shows the same results.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { RunStore, type SourceSite, type TraceEvent, decodeTrace, encodeTrace } from "../core/host";
+import { RunModel, type SourceSite, type TraceEvent, decodeTrace, encodeTrace } from "../core/host";
 import { readConfig } from "./config";
 import { Disposable } from "./dispose";
 import { type InspectorHost, InspectorPanel } from "./inspectorPanel";
@@ -23,15 +23,15 @@ import { isPythonModelFile } from "./runner/python/runPython";
 const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
 
 export interface FinishedRun {
-  store: RunStore;
+  store: RunModel;
   result: RunResult;
   uri: vscode.Uri;
 }
 
 export class RunController extends Disposable implements InspectorHost {
   private runCounter = 0;
-  private active: { handle: RunHandle; store: RunStore } | undefined;
-  private latest: RunStore | undefined;
+  private active: { handle: RunHandle; store: RunModel } | undefined;
+  private latest: RunModel | undefined;
   private latestUri: vscode.Uri | undefined;
   private readonly finished = this.register(new vscode.EventEmitter<FinishedRun>());
   /** Fires when a run ends (ok, failed, stopped or cancelled). */
@@ -60,7 +60,7 @@ export class RunController extends Disposable implements InspectorHost {
   }
 
   /** The newest run (running or finished). */
-  currentRun(): RunStore | undefined {
+  currentRun(): RunModel | undefined {
     return this.latest;
   }
 
@@ -83,12 +83,12 @@ export class RunController extends Disposable implements InspectorHost {
     this.active?.handle.cancel();
     const config = readConfig(doc.uri);
     const file = doc.uri.fsPath;
-    const store = new RunStore({ runId: ++this.runCounter, file, startedAt: Date.now() });
+    const store = new RunModel({ runId: ++this.runCounter, file, startedAt: Date.now() });
     this.latest = store;
     this.latestUri = doc.uri;
     const events: TraceEvent[] = [];
     if (config.openInspectorOnRun) InspectorPanel.createOrShow(this, true);
-    InspectorPanel.instance?.post([{ type: "run/started", run: store.header }]);
+    InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
     this.log.info(`run ${store.runId}: ${file}`);
@@ -108,7 +108,7 @@ export class RunController extends Disposable implements InspectorHost {
       onEvent: (e) => {
         events.push(e);
         if (e.type === "console") this.log.info(`[model] ${e.text}`);
-        InspectorPanel.instance?.post(store.ingest(e));
+        InspectorPanel.instance?.postEvents(store.runId, [store.ingest(e)]);
       },
     });
     this.active = { handle, store };
@@ -165,7 +165,7 @@ export class RunController extends Disposable implements InspectorHost {
     try {
       const trace = decodeTrace(text);
       if (this.latest !== undefined) return; // a new run started meanwhile
-      const store = new RunStore({ runId: ++this.runCounter, file: trace.file, startedAt: Date.now() });
+      const store = new RunModel({ runId: ++this.runCounter, file: trace.file, startedAt: Date.now() });
       for (const e of trace.events) store.ingest(e);
       this.latest = store;
       this.latestUri = vscode.Uri.file(trace.file);
@@ -177,7 +177,7 @@ export class RunController extends Disposable implements InspectorHost {
     }
   }
 
-  private report(store: RunStore, result: RunResult, uri: vscode.Uri): void {
+  private report(store: RunModel, result: RunResult, uri: vscode.Uri): void {
     const name = path.basename(uri.fsPath);
     this.status.finished(name, result.ok, result.steps, result.durationMs, result.error?.message);
     if (result.ok) {

@@ -16,30 +16,37 @@
  *   ever sparser), go out as step summaries.
  * A NaN or ±Infinity loss stops the run (when `stopOnNonFinite`) with an error naming the first
  * layer and tensor where a non-finite value appeared.
+ *
+ * One tensor, one copy (trace format 2): a call's tensor that is, by object identity, a tensor an
+ * earlier emitted call made (a layer's `inputs` is the previous layer's `output`, its `dvalues` the next
+ * layer's `dinputs`) is emitted as a reference (`LayerCall.refs`) when its values are still the ones
+ * that call emitted; otherwise it is copied as before.
+ *
+ * This file is the recording itself (wrapping layers and optimizers, steps, what is kept and emitted).
+ * Beside it: `callRecord.ts` (what is kept of a layer and a call, and a call's event with its references),
+ * `anomalyRules.ts` (exploding gradients, non-finite values, dead ReLUs, failed checks), `gradCheckPass.ts`
+ * (the end-of-run gradient check), `errorContext.ts` (the layer and call an error was thrown in) and
+ * `scalarTrace.ts` (scalar `Value` graphs).
  */
-import { NonFiniteError, TensorTooLargeError, ShapeError, showShape } from "../errors";
-import { type GradCheckOptions, gradCheckLayer } from "../gradcheck";
+import { NonFiniteError } from "../errors";
 import type { Layer } from "../layers/layer";
-import { accuracy } from "../layers/crossEntropy";
 import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
-import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
-import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
+import { type Tensor, isTensor } from "../tensor";
+import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly } from "./anomalyRules";
+import { type CallRecord, type LayerState, type Produced, type SiteProvider, accuracyOf, asTensor, layerCallEvent, layerInfo, release, safeParams } from "./callRecord";
+import { attachContext, needsContext, originDetail } from "./errorContext";
+import { type GradCheckPassOptions, gradCheckPass } from "./gradCheckPass";
+import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace";
+import { l2norm } from "./stats";
+import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
-import { type Anomaly, type ChainStep, type LayerCall, type LayerInfo, type Phase, type SourceSite, type StepSummary, type TensorData, type TraceEvent, baseName } from "./traceTypes";
+import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
 
-/** Finds the user's source position of what is running now (implemented by the runner with V8 stack traces). */
-export interface SiteProvider {
-  /**
-   * The innermost frame in the user's code. For `"construct"`, frames of the constructors of
-   * `classNames` are skipped, so the site is the `new …` expression, not a `super()` call.
-   */
-  capture(kind: "construct" | "call", classNames?: readonly string[]): SourceSite | undefined;
-  /** A name for a layer built at `site`, e.g. the variable on that line (`const dense1 = new Dense(…)`). */
-  nameAt?(site: SourceSite): string | undefined;
-}
+export type { SiteProvider } from "./callRecord";
+export { type ErrorContext, errorContext } from "./errorContext";
 
 /** Receives events; `transfer` lists buffers that may be moved instead of copied. */
 export interface TraceSink {
@@ -54,70 +61,27 @@ export interface RecorderOptions {
   /** Stop the run at the first non-finite loss. Default true. */
   stopOnNonFinite?: boolean;
   /** Gradient-check every layer on its last call when the run finishes. Default off. */
-  gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
+  gradCheck?: GradCheckPassOptions | false;
   /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
 }
 
-interface LayerState {
-  layer: Layer;
-  id: number;
-  ctorSite: SourceSite | undefined;
-  info: LayerInfo | undefined;
-  /** The last call site seen per phase, reused on steps whose sites are not captured. */
-  lastSite: { forward?: SourceSite; backward?: SourceSite };
-}
-
-interface CallRecord {
-  state: LayerState;
-  phase: Phase;
-  step: number;
-  seq: number;
-  site: SourceSite | undefined;
-  parent: number | undefined;
-  args: unknown[];
-  /** References to what the call read and made, and copies of the parameters. */
-  tensors: Record<string, Tensor>;
-  loss: number | undefined;
-  accuracy: number | undefined;
-  emitted: boolean;
-}
-
-/** Error thrown inside a traced call, with the layer and call that were running. */
-interface ErrorContext {
-  layer: LayerInfo;
-  phase: Phase;
-  site?: SourceSite;
-  /** e.g. `inputs [300, 64] came from activation1.output (ReLU, model.ts:12)` */
-  detail?: string;
-}
-
 /** Layer calls recorded per step; beyond this a step's oldest calls are dropped (and not emitted). */
 const MAX_CALLS_PER_STEP = 512;
-
-/** Scalar graphs are for walk-throughs; a scalar training loop stops being recorded after this many nodes. */
-const MAX_SCALAR_EVENTS = 20000;
-
-const CONTEXT = Symbol.for("backprop-lens.errorContext");
-
-/** The layer and call an error was thrown in, when it was thrown inside a traced call. */
-export function errorContext(e: unknown): ErrorContext | undefined {
-  return typeof e === "object" && e !== null ? ((e as Record<symbol, ErrorContext | undefined>)[CONTEXT] ?? undefined) : undefined;
-}
 
 export class TraceRecorder implements Tracer {
   private readonly sink: TraceSink;
   private readonly sites: SiteProvider | undefined;
   private readonly keepSteps: number;
   private readonly stopOnNonFinite: boolean;
-  private readonly gradCheckOptions: (GradCheckOptions & { budgetMs?: number }) | false;
-  private readonly explodingNorm: number;
+  private readonly gradCheckOptions: GradCheckPassOptions | false;
+  private readonly exploding: ExplodingGradientRule;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
   private readonly optimizers: Optimizer[] = [];
-  /** Which layer call produced a tensor (by object identity), to name both sides of a shape error. */
-  private readonly producers = new WeakMap<object, { layer: number; name: string }>();
+  /** Which layer call produced a tensor (by object identity): names both sides of a shape error, and makes references. */
+  private readonly producers = new WeakMap<object, Produced>();
   private readonly callStack: LayerState[] = [];
 
   private step = 0;
@@ -127,12 +91,10 @@ export class TraceRecorder implements Tracer {
   private previous: CallRecord[] = [];
   private stepLoss: number | undefined;
   private stepAccuracy: number | undefined;
-  private readonly firstGradNorm = new Map<string, number>();
   private readonly reported = new Set<string>();
   private readonly emittedSteps = new Set<number>();
   private readonly emittedPerStep = new Map<number, number>();
-  private scalarPhase: "idle" | "forward" | "backward" = "idle";
-  private scalarEvents = 0;
+  private readonly scalars = new ScalarPhase();
   private finished = false;
 
   constructor(options: RecorderOptions) {
@@ -141,7 +103,7 @@ export class TraceRecorder implements Tracer {
     this.keepSteps = options.keepSteps ?? 3;
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
-    this.explodingNorm = options.explodingNorm ?? 1e3;
+    this.exploding = new ExplodingGradientRule(options.explodingNorm ?? 1e3);
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -222,55 +184,17 @@ export class TraceRecorder implements Tracer {
 
   /** Adds the layer, the call site and where the inputs came from to an error thrown inside a call. */
   private annotate(e: unknown, state: LayerState, phase: Phase, site: SourceSite | undefined, args: unknown[]): void {
-    if (typeof e !== "object" || e === null || (e as Record<symbol, unknown>)[CONTEXT] !== undefined) return;
+    if (!needsContext(e)) return;
     const info = this.infoOf(state);
-    let detail: string | undefined;
     const a0 = args[0];
-    if (typeof a0 === "object" && a0 !== null) {
-      const from = this.producers.get(a0);
-      const shape = isTensor(a0) ? showShape(a0.shape) : undefined;
-      if (from !== undefined) {
-        const src = this.byId[from.layer];
-        const srcInfo = src ? this.infoOf(src) : undefined;
-        if (srcInfo) {
-          const where = srcInfo.site ? `, built at ${baseName(srcInfo.site.file)}:${srcInfo.site.line}` : "";
-          detail = `its ${phase === "forward" ? "inputs" : "dvalues"}${shape ? ` ${shape}` : ""} came from ${srcInfo.name}.${from.name} (${srcInfo.description}${where})`;
-        }
-      }
-    }
-    const ctx: ErrorContext = { layer: info, phase, ...(site ? { site } : {}), ...(detail ? { detail } : {}) };
-    try {
-      Object.defineProperty(e, CONTEXT, { value: ctx, enumerable: false });
-    } catch {
-      // frozen error objects keep their own message
-    }
+    const from = typeof a0 === "object" && a0 !== null ? this.producers.get(a0) : undefined;
+    const src = from !== undefined ? this.byId[from.layer] : undefined;
+    const detail = originDetail(phase, a0, from !== undefined && src !== undefined ? { info: this.infoOf(src), name: from.name } : undefined);
+    attachContext(e, { layer: info, phase, ...(site ? { site } : {}), ...(detail ? { detail } : {}) });
   }
 
   private infoOf(state: LayerState): LayerInfo {
-    if (state.info !== undefined) return state.info;
-    const l = state.layer;
-    const className = l.constructor.name || "Layer";
-    const named = l.name ?? (state.ctorSite ? this.sites?.nameAt?.(state.ctorSite) : undefined);
-    const params: { name: string; shape: number[] }[] = [];
-    let paramCount = 0;
-    for (const p of safeParams(l)) {
-      params.push({ name: p.name, shape: [...p.value.shape] });
-      paramCount += p.value.data.length;
-    }
-    const dims = l as unknown as { nInputs?: unknown; nNeurons?: unknown };
-    const description = typeof dims.nInputs === "number" && typeof dims.nNeurons === "number" ? `${className}(${dims.nInputs}, ${dims.nNeurons})` : className;
-    const info: LayerInfo = {
-      id: state.id,
-      name: named ?? `${className}#${state.id}`,
-      kind: l.kind,
-      className,
-      description,
-      ...(state.ctorSite ? { site: state.ctorSite } : {}),
-      params,
-      paramCount,
-    };
-    state.info = info;
-    return info;
+    return layerInfo(state, this.sites);
   }
 
   private record(state: LayerState, phase: Phase, site: SourceSite | undefined, parent: number | undefined, args: unknown[], result: unknown): void {
@@ -279,6 +203,7 @@ export class TraceRecorder implements Tracer {
     const info = this.infoOf(state);
     if (firstCall) this.emit({ type: "layer/new", layer: info });
     const tensors: Record<string, Tensor> = {};
+    const seq = this.seq++;
     const a0 = asTensor(args[0]);
     const a1 = args.length > 1 ? asTensor(args[1]) : undefined;
     let loss: number | undefined;
@@ -288,10 +213,7 @@ export class TraceRecorder implements Tracer {
       if (inputs) tensors.inputs = inputs;
       if (a1) tensors.targets = a1;
       const out = isTensor(l.output) ? l.output : isTensor(result) ? result : undefined;
-      if (out) {
-        tensors.output = out;
-        this.producers.set(out, { layer: state.id, name: "output" });
-      }
+      if (out) tensors.output = out;
       for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: p.value.data.slice() };
       const kind = state.layer.kind;
       if (typeof result === "number") loss = result;
@@ -302,33 +224,28 @@ export class TraceRecorder implements Tracer {
         this.stepAccuracy = accuracy;
       }
     } else {
-      if (a0) tensors.dvalues = a0;
+      if (a0) tensors[INCOMING_GRADIENT] = a0;
       if (a1) tensors.targets = a1;
-      if (isTensor(l.dinputs)) {
-        tensors.dinputs = l.dinputs;
-        this.producers.set(l.dinputs, { layer: state.id, name: "dinputs" });
-      }
-      for (const p of safeParams(state.layer)) if (p.grad) tensors[`d${p.name}`] = p.grad;
+      if (isTensor(l.dinputs)) tensors[INPUT_GRADIENT] = l.dinputs;
+      for (const p of safeParams(state.layer)) if (p.grad) tensors[paramGradientName(p.name)] = p.grad;
     }
-    const rec: CallRecord = { state, phase, step: this.step, seq: this.seq++, site, parent, args, tensors, loss, accuracy, emitted: false };
+    const madeName = phase === "forward" ? "output" : INPUT_GRADIENT;
+    const made = tensors[madeName];
+    let produced: Produced | undefined;
+    let producedBefore: Produced | undefined;
+    if (made !== undefined) {
+      producedBefore = this.producers.get(made);
+      this.producers.set(made, (produced = { layer: state.id, name: madeName, seq }));
+    }
+    const rec: CallRecord = { state, layer: state.id, phase, step: this.step, seq, site, parent, args, tensors, produced, producedBefore, loss, accuracy, emitted: false };
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
-    if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
+    if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
     if (this.step < this.keepSteps) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
-      else if (n === MAX_CALLS_PER_STEP + 1) {
-        this.emit({
-          type: "anomaly",
-          anomaly: {
-            code: "truncated",
-            severity: "information",
-            step: this.step,
-            message: `step ${this.step} made more than ${MAX_CALLS_PER_STEP} layer calls; the inspector shows the first ${MAX_CALLS_PER_STEP} (a step ends at the first forward after a backward or an optimizer update)`,
-          },
-        });
-      }
+      else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP) });
     }
   }
 
@@ -336,27 +253,7 @@ export class TraceRecorder implements Tracer {
     if (rec.emitted) return;
     rec.emitted = true;
     this.emittedSteps.add(rec.step);
-    const tensors: Record<string, TensorData> = {};
-    const stats: LayerCall["stats"] = {};
-    const transfer: ArrayBuffer[] = [];
-    for (const [name, t] of Object.entries(rec.tensors)) {
-      const data = t.data.slice();
-      tensors[name] = { shape: [...t.shape], data };
-      stats[name] = tensorStats(t);
-      transfer.push(data.buffer as ArrayBuffer);
-    }
-    const call: LayerCall = {
-      step: rec.step,
-      seq: rec.seq,
-      layer: rec.state.id,
-      phase: rec.phase,
-      ...(rec.site ? { site: rec.site } : {}),
-      ...(rec.parent !== undefined ? { parent: rec.parent } : {}),
-      tensors,
-      stats,
-      ...(rec.loss !== undefined ? { loss: rec.loss } : {}),
-      ...(rec.accuracy !== undefined ? { accuracy: rec.accuracy } : {}),
-    };
+    const { call, transfer } = layerCallEvent(rec, (t) => this.producers.get(t));
     this.emit({ type: "layer/call", call }, transfer);
   }
 
@@ -365,6 +262,7 @@ export class TraceRecorder implements Tracer {
   private nextStep(): void {
     this.endStep();
     this.step++;
+    release(this.previous);
     this.previous = this.current;
     this.current = [];
     this.stepLoss = undefined;
@@ -384,84 +282,19 @@ export class TraceRecorder implements Tracer {
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
-        for (const [name, t] of Object.entries(rec.tensors)) if (name !== "dvalues" && name !== "targets") norms[name] = l2norm(t);
+        for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
-        this.checkExploding(rec, norms);
+        for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) this.emit({ type: "anomaly", anomaly });
       }
       if (grads.length > 0) summary.grads = grads;
     }
     this.emit({ type: "step/summary", summary });
     if (this.stopOnNonFinite && this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)) {
-      const anomaly = this.locateNonFinite() ?? {
-        code: "non-finite",
-        severity: "error",
-        step,
-        message: `the loss became ${String(this.stepLoss)} at step ${step}`,
-      };
+      const anomaly = firstNonFiniteAnomaly([...this.previous, ...this.current], (rec) => this.infoOf(rec.state), this.stepLoss) ?? nonFiniteLossAnomaly(step, this.stepLoss);
       this.emitStepTensors(this.current);
       this.emit({ type: "anomaly", anomaly });
       throw new NonFiniteError(anomaly.message, anomaly.site);
     }
-  }
-
-  private checkExploding(rec: CallRecord, norms: Record<string, number>): void {
-    for (const [name, n] of Object.entries(norms)) {
-      if (name === "dinputs" && rec.state.layer.paramNames().length > 0) continue;
-      const key = `${rec.state.id}:${name}`;
-      if (!this.firstGradNorm.has(key) && Number.isFinite(n) && n > 0) this.firstGradNorm.set(key, n);
-      const first = this.firstGradNorm.get(key);
-      // Gradients of a fresh 0.01-scaled network start tiny and grow while it learns: only a norm that is
-      // both large in absolute terms and far above its first value counts as exploding.
-      const grew = first === undefined || n > 100 * first;
-      if (n > this.explodingNorm && grew && Number.isFinite(n) && !this.reported.has(`explode:${rec.state.id}`)) {
-        this.reported.add(`explode:${rec.state.id}`);
-        const info = this.infoOf(rec.state);
-        this.emit({
-          type: "anomaly",
-          anomaly: {
-            code: "exploding-gradient",
-            severity: "warning",
-            step: rec.step,
-            layer: info.id,
-            tensor: name,
-            ...(rec.site ? { site: rec.site } : info.site ? { site: info.site } : {}),
-            message:
-              `exploding gradient: ‖${info.name}.${name}‖ = ${fmt(n)} at step ${rec.step}` +
-              (first !== undefined ? ` (${fmt(n / first)}× its first value ${fmt(first)})` : "") +
-              `; try a smaller learning rate`,
-          },
-        });
-      }
-    }
-  }
-
-  /** The first tensor, in call order over the previous and the current step, that holds a NaN or ±Infinity. */
-  private locateNonFinite(): Anomaly | undefined {
-    for (const rec of [...this.previous, ...this.current]) {
-      for (const name of orderOfNames(rec)) {
-        const t = rec.tensors[name] as Tensor;
-        const i = firstNonFinite(t);
-        if (i < 0) continue;
-        const info = this.infoOf(rec.state);
-        const index = unflatIndex(t.shape, i);
-        const v = t.data[i] as number;
-        const where = rec.site ? ` (${rec.phase} called at ${baseName(rec.site.file)}:${rec.site.line})` : "";
-        return {
-          code: "non-finite",
-          severity: "error",
-          step: rec.step,
-          layer: info.id,
-          tensor: name,
-          index,
-          ...(rec.site ? { site: rec.site } : info.site ? { site: info.site } : {}),
-          message:
-            `${String(v)} first appeared in ${info.name}.${name}[${index.join("][")}] of shape ${showShape(t.shape)} ` +
-            `at step ${rec.step}${where}, in ${info.description}${info.site ? ` built at ${baseName(info.site.file)}:${info.site.line}` : ""}; ` +
-            `the loss became ${String(this.stepLoss)}`,
-        };
-      }
-    }
-    return undefined;
   }
 
   private emitStepTensors(records: CallRecord[]): void {
@@ -491,54 +324,19 @@ export class TraceRecorder implements Tracer {
 
   scalarOp(node: Value): void {
     if (this.finished) return;
-    if (++this.scalarEvents > MAX_SCALAR_EVENTS) return;
-    if (this.scalarPhase === "backward") {
-      this.nextStep();
-    }
-    this.scalarPhase = "forward";
-    const site = this.sites?.capture("call");
-    this.emit({
-      type: "scalar/node",
-      node: {
-        id: node.id,
-        label: node.label,
-        op: node.op,
-        data: node.data,
-        inputs: node.inputs.map((v) => v.id),
-        local: [...node.local],
-        step: this.step,
-        ...(site ? { site } : {}),
-      },
-    });
+    const next = this.scalars.op();
+    if (next === "skip") return;
+    if (next === "next-step") this.nextStep();
+    this.scalars.forward();
+    this.emit(scalarNodeEvent(node, this.step, this.sites?.capture("call")));
   }
 
   scalarBackward(root: Value, dvalue: number, steps: readonly ChainStep[]): void {
     if (this.finished) return;
-    this.scalarPhase = "backward";
-    const grads = new Map<number, number>([[root.id, root.grad]]);
-    const byId = new Map<number, Value>([[root.id, root]]);
-    const collect = (v: Value): void => {
-      for (const c of v.inputs) {
-        if (byId.has(c.id)) continue;
-        byId.set(c.id, c);
-        grads.set(c.id, c.grad);
-        collect(c);
-      }
-    };
-    collect(root);
+    this.scalars.backward();
     const site = this.sites?.capture("call");
     this.emittedSteps.add(this.step);
-    this.emit({
-      type: "scalar/backward",
-      backward: {
-        step: this.step,
-        root: root.id,
-        dvalue,
-        steps: steps.map((s) => ({ ...s, upstream: { ...s.upstream }, local: { ...s.local } })),
-        grads: [...grads].map(([id, grad]) => ({ id, grad })),
-        ...(site ? { site } : {}),
-      },
-    });
+    this.emit(scalarBackwardEvent(root, dvalue, steps, this.step, site));
   }
 
   // ---------------------------------------------------------------- end of run
@@ -562,91 +360,18 @@ export class TraceRecorder implements Tracer {
     this.emitStepTensors(this.current);
     this.reportDeadRelus();
     if (failure !== undefined) throw failure;
-    if (options.completed && this.gradCheckOptions !== false) this.gradCheckAll(this.gradCheckOptions);
+    if (options.completed && this.gradCheckOptions !== false) gradCheckPass(this.byId, this.current, this.gradCheckOptions, (e) => this.emit(e));
   }
 
   private reportDeadRelus(): void {
     for (const rec of this.current) {
       if (rec.phase !== "forward" || rec.state.layer.kind !== "relu" || rec.parent !== undefined) continue;
       const key = `dead:${rec.state.id}`;
-      const out = rec.tensors.output;
-      if (!out || out.shape.length !== 2 || this.reported.has(key)) continue;
-      const [r, c] = out.shape as [number, number];
-      if (r < 2) continue;
-      let dead = 0;
-      for (let j = 0; j < c; j++) {
-        let alive = false;
-        for (let i = 0; i < r && !alive; i++) alive = (out.data[i * c + j] as number) !== 0;
-        if (!alive) dead++;
-      }
-      if (dead === 0) continue;
+      if (this.reported.has(key)) continue;
+      const anomaly = deadReluAnomaly(rec, this.infoOf(rec.state));
+      if (anomaly === undefined) continue;
       this.reported.add(key);
-      const info = this.infoOf(rec.state);
-      const frac = dead / c;
-      this.emit({
-        type: "anomaly",
-        anomaly: {
-          code: "dead-relu",
-          severity: frac >= 0.5 ? "warning" : "information",
-          step: rec.step,
-          layer: info.id,
-          tensor: "output",
-          ...(info.site ? { site: info.site } : rec.site ? { site: rec.site } : {}),
-          message: `dead ReLU: ${dead} of ${c} units of ${info.name} output 0 for all ${r} samples at step ${rec.step}, so no gradient flows through them`,
-        },
-      });
-    }
-  }
-
-  private gradCheckAll(options: GradCheckOptions & { budgetMs?: number }): void {
-    // A time budget for all layers together (each tensor still gets a few elements checked).
-    const { budgetMs, ...rest } = options;
-    options = budgetMs !== undefined ? { ...rest, deadline: Date.now() + budgetMs } : rest;
-    for (const state of this.byId) {
-      if (state.info === undefined) continue;
-      const calls = this.current.filter((r) => r.state === state && r.parent === undefined);
-      const lastBackward = [...calls].reverse().find((r) => r.phase === "backward");
-      if (lastBackward === undefined) continue;
-      const forward = [...calls].reverse().find((r) => r.phase === "forward" && r.seq < lastBackward.seq);
-      if (forward === undefined) continue;
-      const layer = state.layer as unknown as Record<string, unknown>;
-      // Bypass the wrappers (own properties) so the check's many calls are not traced.
-      const wrappedF = layer.forward;
-      const wrappedB = layer.backward;
-      delete layer.forward;
-      delete layer.backward;
-      const saved = snapshotParams(state.layer);
-      try {
-        const report = gradCheckLayer(state.layer, forward.args, lastBackward.args, options);
-        this.emit({ type: "gradcheck", result: { layer: state.id, step: forward.step, ok: report.ok, tensors: report.tensors } });
-        for (const t of report.tensors) {
-          if (t.ok || t.worst === undefined) continue;
-          const info = state.info;
-          const w = t.worst;
-          this.emit({
-            type: "anomaly",
-            anomaly: {
-              code: "gradient-check",
-              severity: "error",
-              step: forward.step,
-              layer: state.id,
-              tensor: t.name,
-              index: w.index,
-              ...(lastBackward.site ? { site: lastBackward.site } : info.site ? { site: info.site } : {}),
-              message:
-                `gradient check failed: ${info.name}.${t.name}[${w.index.join("][")}] is ${fmt(w.analytic)} ` +
-                `but central differences give ${fmt(w.numeric)} (|error| ${fmt(w.absErr)} > ${fmt(t.atol)} + ${fmt(t.rtol)}·|numeric|); ` +
-                `check ${info.className}.backward`,
-            },
-          });
-        }
-      } catch (e) {
-        this.emit({ type: "gradcheck", result: { layer: state.id, step: forward.step, ok: false, tensors: [], error: e instanceof Error ? e.message : String(e) } });
-      } finally {
-        restoreParams(state.layer, saved);
-        layer.forward = wrappedF;
-        layer.backward = wrappedB;
-      }
+      this.emit({ type: "anomaly", anomaly });
     }
   }
 
@@ -667,54 +392,3 @@ export function isSampled(step: number): boolean {
 }
 
 const SAMPLE_ALL = 100;
-
-function orderOfNames(rec: CallRecord): string[] {
-  return rec.phase === "forward"
-    ? ["inputs", ...Object.keys(rec.tensors).filter((n) => n !== "inputs" && n !== "output" && n !== "targets"), "output"].filter((n) => n in rec.tensors)
-    : ["dvalues", ...Object.keys(rec.tensors).filter((n) => n !== "dvalues" && n !== "targets" && n !== "dinputs"), "dinputs"].filter((n) => n in rec.tensors);
-}
-
-function safeParams(l: Layer): { name: string; value: Tensor; grad: Tensor | undefined }[] {
-  try {
-    return l.params().filter((p) => isTensor(p.value));
-  } catch {
-    return [];
-  }
-}
-
-function snapshotParams(l: Layer): { value: Tensor; copy: Float64Array }[] {
-  return safeParams(l).map((p) => ({ value: p.value, copy: p.value.data.slice() }));
-}
-
-function restoreParams(_l: Layer, saved: { value: Tensor; copy: Float64Array }[]): void {
-  for (const s of saved) s.value.data.set(s.copy);
-}
-
-function asTensor(x: unknown): Tensor | undefined {
-  if (isTensor(x)) return x;
-  if (Array.isArray(x) || x instanceof Float64Array) {
-    try {
-      return tensor(x as TensorLike);
-    } catch (e) {
-      if (e instanceof TensorTooLargeError || e instanceof ShapeError) return undefined;
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
-/** Accuracy of a loss layer's predictions, or undefined when the targets do not fit them. */
-function accuracyOf(pred: Tensor | undefined, targets: Tensor): number | undefined {
-  if (pred === undefined || pred.shape.length !== 2) return undefined;
-  try {
-    return accuracy(pred, targets);
-  } catch {
-    return undefined;
-  }
-}
-
-function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e5 || a < 1e-4) ? v.toExponential(3) : String(Number(v.toPrecision(6)));
-}
