@@ -34,7 +34,7 @@ async function check(name, fn) {
 /** A copy of the examples whose tsconfig points at this checkout's engine (so TypeScript resolves "backprop-lens"). */
 function workspace() {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-shapes-"));
-  for (const f of fs.readdirSync(path.join(repo, "examples"))) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
+  for (const f of fs.readdirSync(path.join(repo, "examples"))) if (/\.(ts|json)$/.test(f)) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
   const tsconfig = path.join(ws, "tsconfig.json");
   fs.writeFileSync(tsconfig, fs.readFileSync(tsconfig, "utf8").replace("../core/index.ts", path.join(repo, "core", "index.ts")));
   return ws;
@@ -170,4 +170,10 @@ async function main() {
   console.log(`shapes e2e: ${passed} checks passed`);
 }
 
-main().catch(() => process.exit(1));
+console.log("shapes e2e: shapes as you type in the workbench");
+main().catch((e) => {
+  // A failed check already said what failed; anything else (the workbench did not start) says it here.
+  if (!String(e?.message ?? "").startsWith("check:")) console.log(`shapes e2e: ${String(e?.stack ?? e).split("\n").slice(0, 8).join("\n  ")}`);
+  console.log(`shapes e2e: ${passed} checks passed, then a failure`);
+  process.exit(1);
+});
