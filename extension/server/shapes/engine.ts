@@ -601,6 +601,8 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
     an.layerStack.pop();
   }
   if (fn.k === "fn" && phase === "backward") gradientRule(id, st);
+  // A loop's unrecorded pass: nothing of the rest would be kept.
+  if (an.rec.muted > 0) return result;
   const kind = info?.layerKind ?? "custom";
   const l = layerLabel(an, id);
   const arg0 = asTensorLike(an, args[0], st);

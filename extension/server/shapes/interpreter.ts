@@ -419,7 +419,7 @@ export class Analyzer {
 
   /** `: [300, 2]` after a variable that holds a tensor, and its hover. */
   private declHint(name: ts.Identifier, v: Value, pos = name.end): void {
-    if (v.k !== "tensor" || v.shape === undefined || v.shape.length === 0) return;
+    if (this.rec.muted > 0 || v.k !== "tensor" || v.shape === undefined || v.shape.length === 0) return;
     this.rec.hint(pos, `: ${shapeLabel(v)}`, "decl");
     this.rec.fact(name, "value", () => valueMarkdown(this, name.text, v));
   }
@@ -663,8 +663,9 @@ export class Analyzer {
           this.varList(n.initializer, st);
         } else this.evaluate(n.initializer, st);
       }
-      const trips = builds(n.statement) ? this.tripCount(n, st) : undefined;
-      if (trips !== undefined && trips <= MAX_UNROLL_FOR) {
+      const few = this.tripCount(n, st);
+      const trips = few !== undefined && few <= MAX_UNROLL_FOR && builds(n.statement) ? few : undefined;
+      if (trips !== undefined) {
         // `for (let i = 1; i < widths.length; i++)` over a few known steps: one iteration at a time,
         // so arrays filled in it keep their elements (a helper that pushes Dense, ReLU, Dense, …).
         const breaks: State[] = [];
@@ -977,9 +978,10 @@ export class Analyzer {
   }
 
   /** A hover for an expression that holds a tensor or a layer, and go-to-definition for layers. */
-  private useFact(node: ts.Node, label: string, v: Value, st: State): void {
+  private useFact(node: ts.Node, label: string | undefined, v: Value, st: State): void {
+    if (this.rec.muted > 0) return;
     if (v.k === "tensor") {
-      if (v.shape !== undefined) this.rec.fact(node, "value", () => valueMarkdown(this, label, v));
+      if (v.shape !== undefined) this.rec.fact(node, "value", () => valueMarkdown(this, label ?? this.text(node), v));
       return;
     }
     if (v.k === "ref") {
@@ -988,7 +990,7 @@ export class Analyzer {
         this.rec.def(node, v.id);
         if (this.receiverNode !== node) this.rec.fact(node, "value", layerMarkdown(this, v.id, st));
       } else if (a?.kind === "array") {
-        const md = arrayMarkdown(this, label, v.id, st);
+        const md = arrayMarkdown(this, label ?? this.text(node), v.id, st);
         if (md) this.rec.fact(node, "value", md);
       }
     }
@@ -1061,7 +1063,7 @@ export class Analyzer {
       }
       v = this.getProp(obj, name, st, node);
     }
-    this.useFact(node, this.text(node), v, st);
+    this.useFact(node, undefined, v, st);
     return v;
   }
 
@@ -1548,9 +1550,21 @@ export function truthy(v: Value): boolean | undefined {
   }
 }
 
+/** The expression inside parentheses, `as`, `!`, `<T>` and `satisfies`. */
 export function unwrap(e: ts.Expression): ts.Expression {
-  while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression;
-  return e;
+  for (;;) {
+    switch (e.kind) {
+      case ts.SyntaxKind.ParenthesizedExpression:
+      case ts.SyntaxKind.AsExpression:
+      case ts.SyntaxKind.NonNullExpression:
+      case ts.SyntaxKind.TypeAssertionExpression:
+      case ts.SyntaxKind.SatisfiesExpression:
+        e = (e as ts.ParenthesizedExpression).expression;
+        continue;
+      default:
+        return e;
+    }
+  }
 }
 
 export function propName(n: ts.PropertyName | ts.BindingName): string | undefined {
