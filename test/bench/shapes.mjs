@@ -40,7 +40,11 @@ async function buildAnalysis() {
   const outfile = path.join(root, "out", "bench", "shapes.cjs");
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   await esbuild.build({
-    stdin: { contents: `export { analyzeModelLazy } from "./extension/server/shapes/analyze"; export { factAt } from "./extension/server/shapes/features"; export { default as ts } from "typescript";`, resolveDir: root, loader: "ts" },
+    stdin: {
+      contents: `export { analyzeModelLazy } from "./extension/server/shapes/analyze"; export { factAt } from "./extension/server/shapes/features"; export { WORKER_LIMITS } from "./extension/server/shapes/service"; export { default as ts } from "typescript";`,
+      resolveDir: root,
+      loader: "ts",
+    },
     bundle: true,
     platform: "node",
     format: "cjs",
@@ -93,8 +97,10 @@ async function measureInProcess(quick) {
 async function measureWorker(quick) {
   const script = path.join(root, "dist", "shapesWorker.js");
   if (!fs.existsSync(script)) return { skipped: "dist/shapesWorker.js is missing (npm run build)" };
+  // The worker made as the server makes it.
+  const { WORKER_LIMITS } = await buildAnalysis();
   const t0 = performance.now();
-  const w = new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  const w = new Worker(script, { resourceLimits: WORKER_LIMITS });
   const texts = Array.from({ length: 8 }, (_, i) => bigModel(1000, i * 2));
   const ask = (m) =>
     new Promise((resolve) => {
