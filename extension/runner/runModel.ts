@@ -8,8 +8,9 @@
  */
 import { Worker } from "node:worker_threads";
 import * as engine from "../../core/index";
-import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
+import { type GradCheckOptions, RUN_LIMITS, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
+import { type ControlMessage, hostControl } from "./control";
 import { locatePausedWorker } from "./locate";
 import type { WorkerInput, WorkerMessage } from "./workerProtocol";
 import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
@@ -25,16 +26,20 @@ export interface RunModelOptions {
   workerScript: string;
   /** esbuild binary when the esbuild package is bundled (the extension). */
   esbuildBinary?: string;
-  /** Stop the model after this long. Default 30 s. */
+  /** Stop the model after this long. Default: `RUN_LIMITS.timeLimitSeconds` (core/limits.ts). */
   timeLimitMs?: number;
-  /** Heap and tensor memory limit. Default 1024 MB. */
+  /** Heap and tensor memory limit. Default: `RUN_LIMITS.memoryLimitMb`. */
   memoryLimitMb?: number;
-  /** Steps emitted in full from step 0. Default 3. */
+  /** Steps emitted in full from step 0. Default: `RUN_LIMITS.keepSteps`. */
   keepSteps?: number;
+  /** More steps to emit in full (a re-run that records step 1234). */
+  recordSteps?: number[];
   /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
+  /** Open the control channel (debug runs): `RunHandle.send` and `onControl` (contract 6). */
+  control?: true;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
   /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
@@ -57,6 +62,17 @@ export interface RunHandle {
   readonly result: Promise<RunResult>;
   /** Stops the run (compile or worker); `result` resolves with a `cancelled` error. */
   cancel(): void;
+  /** Host → worker command (runs started with `control: true`; queued until the worker starts). */
+  send(cmd: ControlMessage): void;
+  /** Worker → host control messages, in order with the trace events. Returns an unsubscribe function. */
+  onControl(cb: (m: ControlMessage) => void): () => void;
+}
+
+let liveWorkers = 0;
+
+/** Model workers started and not yet exited in this process (tests check that nothing is left behind). */
+export function liveModelWorkers(): number {
+  return liveWorkers;
 }
 
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
@@ -66,6 +82,17 @@ export function runModel(options: RunModelOptions): RunHandle {
   if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
   let cancelled = false;
   let stop: ((error: RunError) => void) | undefined;
+  const control = options.control ? hostControl() : undefined;
+  const listeners = new Set<(m: ControlMessage) => void>();
+  const onControl = (m: ControlMessage): void => {
+    for (const l of [...listeners]) {
+      try {
+        l(m);
+      } catch {
+        // a listener's bug must not break the run
+      }
+    }
+  };
   const result = (async (): Promise<RunResult> => {
     let compiled: Compiled;
     const emit = (e: TraceEvent): void => {
@@ -96,14 +123,23 @@ export function runModel(options: RunModelOptions): RunHandle {
     if (cancelled) return fail({ kind: "cancelled", message: "the run was cancelled" }, compileMs, 0);
     return runCompiled(compiled, options, compileMs, emit, (s) => {
       stop = s;
-    }, () => cancelled);
+    }, () => cancelled, control?.channel, onControl);
   })();
+  void result.then(() => control?.close());
   return {
     result,
     cancel(): void {
       if (cancelled) return;
       cancelled = true;
       stop?.({ kind: "cancelled", message: "the run was cancelled" });
+    },
+    send(cmd: ControlMessage): void {
+      if (!control) throw new Error("runModel: send() needs a run started with control: true");
+      control.send(cmd);
+    },
+    onControl(cb: (m: ControlMessage) => void): () => void {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
     },
   };
 }
@@ -115,14 +151,18 @@ function runCompiled(
   emit: (e: TraceEvent) => void,
   setStop: (s: (error: RunError) => void) => void,
   isCancelled: () => boolean,
+  control: WorkerInput["control"],
+  onControl: (m: ControlMessage) => void,
 ): Promise<RunResult> {
-  const memoryLimitMb = options.memoryLimitMb ?? 1024;
-  const timeLimitMs = options.timeLimitMs ?? 30_000;
+  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
+  const timeLimitMs = options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000;
   const input: WorkerInput = {
     compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
     memoryLimitMb,
-    keepSteps: options.keepSteps ?? 3,
+    keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default,
     gradCheck: options.gradCheck ?? false,
+    ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
+    ...(control ? { control } : {}),
   };
   const started = performance.now();
   return new Promise<RunResult>((resolve) => {
@@ -132,15 +172,18 @@ function runCompiled(
     let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
     const worker = new Worker(options.workerScript, {
       workerData: input,
+      ...(control ? { transferList: [control.port] } : {}),
       name: "backprop-lens model",
       resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
       stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
       stderr: true,
     });
+    liveWorkers++;
+    worker.once("exit", () => liveWorkers--);
     const finish = (r: RunResult): void => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       void worker.terminate();
       resolve(r);
     };
@@ -152,7 +195,11 @@ function runCompiled(
     };
     setStop(stopWith);
     if (isCancelled()) stopWith({ kind: "cancelled", message: "the run was cancelled" });
-    const timer = setTimeout(() => {
+    // The time limit counts only the time the model runs: a worker paused in the debugger has its clock stopped.
+    let remainingMs = timeLimitMs;
+    let armedAt = performance.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onTimeout = (): void => {
       void (async () => {
         // Ask V8 where the model is before stopping it, so the message names the line that never ends.
         const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`, 1000, options.debug).catch((e: unknown) => {
@@ -169,10 +216,22 @@ function runCompiled(
           ...(site ? { site } : {}),
         });
       })();
-    }, timeLimitMs);
+    };
+    timer = setTimeout(onTimeout, remainingMs);
     worker.on("message", (msg: WorkerMessage) => {
       if (settled) return;
-      if (msg.kind === "events") {
+      if (msg.kind === "waiting") {
+        if (msg.waiting && timer !== undefined) {
+          clearTimeout(timer);
+          timer = undefined;
+          remainingMs = Math.max(0, remainingMs - (performance.now() - armedAt));
+        } else if (!msg.waiting && timer === undefined) {
+          armedAt = performance.now();
+          timer = setTimeout(onTimeout, remainingMs);
+        }
+      } else if (msg.kind === "control") {
+        onControl(msg.message);
+      } else if (msg.kind === "events") {
         for (const e of msg.events) {
           if (e.type === "step/summary") steps = e.summary.step + 1;
           else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;

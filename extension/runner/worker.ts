@@ -27,6 +27,8 @@ import {
   runtime,
 } from "../../core/host";
 import { BundleSites, engineConstructorOf, framesOf, installStackMapping } from "./sites";
+import { workerControl } from "./control";
+import { debuggerFor } from "../debug/worker/setup";
 import { ENGINE_RUNTIME_ID, type WorkerInput, type WorkerMessage } from "./workerProtocol";
 
 /** Thrown by the allocation hook when the model's tensors exceed the memory limit. */
@@ -84,11 +86,16 @@ runtime.onAlloc = (bytes) => {
 
 const sites = new BundleSites(BUNDLE, input.compiled.map, input.compiled.sources);
 installStackMapping(sites);
+// Debug runs (contract 6): the control channel and the debugger's worker-side code (extension/debug/worker).
+const control = input.control ? workerControl(input.control, (m, transfer) => port?.postMessage(m, transfer ?? []), flush) : undefined;
+const debug = control ? debuggerFor(control, sites, input.compiled.code, input.keepSteps) : undefined;
 const recorder = new TraceRecorder({
-  sink: { emit },
+  sink: { emit: debug ? (e, transfer): void => (emit(e, transfer), debug.onEvent(e)) : emit },
   sites,
   keepSteps: input.keepSteps,
   gradCheck: input.gradCheck,
+  ...(input.recordSteps ? { recordSteps: input.recordSteps } : {}),
+  ...(debug ? { observer: debug } : {}),
 });
 
 // ------------------------------------------------------------------ console
@@ -161,6 +168,7 @@ async function main(): Promise<void> {
   const requireShim = (id: string): unknown => (id === ENGINE_RUNTIME_ID ? engine : userRequire(id));
   let error: RunError | undefined;
   let completed = false;
+  debug?.start();
   recorder.install();
   try {
     const fn = vm.compileFunction(input.compiled.code, ["exports", "require", "module", "__filename", "__dirname"], { filename: BUNDLE });
@@ -173,11 +181,13 @@ async function main(): Promise<void> {
     completed = true;
   } catch (e) {
     error = toRunError(e);
+    debug?.onError(e, error.message);
   }
   try {
     recorder.finish({ completed });
   } catch (e) {
     error ??= toRunError(e);
+    debug?.onError(e, error.message);
   }
   emit({ type: "run/end", ok: error === undefined, steps: recorder.stepCount, durationMs: performance.now() - started, keptSteps: recorder.keptSteps, ...(error ? { error } : {}) });
   flush();

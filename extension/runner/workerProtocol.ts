@@ -1,6 +1,7 @@
 /** Messages between `runModel` (parent) and `worker.ts` (the model's thread). */
 import type { GradCheckOptions, TraceEvent } from "../../core/host";
 import type { Compiled } from "./compile";
+import type { ControlChannel, ControlWireMessage } from "./control";
 
 /** `workerData` of a run. */
 export interface WorkerInput {
@@ -11,10 +12,14 @@ export interface WorkerInput {
   keepSteps: number;
   /** Gradient-check every layer at the end of the run (within `budgetMs` in all, when given). */
   gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
+  /** More steps to record in full ("record step 1234"). */
+  recordSteps?: number[];
+  /** The control channel of a debug run (contract 6). */
+  control?: ControlChannel;
 }
 
 /** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */
-export type WorkerMessage = { kind: "events"; events: TraceEvent[] } | { kind: "done" };
+export type WorkerMessage = { kind: "events"; events: TraceEvent[] } | { kind: "done" } | ControlWireMessage;
 
 /** The module id the user writes. */
 export const ENGINE_MODULE = "backprop-lens";

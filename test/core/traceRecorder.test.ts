@@ -19,6 +19,7 @@ import {
   sum,
   tensor,
   value,
+  zip,
 } from "../../core/host";
 import { record, train } from "../helpers/record";
 
@@ -63,6 +64,40 @@ describe("trace recorder", () => {
     const w2 = of(events, "layer/call").find((e) => e.call.step === 2 && e.call.layer === 0 && e.call.phase === "forward")?.call.tensors.weights;
     assert.ok(w0 && w2);
     assert.notDeepEqual(Array.from(w0.data), Array.from(w2.data), "the optimizer changed the weights between steps");
+  });
+
+  it("shows the last step's weights as its forward saw them, with the parameter copies reused between steps", () => {
+    // Steps past the kept ones reuse two buffers per parameter; the last step, emitted at the end after
+    // its own update, must still show the weights its forward used.
+    const seen: number[][] = [];
+    const { events } = record(
+      () => {
+        const [X, y] = spiralData(10, 3);
+        const d1 = new Dense(2, 4);
+        const d2 = new Dense(4, 3);
+        const loss = new SoftmaxCategoricalCrossentropy();
+        const opt = new SGD({ learningRate: 0.5 });
+        for (let e = 0; e < 9; e++) {
+          seen.push(Array.from(d1.weights.data));
+          d1.forward(X);
+          d2.forward(d1.output);
+          loss.forward(d2.output, y);
+          loss.backward(loss.output, y);
+          d2.backward(loss.dinputs);
+          d1.backward(d2.dinputs);
+          opt.updateParams(d1);
+          opt.updateParams(d2);
+        }
+      },
+      { keepSteps: 1 },
+    );
+    const forwards = of(events, "layer/call").filter((e) => e.call.layer === 0 && e.call.phase === "forward");
+    assert.deepEqual(
+      forwards.map((e) => e.call.step),
+      [0, 8],
+    );
+    assert.deepEqual(Array.from(forwards[1]?.call.tensors.weights?.data ?? []), seen[8]);
+    assert.notDeepEqual(seen[8], seen[7]);
   });
 
   it("is invisible to untraced code: no tracer, no wrappers", () => {
@@ -184,5 +219,75 @@ describe("trace recorder", () => {
     const sampled = Array.from({ length: 100_000 }, (_, i) => i).filter(isSampled).length;
     assert.ok(sampled < 1200, `${sampled} summaries with norms for 100,000 steps`);
     assert.ok(Array.from({ length: 10_001 }, (_, i) => i).filter(isSampled).length > 400);
+  });
+  describe("a layer whose forward and backward are arrow-function fields", () => {
+    /** A sigmoid written with fields instead of methods; `bug` drops the (1 − s) factor from backward. */
+    const sigmoid = (bug: boolean) =>
+      class ArrowSigmoid extends Layer {
+        forward = (inputs: Tensor): Tensor => {
+          this.inputs = inputs;
+          this.output = map(inputs, (x) => 1 / (1 + Math.exp(-x)));
+          return this.output;
+        };
+        backward = (dvalues: Tensor): Tensor => {
+          this.dinputs = zip(dvalues, this.output, (d, s) => (bug ? d * s : d * s * (1 - s)));
+          return this.dinputs;
+        };
+      };
+
+    const model = (bug: boolean) => (): void => {
+      const [X, y] = spiralData(10, 3);
+      const d1 = new Dense(2, 4);
+      const s = new (sigmoid(bug))();
+      const d2 = new Dense(4, 3);
+      const loss = new SoftmaxCategoricalCrossentropy();
+      d1.forward(X);
+      s.forward(d1.output);
+      d2.forward(s.output);
+      loss.forward(d2.output, y);
+      loss.backward(loss.output, y);
+      d2.backward(loss.dinputs);
+      s.backward(d2.dinputs);
+      d1.backward(s.dinputs);
+    };
+
+    it("is traced like a method layer, and its gradient check fails on a wrong backward", () => {
+      const { events, error } = record(model(true), { gradCheck: true });
+      assert.equal(error, undefined);
+      const layer = of(events, "layer/new").find((e) => e.layer.className === "ArrowSigmoid");
+      assert.ok(layer, "the arrow-field layer is in the trace");
+      const calls = of(events, "layer/call").filter((e) => e.call.layer === layer.layer.id);
+      assert.deepEqual(
+        calls.map((c) => c.call.phase),
+        ["forward", "backward"],
+      );
+      const check = of(events, "gradcheck").find((e) => e.result.layer === layer.layer.id);
+      assert.ok(check, "the arrow-field layer is gradient-checked");
+      assert.equal(check.result.ok, false);
+      assert.ok(of(events, "anomaly").some((e) => e.anomaly.code === "gradient-check" && e.anomaly.layer === layer.layer.id));
+    });
+
+    it("passes its gradient check when its backward is right (the check calls the layer's own functions)", () => {
+      const { events } = record(model(false), { gradCheck: true });
+      const layer = of(events, "layer/new").find((e) => e.layer.className === "ArrowSigmoid");
+      const check = of(events, "gradcheck").find((e) => e.result.layer === layer?.layer.id);
+      assert.equal(check?.result.ok, true);
+      assert.ok(check.result.tensors.some((t) => t.name === "dinputs" && t.checked > 0));
+    });
+
+    it("called before the recorder could wrap it, it is reported as untraced instead of passing silently", () => {
+      const { events } = record(
+        () => {
+          const s = new (sigmoid(true))();
+          s.forward(tensor([[0.5, -1]]));
+          s.backward(tensor([[1, 1]]));
+        },
+        { gradCheck: true },
+      );
+      const untraced = of(events, "anomaly").filter((e) => e.anomaly.code === "untraced-layer");
+      assert.equal(untraced.length, 1);
+      assert.equal(untraced[0]?.anomaly.severity, "error");
+      assert.match(untraced[0]?.anomaly.message ?? "", /ArrowSigmoid#0 \(ArrowSigmoid\) ran but was not traced.*function fields.*as methods/);
+    });
   });
 });
