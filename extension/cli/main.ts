@@ -15,6 +15,7 @@ import {
   encodeTrace,
   formatNumber,
   formatTensor,
+  shortNumber,
   isParamGradientName,
   RUN_LIMITS,
   type RunLimit,
@@ -30,7 +31,7 @@ const VERSION: string = version;
 /** The limit options' lines of the usage text, from the one table of run limits (core/limits.ts). */
 function limitOptions(): string {
   return Object.values(RUN_LIMITS as Record<string, RunLimit>)
-    .map((l) => (l.cli ? `  ${`${l.cli.flag} ${l.cli.arg}`.padEnd(25)}${l.cli.help} (default ${l.default})\n` : ""))
+    .map((l) => (l.cli ? `  ${`${l.cli.flag} ${l.cli.arg}`.padEnd(25)}${l.cli.help} (default ${shortNumber(l.default)})\n` : ""))
     .join("");
 }
 
@@ -315,7 +316,7 @@ function printChecks(report: Report, out: (s: string) => void): boolean {
       continue;
     }
     for (const t of r.tensors) {
-      const worst = t.worst ? `worst |error| ${t.worst.absErr.toExponential(1)} at [${t.worst.index.join(", ")}]` : "";
+      const worst = t.worst ? `worst |error| ${shortNumber(t.worst.absErr, 2)} at [${t.worst.index.join(", ")}]` : "";
       const counts = `${t.checked}${t.checked + t.kinks < t.total ? ` of ${t.total}` : ""} elements${t.kinks ? `, ${t.kinks} at kinks skipped` : ""}`;
       out(`  ${t.ok ? "ok  " : "FAIL"} ${name}.${t.name}: ${counts}; ${worst}`);
       if (!t.ok) ok = false;

@@ -1,11 +1,23 @@
 /** Messages between `runModel` (parent) and `worker.ts` (the model's thread). */
 import type { GradCheckOptions, TraceEvent } from "../../core/host";
-import type { Compiled } from "./compile";
 import type { ControlChannel, ControlWireMessage } from "./control";
+
+/**
+ * The compiled model a worker runs: one CommonJS bundle of the user's files. `compile.ts` makes it (its
+ * `Compiled` adds the compile time); the protocol owns the shape so that it depends on no compiler.
+ */
+export interface CompiledBundle {
+  file: string;
+  code: string;
+  /** The source map (JSON text); its sources are absolute paths. */
+  map: string;
+  /** Texts of the user's source files in the bundle, by absolute path (for names and messages). */
+  sources: Record<string, string>;
+}
 
 /** `workerData` of a run. */
 export interface WorkerInput {
-  compiled: Pick<Compiled, "file" | "code" | "map" | "sources">;
+  compiled: CompiledBundle;
   /** Limit of the JavaScript heap and, separately, of the tensors' buffers, in MB. */
   memoryLimitMb: number;
   /** Steps emitted with every tensor from step 0 (the last step is always emitted). */

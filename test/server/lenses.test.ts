@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { DEBUG_LENS_TITLE, RUN_LENS_TITLE, codeLenses, inlayHints } from "../../extension/server/lenses";
-import { importsBackpropLens } from "../../extension/server/modelFile";
+import { importsBackpropLens, isModelFile } from "../../extension/server/modelFile";
 import { ReportStore } from "../../extension/server/reportStore";
 import { abs, linesOf, makeLayer, makeReport, reportFromTrace } from "./fixtures";
 
@@ -48,8 +48,8 @@ describe("code lenses", () => {
     assert.deepEqual(titles, [
       "▶ Run Backward Pass",
       "Debug Backward Pass",
-      "dense1: [60, 4] · ‖dW‖ 6.8e-4 · grad check ok",
-      "sigmoid: [60, 4] · ‖dinputs‖ 1e-3 · grad check FAILED",
+      "dense1: [60, 4] · ‖dW‖ 6.8e−4 · grad check ok",
+      "sigmoid: [60, 4] · ‖dinputs‖ 1e−3 · grad check FAILED",
       "dense2: [60, 3] · ‖dW‖ 0.0027 · grad check ok",
       "loss: [60, 3] · ‖dinputs‖ 0.11 · grad check ok",
     ]);
@@ -148,5 +148,29 @@ describe("model files", () => {
     for (const f of ["examples/02-layer-batch.ts", "examples/06-custom-layer.ts", "test/fixtures/models/nan.ts"]) {
       assert.ok(importsBackpropLens(fs.readFileSync(abs(f), "utf8")), f);
     }
+  });
+
+  it("are decided by one test for the Run button and the code lens: the file's extension and text", () => {
+    const ts = 'import { Dense } from "backprop-lens";';
+    const py = "class Layer_Dense:\n    def forward(self, inputs):\n        pass\n";
+    const cases: [string, string, boolean][] = [
+      ["/w/model.ts", ts, true],
+      ["/w/model.mts", ts, true],
+      ["/w/model.tsx", ts, true],
+      ["/w/model.js", ts, true],
+      ["/w/model.cjs", 'const { Dense } = require("backprop-lens");', true],
+      ["/w/model.py", py, true],
+      ["/w/model.py", ts, false],
+      ["/w/notes.md", ts, false],
+      ["/w/model.ts", py, false],
+      ["/w/model.ts.txt", ts, false],
+      ["/w/model.pyw", "import torch\n", true],
+    ];
+    for (const [file, text, expected] of cases) {
+      assert.equal(isModelFile(file, text), expected, `${file}: ${text.slice(0, 30)}`);
+      const runLens = codeLenses(new ReportStore(), file, `file://${file}`, text).some((l) => l.command?.title === RUN_LENS_TITLE);
+      assert.equal(runLens, expected, `the Run lens of ${file} agrees with isModelFile`);
+    }
+    for (const f of ["examples/04-spiral-model.ts", "examples/python/04_spiral_model.py"]) assert.ok(isModelFile(abs(f), fs.readFileSync(abs(f), "utf8")), f);
   });
 });

@@ -152,7 +152,7 @@ describe("language server over stdio (dist/server.js)", function () {
     assert.ok(Number.isNaN(at.layer.tensors.output?.stats.min));
     const hover = await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 0 } });
     const md = (hover?.contents as MarkupContent).value;
-    assert.ok(md.includes("| output ⚠ 1 non-finite | [3, 3] | nan |"), md);
+    assert.ok(md.includes("| output ⚠ 1 non-finite | [3, 3] | NaN |"), md);
     assert.ok(md.includes("[[   nan  1.21   2.385]"), md);
   });
 });

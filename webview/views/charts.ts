@@ -3,6 +3,7 @@
  * norms. Colours come from the theme's `--vscode-charts-*` variables.
  */
 import uPlot from "uplot";
+import { shortNumber } from "../../core/format";
 import type { Ctx } from "./context";
 import { h } from "./dom";
 
@@ -57,13 +58,18 @@ export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData
     scales: Object.fromEntries([["x", { time: false }], ...scales.map((k) => [k, o.logY ? { distr: 3 as const } : {}])]),
     // Steps are integers: no 0.5 ticks on short runs.
     axes: [{ stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000] }, ...scales.map((k, i) => axis(k, i === 0 ? 3 : 1))],
-    series: [{ label: "step" }, ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 } }))],
+    series: [{ label: "step" }, ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 }, value: legendValue }))],
   };
   const holder = h("div", { class: "chart-holder" });
   const el = h("figure", { class: "chart", testid: o.testid, attrs: { role: "img", "aria-label": `${o.title}: ${o.describe}` } }, h("figcaption", {}, o.title), holder);
   const data = [o.x, ...o.series.map((s) => s.values)] as uPlot.AlignedData;
   const plot = new uPlot(opts, data, holder);
   return { el, plot, setData: (x, ys) => plot.setData([x, ...ys] as uPlot.AlignedData) };
+}
+
+/** A series' value in the legend, in the product's one notation (uPlot's default rounds small norms to 0). */
+function legendValue(_u: uPlot, v: number | null): string {
+  return v === null || v === undefined ? "—" : shortNumber(v, 4);
 }
 
 /** NaN → null (uPlot's gap). */

@@ -4,6 +4,7 @@
  * a keyboard cursor (arrows, Home/End, PageUp/PageDown) announced through an aria-live region;
  * click or Enter picks the element.
  */
+import { shortNumber } from "../../core/format";
 import type { TensorData } from "../../core/trace/traceTypes";
 import { cellAt, displaySize, fillHeatmap, matrixShape, moveCursor, symmetricMax, type ColorTable } from "../heatmapCore";
 import { scaleCss } from "../colors";
@@ -177,8 +178,7 @@ export class HeatmapView {
   }
 }
 
+/** A number on the heatmap's legend and tooltip: 3 significant digits, the product's one notation. */
 function fmtShort(v: number): string {
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  return a >= 1e4 || a < 1e-3 ? v.toExponential(2) : String(Number(v.toPrecision(3)));
+  return shortNumber(v, 3);
 }

@@ -2,6 +2,7 @@
  * One tensor of a call: name, shape, statistics, then (once the card is near the viewport and the
  * tensor has arrived) its heatmap and, for small matrices, its number grid.
  */
+import { shortNumber } from "../../core/format";
 import type { TensorData, TensorStats } from "../../core/trace/traceTypes";
 import { wantsGrid } from "../numberGrid";
 import type { Ctx } from "./context";
@@ -32,14 +33,9 @@ export interface TensorPanelOptions {
   maxHeight?: number;
 }
 
-/** A number for statistics: 4 significant digits, exponent form when tiny or huge. */
+/** A number for statistics: 4 significant digits in the product's one notation (`shortNumber`). */
 export function statNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  const s = a >= 1e5 || a < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
-  return s.replace("-", "−");
+  return shortNumber(v, 4);
 }
 
 export function shapeText(shape: readonly number[]): string {
