@@ -10,7 +10,9 @@ import * as path from "node:path";
 import {
   CodeLensRequest,
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  DocumentSymbolRequest,
   HoverRequest,
   InitializeRequest,
   InitializedNotification,
@@ -138,6 +140,35 @@ describe("language server over stdio (dist/server.js)", function () {
     const after = (await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }))?.contents as MarkupContent | undefined;
     assert.ok(after?.value.includes("Shapes before running"), after?.value);
     assert.ok(!after?.value.includes("Open in Gradient Inspector"), after?.value);
+  });
+
+  it("a Python file gets no TypeScript shapes, whatever its text; the same text in a .ts file does", async () => {
+    // The analysis reads TypeScript. A .py file is never read as TypeScript, even when its text would
+    // parse as a model with a mismatch (here: text that is a TypeScript model); a real Python example neither.
+    const text = ['import { Dense } from "backprop-lens";', "const dense1 = new Dense(2, 3);", "const dense2 = new Dense(4, 3);", "dense1.forward([[1, 2]]);", "dense2.forward(dense1.output);", ""].join("\n");
+    const pyUri = pathToUri(abs("test/fixtures/models/mismatch.py"));
+    const exampleUri = pathToUri(abs("examples/python/04_spiral_model.py"));
+    const tsUri = pathToUri(abs("test/fixtures/models/mismatch.ts"));
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: pyUri, languageId: "python", version: 1, text } });
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: exampleUri, languageId: "python", version: 1, text: fs.readFileSync(abs("examples/python/04_spiral_model.py"), "utf8") },
+    });
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: tsUri, languageId: "typescript", version: 1, text } });
+    // One worker analyses files in order: once the .ts file's diagnostic is here, the .py ones would be too.
+    const ts = await until("the .ts file's static diagnostic", () => (last(tsUri)?.diagnostics.length ? last(tsUri) : undefined), 20_000);
+    assert.deepEqual(
+      ts.diagnostics.map((d) => `${d.range.start.line} ${d.source}`),
+      ["4 Backprop Lens (before running)"],
+    );
+    for (const uri of [pyUri, exampleUri]) {
+      assert.ok(!diagnostics.get(uri)?.some((p) => p.diagnostics.length > 0), JSON.stringify(diagnostics.get(uri)));
+      assert.equal(await conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 1, character: 8 } }), null);
+      assert.deepEqual(await conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }), []);
+      assert.deepEqual(await conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } } }), []);
+    }
+    assert.ok(((await conn.sendRequest(HoverRequest.type, { textDocument: { uri: tsUri }, position: { line: 1, character: 8 } }))?.contents as MarkupContent).value.includes("Shapes before running"));
+    for (const uri of [tsUri, pyUri, exampleUri]) await conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await until("the .ts file's diagnostics cleared", () => (last(tsUri)?.diagnostics.length === 0 ? true : undefined));
   });
 
   it("NaN statistics arrive as NaN (not null)", async () => {

@@ -20,6 +20,19 @@ import { ShapeService } from "./service";
 /** How long a request waits for the analysis of the text it is about, ms. */
 const WAIT_MS = 1500;
 
+/** TypeScript and JavaScript files, by extension (as the runner compiles them). */
+const SCRIPT_RE = /\.(?:[cm]?[jt]s|[jt]sx)$/i;
+
+/**
+ * Which open documents get the static analysis: TypeScript/JavaScript model files (by extension and
+ * language, and importing "backprop-lens"). A Python model is a model file too (it gets the Run lens),
+ * but the analysis reads TypeScript: Python text, which often parses as TypeScript, would get shapes
+ * and errors that are not its own, so it gets none.
+ */
+export function analysable(d: OpenDocument, text: string): boolean {
+  return SCRIPT_RE.test(d.file) && d.doc.languageId !== "python" && importsBackpropLens(text);
+}
+
 export interface ShapeFeaturesOptions {
   connection: Connection;
   store: ReportStore;
@@ -69,7 +82,7 @@ export class ShapeFeatures {
     const d = this.o.document(uri);
     if (!d) return;
     const text = d.doc.getText();
-    if (importsBackpropLens(text)) this.service.set(uri, d.file, d.doc.version, text);
+    if (analysable(d, text)) this.service.set(uri, d.file, d.doc.version, text);
     else if (this.service.has(uri)) {
       this.service.close(uri);
       this.o.republish();
