@@ -54,6 +54,21 @@ describe("shape analysis features: hovers and inlay hints", () => {
     assert.match(c, /backward at line 30: `dvalues \[300, 3\] → dinputs \[300, 2\]` · dweights `\[2, 3\]` · dbiases `\[1, 3\]`/);
   });
 
+  it("a call after a shape error says the run never gets there; the erring call and a correct model do not", () => {
+    const planted = SPIRAL.replace("new Dense(3, 3)", "new Dense(4, 3)");
+    assert.notEqual(planted, SPIRAL);
+    const r = analyzeModel(planted, abs("examples/04-spiral-model.ts"));
+    const src = planted.split("\n");
+    const note = /A shape error above stops the run before this call/;
+    // dense1.backward gets dense2's [300, 4] gradient: its formulas cannot add up, and the hover says why.
+    const back = md(r, lineOf("dense1.backward(activation1.dinputs)", src), 3);
+    assert.match(back, /dvalues \[300, 4\]/);
+    assert.match(back, note);
+    assert.doesNotMatch(md(r, lineOf("dense2.forward(activation1.output)", src), 3), note);
+    assert.doesNotMatch(md(r, lineOf("dense1.forward(X)", src), 2), note);
+    assert.doesNotMatch(md(spiral, lineOf("dense1.backward(activation1.dinputs)"), 3), note);
+  });
+
   it("the run's hover answers when fresh; on an edited line the static shapes come first", () => {
     const fact = factAt(spiral.facts, { line: lineOf("dense1.forward(X)"), character: 2 });
     const run: Hover = { contents: { kind: "markdown", value: "RUN HOVER" } };

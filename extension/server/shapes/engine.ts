@@ -592,6 +592,8 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
   const id = self.id;
   const info = an.allocs.get(id);
   const declared = phase === "forward" && fn.k === "fn" ? declaredShape(an, fn.decl) : undefined;
+  // The engine already threw on this path (an earlier shape error): the run never gets here.
+  const unreached = st.failed;
   let result: Value;
   an.layerStack.push({ id, phase });
   try {
@@ -648,7 +650,7 @@ export function layerCall(an: Analyzer, self: RefV, phase: "forward" | "backward
     }
   }
   an.rec.call(node, id, phase, shapes);
-  an.rec.fact(node, "call", () => callMarkdown([{ layer: l, phase, ...md() }]));
+  an.rec.fact(node, "call", () => callMarkdown([{ layer: l, phase, ...md(), ...(unreached ? { unreached } : {}) }]));
   return result;
 }
 

@@ -95,13 +95,17 @@ export function layerTitle(l: LayerLabel): string {
   return `**${escapeMarkdown(l.name)}** = \`${l.description.replace(/`/g, "'")}\``;
 }
 
+/** Said under a call that comes after a shape error on its path: its shapes may not add up. */
+export const UNREACHED_NOTE = "_A shape error above stops the run before this call: these shapes follow the code as written and need not fit._";
+
 /** The hover of one or more layer calls at one place (a loop or `Sequential` calls several). */
-export function callMarkdown(entries: { layer: LayerLabel; phase: "forward" | "backward"; flow: string; formulas: string }[]): string {
+export function callMarkdown(entries: { layer: LayerLabel; phase: "forward" | "backward"; flow: string; formulas: string; unreached?: boolean }[]): string {
   const out: string[] = [];
   for (const e of entries) {
     out.push(`${layerTitle(e.layer)} · ${e.phase} · \`${e.flow}\``);
     out.push("```text\n" + e.formulas + "\n```");
   }
+  if (entries.some((e) => e.unreached)) out.push(UNREACHED_NOTE);
   out.push(STATIC_NOTE);
   return out.join("\n\n");
 }
