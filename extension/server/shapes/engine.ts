@@ -9,8 +9,8 @@
  */
 import ts from "typescript";
 import type { AllocInfo, Analyzer } from "./interpreter";
-import { propName, truthy, unwrap } from "./interpreter";
 import type { FixSpec } from "./record";
+import { propName, unwrap } from "./syntax";
 import { type LayerKindName, type LayerLabel, STATIC_NOTE, backwardFormulas, callMarkdown, forwardFormulas, hintShape, layerTitle, valueText } from "./render";
 import {
   type BuiltinV,
@@ -31,6 +31,7 @@ import {
   sizeOfShape,
   str,
   tensorOf,
+  truthy,
 } from "./values";
 
 // ------------------------------------------------------------------ what the engine exports

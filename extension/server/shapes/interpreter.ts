@@ -37,6 +37,7 @@ import {
   valueMember,
 } from "./engine";
 import { type DiagSpec, Recorder } from "./record";
+import { propName, unwrap } from "./syntax";
 import {
   type BuiltinV,
   type ClassV,
@@ -55,6 +56,7 @@ import {
   num,
   statesEqual,
   str,
+  truthy,
   widen,
 } from "./values";
 
@@ -1527,50 +1529,6 @@ function arith(op: ts.SyntaxKind, l: Value, r: Value): Value {
     default:
       return UNKNOWN;
   }
-}
-
-/** Whether a value is truthy, or undefined when unknown. */
-export function truthy(v: Value): boolean | undefined {
-  switch (v.k) {
-    case "num":
-      return v.v === undefined ? undefined : v.v !== 0 && !Number.isNaN(v.v);
-    case "bool":
-      return v.v;
-    case "str":
-      return v.v === undefined ? undefined : v.v !== "";
-    case "undef":
-      return false;
-    case "ref":
-    case "fn":
-    case "class":
-    case "tensor":
-      return true;
-    default:
-      return undefined;
-  }
-}
-
-/** The expression inside parentheses, `as`, `!`, `<T>` and `satisfies`. */
-export function unwrap(e: ts.Expression): ts.Expression {
-  for (;;) {
-    switch (e.kind) {
-      case ts.SyntaxKind.ParenthesizedExpression:
-      case ts.SyntaxKind.AsExpression:
-      case ts.SyntaxKind.NonNullExpression:
-      case ts.SyntaxKind.TypeAssertionExpression:
-      case ts.SyntaxKind.SatisfiesExpression:
-        e = (e as ts.ParenthesizedExpression).expression;
-        continue;
-      default:
-        return e;
-    }
-  }
-}
-
-export function propName(n: ts.PropertyName | ts.BindingName): string | undefined {
-  if (ts.isIdentifier(n) || ts.isPrivateIdentifier(n)) return n.text;
-  if (ts.isStringLiteral(n) || ts.isNumericLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) return n.text;
-  return undefined;
 }
 
 function isStatic(m: ts.ClassElement): boolean {

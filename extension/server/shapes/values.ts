@@ -552,3 +552,24 @@ export function widen(a: State, b: State): State {
   }
   return out;
 }
+
+/** Whether a value is truthy, or undefined when unknown. */
+export function truthy(v: Value): boolean | undefined {
+  switch (v.k) {
+    case "num":
+      return v.v === undefined ? undefined : v.v !== 0 && !Number.isNaN(v.v);
+    case "bool":
+      return v.v;
+    case "str":
+      return v.v === undefined ? undefined : v.v !== "";
+    case "undef":
+      return false;
+    case "ref":
+    case "fn":
+    case "class":
+    case "tensor":
+      return true;
+    default:
+      return undefined;
+  }
+}
