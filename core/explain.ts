@@ -245,7 +245,7 @@ export function explainElement(req: ExplainRequest): Explanation {
     value,
     text: `${target} = ${eqNumber(value)}`,
     latex: `${texRef(tensor.replace(/[^A-Za-z0-9]/g, ""), own && own.shape.length < 2 ? [c] : [r, c])} = ${latexNumber(value)}`,
-    note: `${kind === "custom" ? "a custom layer: its backward is your code, so there is no formula to show" : `no rule for ${tensor} of a ${kind} layer`}; ${checkText}`,
+    note: `${kind === "custom" ? "a custom layer: its backward is your code (its values, the numeric derivative and their ratio are below)" : `no rule for ${tensor} of a ${kind} layer`}; ${checkText}`,
   };
 }
 

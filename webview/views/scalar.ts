@@ -68,10 +68,9 @@ export function scalarSection(ctx: Ctx): HTMLElement | null {
   const gh = Math.ceil(g.graph().height ?? 200);
 
   const svg = s("svg", { class: "scalar-graph", testid: "scalar-graph", attrs: { viewBox: `0 0 ${gw} ${gh}`, preserveAspectRatio: "xMinYMin meet", role: "group", "aria-label": `Computation graph of ${nodes.length} values` } });
-  // Shrinks to the panel's width (down to 70 %, then the panel scrolls); never grows past 100 %.
+  // Shrinks to the panel's width (all of it stays visible: z → relu → y was cut off); never grows past 100 %.
   svg.style.width = "100%";
   svg.style.maxWidth = `${gw}px`;
-  svg.style.minWidth = `${Math.round(gw * 0.7)}px`;
   const defs = s("defs", {}, s("marker", { attrs: { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" } }, s("path", { class: "arrow-head", attrs: { d: "M 0 0 L 10 5 L 0 10 z" } })));
   svg.appendChild(defs);
   for (const e of gm.edges) {
