@@ -277,5 +277,3 @@ export type TraceEvent =
   | { type: "gradcheck"; result: GradCheckResult }
   | { type: "console"; level: ConsoleLevel; text: string; site?: SourceSite }
   | { type: "run/end"; ok: boolean; steps: number; durationMs: number; keptSteps: number[]; error?: RunError };
-
-export type TraceEventType = TraceEvent["type"];

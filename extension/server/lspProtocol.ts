@@ -52,7 +52,6 @@ export interface RunReport {
  * Params: `encodeWire(report)` (see below), decoded by the server with `decodeWire`.
  */
 export const RUN_REPORT_NOTIFICATION = "backpropLens/runReport";
-export type RunReportParams = RunReport;
 
 /** Client → server: forget every report (e.g. "Clear Results"). */
 export const CLEAR_REPORTS_NOTIFICATION = "backpropLens/clearReports";

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import { Adam, Dense, type Optimizer, ReLU, SGD, SoftmaxCategoricalCrossentropy, seed, spiralData } from "../../core/host";
 import { DivergenceWatch, type StepObservation } from "../../core/trace/divergence";
 import { l2norm } from "../../core/trace/stats";
-import { record } from "../helpers/record";
+import { pass, record } from "../helpers/record";
 
 /** Trains the spiral model and feeds the watch what the recorder sees: loss, lr, ‖W‖ before, ‖dW‖, ‖ΔW‖. */
 function watchTraining(opt: () => Optimizer, epochs: number): { watch: DivergenceWatch; losses: number[] } {
@@ -22,15 +22,8 @@ function watchTraining(opt: () => Optimizer, epochs: number): { watch: Divergenc
   const watch = new DivergenceWatch();
   const losses: number[] = [];
   for (let step = 0; step < epochs; step++) {
-    dense1.forward(X);
-    relu.forward(dense1.output);
-    dense2.forward(relu.output);
-    const l = loss.forward(dense2.output, y);
+    const l = pass([dense1, relu, dense2], loss, X, y);
     losses.push(l);
-    loss.backward(loss.output, y);
-    dense2.backward(loss.dinputs);
-    relu.backward(dense2.dinputs);
-    dense1.backward(relu.dinputs);
     const before = [dense1, dense2].flatMap((d, li) => d.params().map((p) => ({ li, d, name: p.name, w: p.value.data.slice(), g: p.grad ? l2norm(p.grad) : NaN, shape: p.value.shape })));
     const lr = optimizer.currentLearningRate;
     optimizer.step(dense1, dense2);
@@ -104,14 +97,7 @@ describe("the learning-rate blow-up rule", function () {
       const loss = new SoftmaxCategoricalCrossentropy();
       const optimizer = new SGD({ learningRate: 50 });
       for (let epoch = 0; epoch < 300; epoch++) {
-        dense1.forward(X);
-        activation1.forward(dense1.output);
-        dense2.forward(activation1.output);
-        loss.forward(dense2.output, y);
-        loss.backward(loss.output, y);
-        dense2.backward(loss.dinputs);
-        activation1.backward(dense2.dinputs);
-        dense1.backward(activation1.dinputs);
+        pass([dense1, activation1, dense2], loss, X, y);
         optimizer.preUpdateParams();
         optimizer.updateParams(dense1);
         optimizer.updateParams(dense2);
@@ -138,14 +124,7 @@ describe("the learning-rate blow-up rule", function () {
       const loss = new SoftmaxCategoricalCrossentropy();
       const optimizer = new Adam({ learningRate: 0.05, decay: 5e-7 });
       for (let epoch = 0; epoch < 400; epoch++) {
-        dense1.forward(X);
-        activation1.forward(dense1.output);
-        dense2.forward(activation1.output);
-        loss.forward(dense2.output, y);
-        loss.backward(loss.output, y);
-        dense2.backward(loss.dinputs);
-        activation1.backward(dense2.dinputs);
-        dense1.backward(activation1.dinputs);
+        pass([dense1, activation1, dense2], loss, X, y);
         optimizer.step(dense1, dense2);
       }
     });

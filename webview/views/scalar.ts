@@ -16,7 +16,7 @@ const OP_TEXT: Record<ScalarNode["op"], string> = { "": "", mul: "×", sum: "+",
 
 function num(v: number | undefined): string {
   if (v === undefined) return "–";
-  return Number.isInteger(v) ? v.toFixed(4) : v.toFixed(4);
+  return v.toFixed(4);
 }
 
 /** Node and edge lists of the graph: value records and op nodes. */
