@@ -133,6 +133,30 @@ describe("shape analysis: every example, template and fixture against its run", 
   });
 });
 
+describe("shape analysis: half-typed text", () => {
+  const head = `import { Dense, ReLU } from "backprop-lens";
+const dense1 = new Dense(2, 3);
+const activation1 = new ReLU();
+dense1.forward([[1, 2]]);
+activation1.forward(dense1.output);
+function feed(layer: Dense, d: number[][]) { layer.backward(d); }
+`;
+  it("a call that holds the syntax error gets no diagnostic (the parser's recovery is not the user's code); the finished text does", () => {
+    // Typing [[1, 2]] in place of activation1.dinputs, a few characters at a time: only the finished text is a mistake.
+    for (const typing of ["dense1.backward([[1, );", "dense1.backward([[1, 2);", "dense1.backward([[1, 2]);", "feed(dense1, [[1, );"]) {
+      const r = analyzeModel(head + typing + "\n", "half.ts");
+      assert.ok(r.parseErrors > 0, typing);
+      assert.deepEqual(r.diagnostics, [], `${typing}: ${JSON.stringify(r.diagnostics.map((d) => d.message))}`);
+    }
+    for (const done of ["dense1.backward([[1, 2]]);", "feed(dense1, [[1, 2]]);"]) {
+      const r = analyzeModel(head + done + "\n", "half.ts");
+      assert.equal(r.parseErrors, 0);
+      assert.deepEqual(r.diagnostics.map((d) => d.code), ["backward-shape"], done);
+      assert.match(r.diagnostics[0]!.message, /dvalues (\[\[1, 2\]\]|d) is \[1, 2\] but dense1's output was \[1, 3\]/);
+    }
+  });
+});
+
 /** Shape bugs as a new user writes them: each is found before running, at the line where the run fails. */
 const PLANTED: { name: string; code: string; expect: string[]; fix?: string; src: string }[] = [
   {

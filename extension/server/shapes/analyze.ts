@@ -75,13 +75,15 @@ function build(an: Analyzer, sf: ts.SourceFile, firstError: number): LazyAnalysi
   };
   const log = an.rec.log;
 
-  // ---- diagnostics: one per place and kind, none at or after the first syntax error
+  // ---- diagnostics: one per place and kind, none at, around or after the first syntax error: a call
+  // that contains it (`dense1.backward([[1, )` half typed) holds what the parser made up to recover
+  // (a missing element), and so does a call on its way (a helper called with it)
   const diagnostics: ShapeDiagnostic[] = [];
   const seen = new Set<string>();
   for (const e of log) {
     if (e.t !== "diag") continue;
     const start = e.node.getStart(sf);
-    if (start >= firstError) continue;
+    if (start >= firstError || e.node.end > firstError || e.calls.some((c) => c.end > firstError)) continue;
     const key = `${start}:${e.node.end}:${e.code}`;
     if (seen.has(key)) continue;
     seen.add(key);
