@@ -131,6 +131,44 @@ describe("shapes as you type (static analysis in the language server)", function
     await until(() => staticDiagnostics(doc.uri).length === 0, 30_000, "the diagnostic to go with the revert");
   });
 
+  it("renaming a layer variable (TypeScript's rename) renames it in the outline at once and in the run's layers after the next run", async () => {
+    const renamed = "shapes-rename.ts";
+    fs.writeFileSync(fileUri(renamed).fsPath, PLANTED.replace("new Dense(4, 3)", "new Dense(3, 3)"));
+    try {
+      const doc = (await open(renamed)).document;
+      const ours = async (): Promise<string[]> =>
+        ((await vscode.commands.executeCommand<vscode.DocumentSymbol[]>("vscode.executeDocumentSymbolProvider", doc.uri)) ?? []).filter((s) => /^\d+\. /.test(s.detail)).map((s) => s.name);
+      await until(async () => ((await ours()).includes("dense1") ? true : undefined), 30_000, "dense1 in the outline");
+      const first = await vscode.commands.executeCommand<{ ok: boolean } | undefined>("backpropLens.runBackwardPass", doc.uri);
+      assert.equal(first?.ok, true);
+      const { ctx } = await lens();
+      const names = (): string[] => [...(ctx.runs.currentRun()?.layers.values() ?? [])].map((l) => l.name);
+      assert.ok(names().includes("dense1"), names().join(", "));
+      // F2 on dense1's declaration, as a user renames it (TypeScript's rename; its server may still be starting).
+      const line = lineOf(doc, "const dense1 = new Dense(2, 3)");
+      const at = new vscode.Position(line, doc.lineAt(line).text.indexOf("dense1") + 1);
+      const edit = await until(async () => {
+        const e = await Promise.resolve(vscode.commands.executeCommand<vscode.WorkspaceEdit | undefined>("vscode.executeDocumentRenameProvider", doc.uri, at, "hidden1")).catch(() => undefined);
+        return e && e.size > 0 ? e : undefined;
+      }, 60_000, "TypeScript's rename edit");
+      assert.ok(await vscode.workspace.applyEdit(edit));
+      assert.ok(!doc.getText().includes("dense1"), "every use renamed");
+      await until(async () => {
+        const n = await ours();
+        return n.includes("hidden1") && !n.includes("dense1") ? true : undefined;
+      }, 30_000, "hidden1 in the outline");
+      // The unsaved, renamed text runs: the inspector's layer is named after the new variable.
+      const second = await vscode.commands.executeCommand<{ ok: boolean } | undefined>("backpropLens.runBackwardPass", doc.uri);
+      assert.equal(second?.ok, true);
+      assert.ok(names().includes("hidden1") && !names().includes("dense1"), names().join(", "));
+    } finally {
+      await vscode.commands.executeCommand("workbench.action.files.revert");
+      await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+      await vscode.commands.executeCommand("backpropLens.clearResults");
+      fs.rmSync(fileUri(renamed).fsPath, { force: true });
+    }
+  });
+
   it("a run's own diagnostic replaces the static one on its line", async () => {
     const doc = (await open("shape-mismatch.ts")).document;
     const line = lineOf(doc, "dense2.forward(activation1.output)");
