@@ -47,7 +47,7 @@ export type AppState =
   /** The host speaks another protocol version (the panel outlived an update). */
   | { kind: "incompatible"; message: string };
 
-export type RunStatus = "running" | "done" | "failed" | "stopped";
+export type RunStatus = "running" | "done" | "failed" | "stopped" | "lost";
 
 export function newRun(header: RunHeader): RunModel {
   return {
@@ -146,11 +146,12 @@ export function reduce(state: AppState, msg: ToWebview): AppState {
   return state;
 }
 
-/** running / done / failed / stopped. */
+/** running / done / failed / stopped / lost (the model's process died, or the window closed during the run). */
 export function runStatus(run: RunModel): RunStatus {
   if (!run.end) return "running";
   if (run.end.ok) return "done";
-  return run.end.error?.kind === "cancelled" ? "stopped" : "failed";
+  const kind = run.end.error?.kind;
+  return kind === "cancelled" ? "stopped" : kind === "lost" ? "lost" : "failed";
 }
 
 /** Layers in network order: by first call, then (never called) by construction order. */

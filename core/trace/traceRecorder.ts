@@ -402,6 +402,15 @@ export class TraceRecorder implements Tracer {
       this.emit({ type: "anomaly", anomaly });
       throw new NonFiniteError(anomaly.message, anomaly.site);
     }
+    // Without a loss layer nothing stops the run, but the first NaN or ±Infinity is still reported where it appeared.
+    if (this.stepLoss === undefined && !this.reported.has("non-finite")) {
+      const anomaly = this.locateNonFinite();
+      if (anomaly !== undefined) {
+        this.reported.add("non-finite");
+        this.emitStepTensors(this.current);
+        this.emit({ type: "anomaly", anomaly });
+      }
+    }
   }
 
   private checkExploding(rec: CallRecord, norms: Record<string, number>): void {
@@ -457,7 +466,7 @@ export class TraceRecorder implements Tracer {
           message:
             `${String(v)} first appeared in ${info.name}.${name}[${index.join("][")}] of shape ${showShape(t.shape)} ` +
             `at step ${rec.step}${where}, in ${info.description}${info.site ? ` built at ${baseName(info.site.file)}:${info.site.line}` : ""}; ` +
-            `the loss became ${String(this.stepLoss)}`,
+            (this.stepLoss !== undefined ? `the loss became ${String(this.stepLoss)}` : "the model has no loss layer, so the run went on"),
         };
       }
     }

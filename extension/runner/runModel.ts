@@ -1,17 +1,22 @@
 /**
- * Compiles and runs a model file in a worker thread, with a time limit (watchdog `terminate()`),
- * a memory limit (`resourceLimits` for the heap, the engine's allocation hook for tensors) and
- * cancellation, streaming the worker's trace events to `onEvent` as they arrive.
+ * Runs a model file in a model process of its own (supervisor.ts, modelProcess.ts): a TypeScript or
+ * JavaScript model is compiled here (esbuild) and run in a worker thread of that process; another
+ * producer (the Python tracer) is started there from a `ProcessLauncher`. Either way the run has one
+ * memory limit that counts everything the model allocates, the time limit (not counting time paused in
+ * the debugger), Stop that ends it at once whatever the model does, a trace held to a budget
+ * (traceBudget.ts), and a truthful end (done, failed, stopped, lost).
  *
- * Every run ends with exactly one `run/end` event (synthesised here when the worker was stopped),
- * and `result` resolves with the same outcome; it never rejects.
+ * Every run ends with exactly one `run/end` event, written here, and `result` resolves with the same
+ * outcome; it never rejects. Imports nothing from vscode: the CLI and the extension share it.
  */
-import { Worker } from "node:worker_threads";
+import * as path from "node:path";
 import * as engine from "../../core/index";
-import { type GradCheckOptions, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
+import type { GradCheckOptions, RunError, TraceEvent } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
-import { locatePausedWorker } from "./locate";
-import type { WorkerInput, WorkerMessage } from "./workerProtocol";
+import type { ControlMessage } from "./control";
+import type { ProcessLauncher } from "./launcher";
+import type { RunSpec } from "./processProtocol";
+import { ModelProcess, type ProcessPool, type SupervisedEnd, supervise } from "./supervisor";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -22,16 +27,24 @@ export interface RunModelOptions {
   overlays?: ReadonlyMap<string, string>;
   /** Absolute path of `dist/worker.js`. */
   workerScript: string;
+  /** Absolute path of `dist/modelProcess.js` (default: next to `workerScript`). */
+  processScript?: string;
   /** esbuild binary when the esbuild package is bundled (the extension). */
   esbuildBinary?: string;
-  /** Stop the model after this long. Default 30 s. */
+  /** Stop the model after this long (not counting time paused in the debugger). Default 30 s. */
   timeLimitMs?: number;
-  /** Heap and tensor memory limit. Default 1024 MB. */
+  /** Memory the model may add to its process, heap and everything else. Default 1024 MB. */
   memoryLimitMb?: number;
   /** Steps emitted in full from step 0. Default 3. */
   keepSteps?: number;
   /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
+  /** A debug run: the control channel is used (`RunHandle.send`/`onControl`; the worker's `workerControl()`). */
+  control?: true;
+  /** Run this program instead of compiling `file` (the Python tracer; see launcher.ts). */
+  launcher?: ProcessLauncher;
+  /** Where a warm spare process comes from (the extension keeps one); without it a process is forked per run. */
+  pool?: ProcessPool;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
   /** Diagnostics of the runner itself (not of the model). */
@@ -46,159 +59,133 @@ export interface RunResult {
   /** Steps whose tensors were recorded. */
   keptSteps: number[];
   compileMs: number;
-  /** From worker start to the end of the run. */
+  /** From the model's start to the end of the run, not counting paused time. */
   durationMs: number;
+  /** From the end of the compile to the model's first line (process and worker start, or a spare's hand-over). */
+  startMs?: number;
 }
 
 export interface RunHandle {
   readonly result: Promise<RunResult>;
-  /** Stops the run (compile or worker); `result` resolves with a `cancelled` error. */
+  /** Stops the run (compile or process) at once; `result` resolves with a `cancelled` error. */
   cancel(): void;
+  /** Sends a command to the model's thread (or the Python tracer's stdin); ignored once the run has ended. */
+  send(cmd: ControlMessage): void;
+  /** Control messages from the model, in order with the trace events; returns the unsubscribe. */
+  onControl(cb: (m: ControlMessage) => void): () => void;
+}
+
+/** done / failed / stopped / lost: how a run ended, in the words the editor shows. */
+export type EndState = "done" | "failed" | "stopped" | "lost";
+
+export function endStateOf(r: { ok: boolean; error?: RunError }): EndState {
+  if (r.ok) return "done";
+  return r.error?.kind === "cancelled" ? "stopped" : r.error?.kind === "lost" ? "lost" : "failed";
 }
 
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
 export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
+const CANCELLED: RunError = { kind: "cancelled", message: "the run was stopped" };
+
 export function runModel(options: RunModelOptions): RunHandle {
   let cancelled = false;
-  let stop: ((error: RunError) => void) | undefined;
+  let running: { stop(e: RunError): void; send(c: ControlMessage): void } | undefined;
+  const listeners = new Set<(m: ControlMessage) => void>();
+  const memoryLimitMb = options.memoryLimitMb ?? 1024;
+  const processScript = options.processScript ?? path.join(path.dirname(options.workerScript), "modelProcess.js");
+  const emit = (e: TraceEvent): void => {
+    try {
+      options.onEvent?.(e);
+    } catch (err) {
+      options.debug?.(`a trace consumer failed: ${String(err)}`); // a consumer's bug must not break the run
+    }
+  };
+  // Start the process while the model compiles: the two overlap.
+  const proc = options.launcher
+    ? new ModelProcess({ script: processScript, ...(options.debug ? { debug: options.debug } : {}) })
+    : (options.pool?.take(options.workerScript, memoryLimitMb) ?? new ModelProcess({ script: processScript, prestart: { workerScript: options.workerScript, memoryLimitMb }, ...(options.debug ? { debug: options.debug } : {}) }));
   const result = (async (): Promise<RunResult> => {
-    let compiled: Compiled;
-    const emit = (e: TraceEvent): void => {
-      try {
-        options.onEvent?.(e);
-      } catch {
-        // a consumer's bug must not break the run
-      }
-    };
-    const fail = (error: RunError, compileMs: number, durationMs: number, steps = 0, keptSteps: number[] = []): RunResult => {
-      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps, error });
-      return { ok: false, error, steps, keptSteps, compileMs, durationMs };
+    const end = (r: SupervisedEnd, compileMs: number): RunResult => {
+      emit({ type: "run/end", ok: r.ok, steps: r.steps, durationMs: r.durationMs, keptSteps: r.keptSteps, ...(r.error ? { error: r.error } : {}) });
+      return { ok: r.ok, ...(r.error ? { error: r.error } : {}), steps: r.steps, keptSteps: r.keptSteps, compileMs, durationMs: r.durationMs, ...(r.startMs !== undefined ? { startMs: r.startMs } : {}) };
     };
     const t0 = performance.now();
-    try {
-      compiled = await compileModel({
-        file: options.file,
-        ...(options.source !== undefined ? { source: options.source } : {}),
-        ...(options.overlays ? { overlays: options.overlays } : {}),
-        engineExports: ENGINE_EXPORTS,
-        ...(options.esbuildBinary ? { esbuildBinary: options.esbuildBinary } : {}),
-      });
-    } catch (e) {
-      const error = e instanceof CompileError ? e.error : { kind: "internal" as const, message: `could not compile ${options.file}: ${String(e)}` };
-      return fail(error, performance.now() - t0, 0);
+    let spec: RunSpec;
+    const fileName = path.basename(options.file);
+    const limits = { memoryLimitMb, timeLimitMs: options.timeLimitMs ?? 30_000, keepSteps: options.keepSteps ?? 3, fileName };
+    if (options.launcher) {
+      spec = { producer: { kind: "process", launcher: { cwd: path.dirname(options.file), ...options.launcher } }, ...limits };
+    } else {
+      let compiled: Compiled;
+      try {
+        compiled = await compileModel({
+          file: options.file,
+          ...(options.source !== undefined ? { source: options.source } : {}),
+          ...(options.overlays ? { overlays: options.overlays } : {}),
+          engineExports: ENGINE_EXPORTS,
+          ...(options.esbuildBinary ? { esbuildBinary: options.esbuildBinary } : {}),
+        });
+      } catch (e) {
+        const error = e instanceof CompileError ? e.error : { kind: "internal" as const, message: `could not compile ${options.file}: ${String(e)}` };
+        proc.kill();
+        options.pool?.refill(options.workerScript, memoryLimitMb);
+        return end({ ok: false, error, steps: 0, keptSteps: [], durationMs: 0 }, performance.now() - t0);
+      }
+      spec = {
+        producer: {
+          kind: "worker",
+          workerScript: options.workerScript,
+          input: {
+            compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
+            memoryLimitMb,
+            keepSteps: limits.keepSteps,
+            gradCheck: options.gradCheck ?? false,
+            control: options.control === true,
+          },
+        },
+        ...limits,
+      };
     }
     const compileMs = performance.now() - t0;
-    if (cancelled) return fail({ kind: "cancelled", message: "the run was cancelled" }, compileMs, 0);
-    return runCompiled(compiled, options, compileMs, emit, (s) => {
-      stop = s;
-    }, () => cancelled);
+    if (cancelled) {
+      proc.kill();
+      return end({ ok: false, error: CANCELLED, steps: 0, keptSteps: [], durationMs: 0 }, compileMs);
+    }
+    const s = supervise(proc, {
+      spec,
+      onEvent: emit,
+      onControl: (m) => {
+        for (const l of listeners) {
+          try {
+            l(m);
+          } catch (err) {
+            options.debug?.(`a control listener failed: ${String(err)}`);
+          }
+        }
+      },
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
+    running = s;
+    const r = await s.end;
+    running = undefined;
+    if (!options.launcher) options.pool?.refill(options.workerScript, memoryLimitMb);
+    return end(r, compileMs);
   })();
   return {
     result,
     cancel(): void {
       if (cancelled) return;
       cancelled = true;
-      stop?.({ kind: "cancelled", message: "the run was cancelled" });
+      if (running) running.stop(CANCELLED);
+      else proc.kill();
+    },
+    send(cmd: ControlMessage): void {
+      running?.send(cmd);
+    },
+    onControl(cb: (m: ControlMessage) => void): () => void {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
     },
   };
-}
-
-function runCompiled(
-  compiled: Compiled,
-  options: RunModelOptions,
-  compileMs: number,
-  emit: (e: TraceEvent) => void,
-  setStop: (s: (error: RunError) => void) => void,
-  isCancelled: () => boolean,
-): Promise<RunResult> {
-  const memoryLimitMb = options.memoryLimitMb ?? 1024;
-  const timeLimitMs = options.timeLimitMs ?? 30_000;
-  const input: WorkerInput = {
-    compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
-    memoryLimitMb,
-    keepSteps: options.keepSteps ?? 3,
-    gradCheck: options.gradCheck ?? false,
-  };
-  const started = performance.now();
-  return new Promise<RunResult>((resolve) => {
-    let settled = false;
-    let steps = 0;
-    let lastSite: SourceSite | undefined;
-    let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
-    const worker = new Worker(options.workerScript, {
-      workerData: input,
-      name: "backprop-lens model",
-      resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
-      stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
-      stderr: true,
-    });
-    const finish = (r: RunResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(r);
-    };
-    const stopWith = (error: RunError): void => {
-      if (settled) return;
-      const durationMs = performance.now() - started;
-      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps: [], error });
-      finish({ ok: false, error, steps, keptSteps: [], compileMs, durationMs });
-    };
-    setStop(stopWith);
-    if (isCancelled()) stopWith({ kind: "cancelled", message: "the run was cancelled" });
-    const timer = setTimeout(() => {
-      void (async () => {
-        // Ask V8 where the model is before stopping it, so the message names the line that never ends.
-        const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`, 1000, options.debug).catch((e: unknown) => {
-          options.debug?.(`locate failed: ${String(e)}`);
-          return undefined;
-        });
-        const site = paused ?? lastSite;
-        const at = site ? ` at ${baseName(site.file)}:${site.line}` : "";
-        stopWith({
-          kind: "timeout",
-          message: `${baseName(compiled.file)}: the model ran longer than the time limit of ${(timeLimitMs / 1000).toFixed(timeLimitMs % 1000 ? 1 : 0)} s and was stopped${at}${
-            paused ? "" : steps > 0 ? ` (step ${steps})` : ""
-          }; raise the time limit if it is meant to run this long (setting backpropLens.timeLimitSeconds, CLI --time-limit)`,
-          ...(site ? { site } : {}),
-        });
-      })();
-    }, timeLimitMs);
-    worker.on("message", (msg: WorkerMessage) => {
-      if (settled) return;
-      if (msg.kind === "events") {
-        for (const e of msg.events) {
-          if (e.type === "step/summary") steps = e.summary.step + 1;
-          else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
-          if (e.type === "run/end") end = e;
-          emit(e);
-        }
-      } else if (msg.kind === "done") {
-        const durationMs = performance.now() - started;
-        if (end === undefined) {
-          stopWith({ kind: "internal", message: "the worker ended without reporting the end of the run" });
-          return;
-        }
-        finish({ ok: end.ok, ...(end.error ? { error: end.error } : {}), steps: end.steps, keptSteps: end.keptSteps, compileMs, durationMs });
-      }
-    });
-    worker.on("error", (err: Error & { code?: string }) => {
-      const outOfMemory = err.code === "ERR_WORKER_OUT_OF_MEMORY" || /heap out of memory|memory limit/i.test(err.message);
-      const at = lastSite ? ` (last traced call at ${baseName(lastSite.file)}:${lastSite.line})` : "";
-      stopWith(
-        outOfMemory
-          ? {
-              kind: "memory",
-              message: `${baseName(compiled.file)}: the model used more than the memory limit of ${memoryLimitMb} MB and was stopped${at}; look for data that grows without bound, or raise backpropLens.memoryLimitMb`,
-              ...(lastSite ? { site: lastSite } : {}),
-            }
-          : { kind: "internal", message: `${baseName(compiled.file)}: the model's worker failed: ${err.message}` },
-      );
-    });
-    worker.on("exit", (code) => {
-      if (!settled) stopWith({ kind: "internal", message: `${baseName(compiled.file)}: the model's worker exited (code ${code}) before the run ended` });
-    });
-  });
 }

@@ -1,20 +1,55 @@
-/** Messages between `runModel` (parent) and `worker.ts` (the model's thread). */
+/**
+ * Messages between the model process's main thread (`modelProcess.ts`) and the worker thread that runs
+ * the model (`worker.ts`).
+ *
+ * They never use the worker's `parentPort`, which the model can reach (`require("worker_threads")`):
+ * `workerData` carries two private MessagePorts and a SharedArrayBuffer, which worker.ts takes out of
+ * `workerData` before any model code runs. Whatever arrives on `parentPort` is ignored (and counted).
+ */
+import type { MessagePort } from "node:worker_threads";
 import type { GradCheckOptions, TraceEvent } from "../../core/host";
 import type { Compiled } from "./compile";
+import type { ControlMessage } from "./control";
 
-/** `workerData` of a run. */
+/** The run a worker is to do (sent on the events port once the worker is up). */
 export interface WorkerInput {
   compiled: Pick<Compiled, "file" | "code" | "map" | "sources">;
-  /** Limit of the JavaScript heap and, separately, of the tensors' buffers, in MB. */
+  /** Memory limit in MB (heap via `resourceLimits`, the process's RSS by the main thread). */
   memoryLimitMb: number;
   /** Steps emitted with every tensor from step 0 (the last step is always emitted). */
   keepSteps: number;
   /** Gradient-check every layer at the end of the run (within `budgetMs` in all, when given). */
   gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
+  /** A debug run: the worker has a `WorkerControl` (`workerControl()`). */
+  control: boolean;
 }
 
-/** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */
-export type WorkerMessage = { kind: "events"; events: TraceEvent[] } | { kind: "done" };
+/** `workerData` of the worker (taken apart by worker.ts before the model runs). */
+export interface WorkerBoot {
+  /** worker → main: WorkerMessage; main → worker: `{ kind: "start", input }`. */
+  events: MessagePort;
+  /** main → worker: control commands (read with `receiveMessageOnPort`). */
+  control: MessagePort;
+  /** Int32 slots, see `SAB` in control.ts. */
+  sab: SharedArrayBuffer;
+  /** Largest single tensor (elements), from the memory limit. */
+  memoryLimitMb: number;
+}
+
+export type MainToWorker = { kind: "start"; input: WorkerInput };
+
+export type WorkerMessage =
+  /** The worker has loaded and waits for `start`. */
+  | { kind: "ready" }
+  /** The model's first line is about to run. */
+  | { kind: "running" }
+  /** The top level and main() have finished; only callbacks (timers, promises) are left. */
+  | { kind: "settled" }
+  /** A batch of trace events (tensor buffers transferred); the last batch of a run ends with run/end. */
+  | { kind: "events"; events: TraceEvent[] }
+  | { kind: "control"; message: ControlMessage }
+  | { kind: "paused" }
+  | { kind: "resumed" };
 
 /** The module id the user writes. */
 export const ENGINE_MODULE = "backprop-lens";
