@@ -439,7 +439,7 @@ function startWorker(script: string, memoryLimitMb: number, onReady?: () => void
         lines.push(partial);
         partial = "";
       }
-      for (const text of lines) if (limiter && !claim) for (const x of limiter.admit({ type: "console", level, text })) enqueue(x);
+      for (const text of lines) if (limiter && !endFrame) for (const x of limiter.admit({ type: "console", level, text })) enqueue(x);
       pump();
     });
   }
@@ -486,83 +486,163 @@ function startWorker(script: string, memoryLimitMb: number, onReady?: () => void
 
 // ------------------------------------------------------------------ producer: another program (Python)
 
+/** A frame of a program's stdout (launcher.ts). */
+interface ProgramFrame {
+  k: string;
+  [key: string]: unknown;
+}
+
+/** Turns a program's stdout bytes into frames; `onError` once when the stream is broken. */
+type Transport = (onFrame: (f: ProgramFrame) => void, onError: (reason: string) => void) => { push(chunk: Buffer): void };
+
+/** The stream formats a `ProcessLauncher` may name (launcher.ts). */
+export const TRANSPORTS: Record<string, Transport> = {
+  "json-lines": (onFrame, onError) => {
+    const reader = new LineReader((v) => {
+      if (typeof v !== "object" || v === null || typeof (v as { k?: unknown }).k !== "string") return onError("a line that is not a frame (an object with a kind `k`)");
+      const f = v as ProgramFrame;
+      if (f.k === "event") {
+        try {
+          f.event = decodeEvent(f.event);
+        } catch (e) {
+          return onError(e instanceof Error ? e.message : String(e));
+        }
+      }
+      onFrame(f);
+    }, onError);
+    return { push: (c) => reader.push(c) };
+  },
+};
+
 function startProgram(s: RunSpec): Producer {
   if (s.producer.kind !== "process") throw new Error("not a program");
   const l = s.producer.launcher;
-  const child: ChildProcess = spawn(l.command, l.args, {
-    ...(l.cwd ? { cwd: l.cwd } : {}),
-    env: { ...process.env, ...(l.env ?? {}) },
-    stdio: ["pipe", "pipe", "pipe"],
-    windowsHide: true,
-  });
+  const transport = TRANSPORTS[l.transport];
+  const commands = [l.command, ...(l.alternatives ?? [])];
   const stderrTail: string[] = [];
-  let spawnError: Error | undefined;
-  const stdout = child.stdout as NonNullable<ChildProcess["stdout"]>;
-  const reader = new LineReader(
-    (v) => {
-      if (typeof v === "object" && v !== null && (v as { type?: unknown }).type === "control") takeControl((v as { message?: unknown }).message);
-      else {
-        let decoded: unknown;
-        try {
-          decoded = decodeEvent(v);
-        } catch (e) {
-          if (badEvents++ === 0) firstBad = e instanceof Error ? e.message : String(e);
-          return;
-        }
-        take(decoded);
+  let child: ChildProcess | undefined;
+  let whereWaiter: ((site: SourceSite | undefined) => void) | undefined;
+  let paused = false;
+  const onFrame = (f: ProgramFrame): void => {
+    switch (f.k) {
+      case "hello":
+        write({ t: "log", token, message: `${l.name}: ${JSON.stringify(f).slice(0, 500)}` });
+        return;
+      case "event":
+        take(f.event);
+        return;
+      case "control":
+        takeControl(f.message);
+        return;
+      case "where":
+        whereWaiter?.(isSite(f.site) ? f.site : undefined);
+        return;
+      case "memory": {
+        // The program stopped itself at the memory limit (Python watches its own heap).
+        const site = isSite(f.site) ? f.site : lastSite;
+        const at = site ? ` at ${baseName(site.file)}:${site.line}` : "";
+        stopError ??= {
+          kind: "memory",
+          message: `${s.fileName}: the model used more than the memory limit of ${s.memoryLimitMb} MB and was stopped${at}; look for data that grows without bound, or raise the limit (setting backpropLens.memoryLimitMb, CLI --memory-limit)`,
+          ...(site ? { site } : {}),
+        };
+        return;
       }
-    },
-    (reason) => {
-      if (badEvents++ === 0) firstBad = reason;
-      child.kill("SIGKILL");
-    },
-  );
-  stdout.on("data", (c: Buffer) => {
-    reader.push(c);
-    pump();
-  });
-  let partial = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (chunk: string) => {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop() ?? "";
-    for (const text of lines) {
-      stderrTail.push(text.slice(0, 500));
-      if (stderrTail.length > 20) stderrTail.shift();
-      if (limiter && !claim) for (const x of limiter.admit({ type: "console", level: "error", text })) enqueue(x);
+      case "exit":
+        return;
     }
-    pump();
-  });
-  child.stdin?.on("error", () => undefined);
-  child.on("error", (e) => {
-    spawnError = e;
-  });
-  child.on("spawn", () => modelStarted(child.pid));
-  child.on("close", (code, signal) => {
-    ended({ code, signal, ...(spawnError ? { error: spawnError } : {}), stderr: stderrTail });
-  });
-  const pid = (): number | undefined => child.pid;
+  };
+  const broken = (reason: string): void => {
+    if (badEvents++ === 0) firstBad = reason;
+    stopError ??= { kind: "internal", message: `${s.fileName}: ${l.name}'s output could not be read (${reason}); the run was stopped` };
+    child?.kill("SIGKILL");
+  };
+  const launch = (i: number): void => {
+    const command = commands[i] as string;
+    const c = spawn(command, l.args, {
+      ...(l.cwd ? { cwd: l.cwd } : {}),
+      env: { ...process.env, ...(l.env ?? {}) },
+      stdio: ["pipe", "pipe", "pipe"],
+      windowsHide: true,
+    });
+    let spawned = false;
+    c.once("error", (e: NodeJS.ErrnoException) => {
+      if (spawned) return;
+      if ((e.code === "ENOENT" || e.code === "EACCES" || e.code === "ENOTDIR") && i + 1 < commands.length) return launch(i + 1);
+      stopError ??= { kind: "internal", message: `${s.fileName}: could not start ${l.name} (${commands.join(", ")}): ${e.message}` };
+      ended({ code: null, signal: null });
+    });
+    c.once("spawn", () => {
+      spawned = true;
+      child = c;
+      if (!transport) return broken(`unknown transport "${l.transport}"`);
+      const reader = transport(onFrame, broken);
+      c.stdout?.on("data", (chunk: Buffer) => {
+        reader.push(chunk);
+        pump();
+      });
+      let partial = "";
+      c.stderr?.setEncoding("utf8");
+      c.stderr?.on("data", (chunk: string) => {
+        const lines = (partial + chunk).split("\n");
+        partial = lines.pop() ?? "";
+        for (const text of lines) {
+          stderrTail.push(text.slice(0, 500));
+          if (stderrTail.length > 20) stderrTail.shift();
+          if (limiter && !endFrame) for (const x of limiter.admit({ type: "console", level: "error", text })) enqueue(x);
+        }
+        pump();
+      });
+      c.stdin?.on("error", () => undefined); // the program may exit before reading every command
+      if (l.stdin) c.stdin?.write(l.stdin);
+      c.once("close", (code, signal) => ended({ code, signal, stderr: stderrTail }));
+      modelStarted(c.pid);
+    });
+  };
+  launch(0);
   return {
     release() {
       // Flow control is by pausing stdout (below).
     },
     flowing(ok) {
-      if (ok) stdout.resume();
-      else stdout.pause();
+      if (ok === !paused) return;
+      paused = !ok;
+      if (ok) child?.stdout?.resume();
+      else child?.stdout?.pause();
     },
     command(m) {
-      child.stdin?.write(`${JSON.stringify(m)}\n`);
+      try {
+        child?.stdin?.write(`${JSON.stringify(m)}\n`);
+      } catch {
+        // the program has ended
+      }
     },
     stop(e) {
       stopError ??= e;
-      child.kill("SIGKILL");
+      child?.kill("SIGKILL");
     },
     kill() {
-      child.kill("SIGKILL");
+      child?.kill("SIGKILL");
     },
-    locate: () => Promise.resolve(undefined),
-    rss: () => rssOf(pid()),
+    locate(timeoutMs) {
+      if (!l.where || !child) return Promise.resolve(undefined);
+      const where = l.where;
+      return new Promise((resolve) => {
+        const t = setTimeout(() => resolve(undefined), timeoutMs);
+        whereWaiter = (site) => {
+          clearTimeout(t);
+          whereWaiter = undefined;
+          resolve(site);
+        };
+        this.command(where);
+      });
+    },
+    rss: () => rssOf(child?.pid),
   };
+}
+
+function isSite(x: unknown): x is SourceSite {
+  return typeof x === "object" && x !== null && typeof (x as SourceSite).file === "string" && typeof (x as SourceSite).line === "number";
 }
 
 /** Resident memory of another process: /proc on Linux, `ps` on macOS; undefined where neither works. */
