@@ -49,6 +49,7 @@ const targets = {
   engine: { ...node, entryPoints: ["core/index.ts"], outfile: "dist/npm/backprop-lens/index.js", sourcemap: false, minify: false },
   worker: { ...node, entryPoints: ["extension/runner/worker.ts"], outfile: "dist/worker.js" },
   modelProcess: { ...node, entryPoints: ["extension/runner/modelProcess.ts"], outfile: "dist/modelProcess.js" },
+  traceFile: { ...node, entryPoints: ["extension/runner/traceFileWorker.ts"], outfile: "dist/traceFile.js" },
   cli: { ...node, entryPoints: ["extension/cli/main.ts"], outfile: "dist/cli.js", external: ["esbuild"] },
 };
 

@@ -65,10 +65,15 @@ export class OutputPanel {
   update(ctx: Ctx): void {
     this.ctx = ctx;
     const entries = ctx.run.console;
-    if (entries !== this.entries) {
+    const fresh = entries !== this.entries;
+    if (fresh) {
+      // Another run: nothing of the previous run's output may stay on screen, even when this one prints nothing.
       this.entries = entries;
       this.tops = [0];
       this.counted = 0;
+      this.range = [0, 0];
+      this.win.replaceChildren();
+      this.spacer.style.height = "0px";
     }
     const open = ctx.view.outputOpen;
     if ((this.el as HTMLElement & { open?: boolean }).open !== open) (this.el as HTMLElement & { open: boolean }).open = open;
