@@ -196,6 +196,13 @@ export class RunController extends Disposable implements InspectorHost {
     await fs.rm(this.markerPath(), { force: true }).catch(() => undefined);
   }
 
+  /** Forgets the shown run but not what is saved: what a new window starts from (used by the integration tests before `restoreLastRun`). */
+  async clearView(): Promise<void> {
+    this.active?.handle.cancel();
+    this.latest = undefined;
+    await this.markerWrite;
+  }
+
   async openSource(site: SourceSite): Promise<void> {
     const uri = vscode.Uri.file(site.file);
     const line = Math.max(0, site.line - 1);

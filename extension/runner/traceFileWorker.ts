@@ -255,7 +255,8 @@ async function read(id: number, file: string, maxBytes: number): Promise<void> {
         if (line === "]}" || line === "") return;
         let v: unknown;
         try {
-          v = JSON.parse(line);
+          // The last event may share its line with the closing "]}".
+          v = JSON.parse(line.endsWith("]}") && !line.startsWith("]") ? tryTrim(line) : line);
         } catch (e) {
           // One bad line does not stop the rest.
           skipped++;
@@ -302,6 +303,16 @@ async function read(id: number, file: string, maxBytes: number): Promise<void> {
   const dropped = Object.values(limiter.dropped).reduce((a, b) => a + (b ?? 0), 0);
   if (!head) return post({ op: "failed", id, message: "the saved run has no header" });
   post({ op: "done", id, summary: { ...head, events: count + (runEnd ? 1 : 0), skipped, dropped, ...(firstBad !== undefined ? { firstBad } : {}) } });
+}
+
+/** `line` without a trailing `]}` when that makes it JSON, else `line`. */
+function tryTrim(line: string): string {
+  try {
+    JSON.parse(line);
+    return line;
+  } catch {
+    return line.slice(0, -2);
+  }
 }
 
 function post(m: FromTraceFile, transfer?: ArrayBuffer[]): void {
