@@ -141,7 +141,17 @@ export class RunController extends Disposable implements InspectorHost {
     this.log.info(`run ${runId}: ${file}`);
     this.writeMarker({ runId, file, startedAt, state: "running" });
     this.files.begin(runId, this.tracePath(), file, this.producer, new Date(startedAt), MAX_SAVED_TRACE_BYTES);
+    // The model's output goes to the log in one entry per turn of the event loop (at most 1,000 lines a run).
     let consoleLines = 0;
+    let logBatch: string[] = [];
+    const logLine = (text: string): void => {
+      if (consoleLines++ >= 1000) return;
+      if (logBatch.length === 0) setImmediate(() => {
+        this.log.info(logBatch.map((t) => `[model] ${t}`).join("\n"));
+        logBatch = [];
+      });
+      logBatch.push(text);
+    };
     const handle = runModel({
       file,
       ...(doc.isDirty ? { source: doc.getText() } : {}),
@@ -155,7 +165,7 @@ export class RunController extends Disposable implements InspectorHost {
       pool: this.pool,
       debug: (m) => this.log.info(m),
       onEvent: (e) => {
-        if (e.type === "console" && consoleLines++ < 1000) this.log.info(`[model] ${e.text}`);
+        if (e.type === "console") logLine(e.text);
         InspectorPanel.instance?.post(store.ingest(e));
         if (e.type !== "run/end") this.files.add(runId, e);
       },

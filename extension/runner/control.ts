@@ -58,8 +58,10 @@ export const SAB = {
   RELEASED: 2,
   /** 1 while the worker is in `WorkerControl.wait()`, 2 while it waits for RELEASED (backpressure), else 0. */
   STATE: 3,
+  /** Set to 1 by the main thread once it has passed on everything before the model signals its own process (process.kill). */
+  KILL_ACK: 4,
   /** Int32 slots in all. */
-  LENGTH: 4,
+  LENGTH: 5,
 } as const;
 
 export const WORKER_STATE = { RUNNING: 0, PAUSED: 1, BACKPRESSURE: 2 } as const;

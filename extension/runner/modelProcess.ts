@@ -128,6 +128,20 @@ function pump(): void {
   }
 }
 
+/** Writes everything queued, whatever the window, then `last`; `done` once it is in the pipe. */
+function flushAll(done: () => void, last: ProcessToHost): void {
+  for (const x of (limiter as TraceLimiter).finish()) enqueue(x);
+  const events: TraceEvent[] = [];
+  for (const it of queue.splice(0)) {
+    if (it.k === "event") events.push(it.e);
+    else if (it.k === "control") write({ t: "control", token, seq: seq++, message: it.m });
+  }
+  queuedEvents = 0;
+  queuedBytes = 0;
+  if (events.length > 0) write({ t: "events", token, seq: seq++, events });
+  write(last, done);
+}
+
 // ------------------------------------------------------------------ the run
 
 interface Producer {
@@ -412,6 +426,13 @@ function startWorker(script: string, memoryLimitMb: number, onReady?: () => void
         break;
       case "resumed":
         setPaused(false);
+        break;
+      case "killing":
+        // Everything before it has been taken in (messages come in order): send it all now, then let the signal go.
+        flushAll(() => {
+          Atomics.store(i32, SAB.KILL_ACK, 1);
+          Atomics.notify(i32, SAB.KILL_ACK);
+        }, { t: "dying", token, signal: String(m.signal), ...(isSite(m.site) ? { site: m.site } : {}) });
         break;
     }
   };

@@ -6,7 +6,7 @@
  * and which lives only in the model process's main thread (never in argv or the environment), so bytes
  * that something else in the process writes into the pipe are not taken for the supervisor's.
  */
-import type { RunError, TraceEvent } from "../../core/host";
+import type { RunError, SourceSite, TraceEvent } from "../../core/host";
 import type { ControlMessage } from "./control";
 import type { ProcessLauncher } from "./launcher";
 import type { WorkerInput } from "./workerProtocol";
@@ -53,7 +53,9 @@ export type ProcessToHost =
   | { t: "paused"; token: string; paused: boolean }
   /** Something the runner itself wants logged (not the model's output). */
   | { t: "log"; token: string; message: string }
-  | { t: "end"; token: string; end: ProcessEnd };
+  | { t: "end"; token: string; end: ProcessEnd }
+  /** The model is signalling its own process (everything it traced before has been sent). */
+  | { t: "dying"; token: string; signal: string; site?: SourceSite };
 
 /** File descriptor of the process → host message pipe in the model process. */
 export const MESSAGE_FD = 3;

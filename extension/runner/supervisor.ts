@@ -20,7 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as os from "node:os";
 import type { Readable, Writable } from "node:stream";
-import type { RunError, TraceEvent } from "../../core/host";
+import { type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { type ControlMessage, isControlMessage } from "./control";
 import { FrameReader, encodeFrame } from "./frames";
 import { MESSAGE_FD, type ProcessEnd, type ProcessToHost, type RunSpec } from "./processProtocol";
@@ -234,6 +234,8 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
   const inbox: ProcessToHost[] = [];
   let draining = false;
   let claimEnd: ProcessEnd | undefined;
+  /** The model announced that it signals its own process (process.kill), from this line. */
+  let dying: { signal: string; site?: SourceSite } | undefined;
 
   const killAll = (): void => {
     proc.kill();
@@ -334,6 +336,9 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
       case "end":
         claimEnd = m.end;
         return;
+      case "dying":
+        dying = { signal: String(m.signal).slice(0, 20), ...(m.site ? { site: m.site } : {}) };
+        return;
     }
     return protocolError(`an unknown message "${String((m as { t: unknown }).t).slice(0, 20)}"`);
   };
@@ -382,9 +387,20 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
         return;
       }
       const how = signal ? `killed by ${signalText(signal)}` : `exited with code ${code}`;
-      const hint = signal === "SIGKILL" ? " (by the model itself, another program, or the system when memory ran out)" : "";
+      const self = dying?.site ? `${baseName(dying.site.file)}:${dying.site.line}` : undefined;
+      const hint = dying
+        ? `: the model called process.kill(process.pid, ${JSON.stringify(dying.signal)})${self ? ` at ${self}` : ""}`
+        : signal === "SIGKILL"
+          ? " (by the model itself, another program, or the system when memory ran out)"
+          : "";
       const tail = proc.output.trim() ? `; its last output: ${proc.output.trim().split("\n").slice(-3).join(" / ").slice(0, 500)}` : "";
-      finish({ ok: false, error: { kind: "lost", message: `${file}: the model's process died: ${how}${hint}${tail}` }, steps, keptSteps: [], durationMs: elapsed() - pausedTotal });
+      finish({
+        ok: false,
+        error: { kind: "lost", message: `${file}: the model's process died: ${how}${hint}${tail}`, ...(dying?.site ? { site: dying.site } : {}) },
+        steps,
+        keptSteps: [],
+        durationMs: elapsed() - pausedTotal,
+      });
     },
   });
   proc.send({ t: "init", token, spec: o.spec });

@@ -67,6 +67,7 @@ const atomicsAdd = Atomics.add;
 const atomicsStore = Atomics.store;
 const atomicsWait = Atomics.wait;
 const realExit = process.exit.bind(process);
+const realKill = process.kill.bind(process);
 
 function send(message: WorkerMessage, transfer?: ArrayBuffer[]): void {
   apply(rawPost, events, transfer && transfer.length > 0 ? [message, transfer] : [message]);
@@ -252,6 +253,21 @@ function installProcessHooks(): void {
     }
     return realExit(0);
   }) as typeof process.exit;
+
+  // A signal to its own process would end the run before the host has what the model did up to here, and
+  // one to the editor's process would take the editor down: pass everything on first, refuse the second.
+  process.kill = ((pid: number, signal?: string | number): true => {
+    if (pid === process.ppid) throw new Error(`a model may not send signals to the editor's process (pid ${pid})`);
+    if (pid === process.pid || pid === 0 || pid === -process.pid) {
+      const site = sites.capture("call");
+      const name = typeof signal === "number" ? String(signal) : (signal ?? "SIGTERM");
+      flush();
+      atomicsStore(sab, SAB.KILL_ACK, 0);
+      send({ kind: "killing", signal: name, ...(site ? { site } : {}) });
+      atomicsWait(sab, SAB.KILL_ACK, 0, 1000);
+    }
+    return realKill(pid, signal);
+  }) as typeof process.kill;
 
   process.on("uncaughtException", (e) => {
     // A model with its own handler keeps running, as in Node.

@@ -7,7 +7,7 @@
  * `workerData` before any model code runs. Whatever arrives on `parentPort` is ignored (and counted).
  */
 import type { MessagePort } from "node:worker_threads";
-import type { GradCheckOptions, TraceEvent } from "../../core/host";
+import type { GradCheckOptions, SourceSite, TraceEvent } from "../../core/host";
 import type { Compiled } from "./compile";
 import type { ControlMessage } from "./control";
 
@@ -49,7 +49,9 @@ export type WorkerMessage =
   | { kind: "events"; events: TraceEvent[] }
   | { kind: "control"; message: ControlMessage }
   | { kind: "paused" }
-  | { kind: "resumed" };
+  | { kind: "resumed" }
+  /** The model is about to signal its own process (process.kill): everything before must reach the host first. */
+  | { kind: "killing"; signal: string; site?: SourceSite };
 
 /** The module id the user writes. */
 export const ENGINE_MODULE = "backprop-lens";

@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { endStateOf } from "../../extension/runner/runModel";
 import { TRACE_BUDGET } from "../../extension/runner/traceBudget";
-import { hostile, processScript, run, start, until, workerScript } from "./helpers";
+import { hostile, modelFile, processScript, run, start, until, workerScript } from "./helpers";
 
 describe("runner: the model's own process", function () {
   this.timeout(60_000);
@@ -20,7 +20,19 @@ describe("runner: the model's own process", function () {
     const { result } = await run(hostile("kill-self.ts"));
     assert.equal(endStateOf(result), "lost");
     assert.equal(result.error?.kind, "lost");
-    assert.match(result.error?.message ?? "", /kill-self\.ts: the model's process died: killed by signal 9 \(SIGKILL\)/);
+    assert.match(result.error?.message ?? "", /^kill-self\.ts: the model's process died: killed by signal 9 \(SIGKILL\): the model called process\.kill\(process\.pid, "SIGKILL"\) at kill-self\.ts:6$/);
+    assert.equal(result.error?.site?.line, 6);
+  });
+
+  it("everything a model traced before killing its own process reaches the host", async () => {
+    const { events } = await run(hostile("kill-self.ts"));
+    assert.ok(events.some((e) => e.type === "layer/call" && e.call.phase === "forward"), events.map((e) => e.type).join(" "));
+  });
+
+  it("a model may not signal the editor's process", async () => {
+    const { result } = await run(modelFile("kill-parent.ts", "process.kill(process.ppid, \"SIGKILL\");\n"));
+    assert.equal(result.error?.kind, "throw");
+    assert.match(result.error?.message ?? "", /kill-parent\.ts:1: a model may not send signals to the editor's process \(pid \d+\)/);
   });
 
   it("24 raw Float64Arrays of 128 MB are stopped by the memory limit (it counts everything, not only tensors)", async () => {
