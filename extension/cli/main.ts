@@ -33,7 +33,7 @@ Usage:
 
 Options:
   --time-limit <seconds>   stop the model after this long (default 30)
-  --memory-limit <MB>      heap and tensor memory limit (default 1024)
+  --memory-limit <MB>      memory the model may add to its process, everything counted (default 1024)
   --keep-steps <n>         steps whose tensors are recorded from step 0 (default 3; the last step is always kept)
   --rtol <x> --atol <x>    gradient-check tolerances (default 1e-5, 1e-7)
   --max-elements <n>       gradient-check at most n elements per tensor (default 2048)

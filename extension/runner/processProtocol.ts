@@ -45,7 +45,7 @@ export interface ProcessEnd {
 export type ProcessToHost =
   /** The process is up (and, for a worker producer started early, its worker has loaded). */
   | { t: "hello"; pid: number; prestarted: boolean }
-  /** The model has started running (`startMs`: from init to the model's first line). */
+  /** The model has started running (`startMs`: from init to the model's first line, on the process's clock). */
   | { t: "started"; token: string; startMs: number; childPid?: number }
   | { t: "events"; token: string; seq: number; events: TraceEvent[] }
   | { t: "control"; token: string; seq: number; message: ControlMessage }

@@ -61,7 +61,7 @@ export interface RunResult {
   compileMs: number;
   /** From the model's start to the end of the run, not counting paused time. */
   durationMs: number;
-  /** From the end of the compile to the model's first line (process and worker start, or a spare's hand-over). */
+  /** From the run's request to the model's first line: the compile, and the process and worker start (overlapping it) or a spare's hand-over. */
   startMs?: number;
 }
 
@@ -154,6 +154,7 @@ export function runModel(options: RunModelOptions): RunHandle {
     }
     const s = supervise(proc, {
       spec,
+      requestedAt: t0,
       onEvent: emit,
       onControl: (m) => {
         for (const l of listeners) {

@@ -191,12 +191,14 @@ export interface SupervisedEnd {
   steps: number;
   keptSteps: number[];
   durationMs: number;
-  /** From init to the model's first line. */
+  /** From the run's request (before its compile) to the model's first line. */
   startMs?: number;
 }
 
 export interface SuperviseOptions {
   spec: RunSpec;
+  /** When the run was asked for (`performance.now()`, before its compile), for `startMs`. */
+  requestedAt?: number;
   onEvent: (e: TraceEvent) => void;
   onControl: (m: ControlMessage) => void;
   debug?: (message: string) => void;
@@ -286,7 +288,8 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
     if ((m as { token?: unknown }).token !== token) return protocolError(`a "${String(m.t).slice(0, 20)}" message without the run's token`);
     switch (m.t) {
       case "started":
-        if (typeof m.startMs === "number") startMs = m.startMs;
+        // From the run's request (o.requestedAt: before the compile) to the model's first line, on the host's clock.
+        startMs = performance.now() - (o.requestedAt ?? startedAt);
         if (typeof m.childPid === "number") childPid = m.childPid;
         return;
       case "events": {
