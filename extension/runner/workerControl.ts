@@ -60,10 +60,15 @@ export function createWorkerControl(deps: WorkerControlDeps): WorkerControl {
   const wait = Atomics.wait;
   const load = Atomics.load;
   const store = Atomics.store;
+  // Commands taken so far; the main thread bumps COMMAND once per command it queues, so when the two are
+  // equal there is nothing to read (one atomic load: poll() runs at every position of a debug run).
+  let consumed = 0;
   const next = (): ControlMessage | undefined => {
     for (;;) {
+      if (load(sab, SAB.COMMAND) === consumed) return undefined;
       const got = receive(control);
       if (got === undefined) return undefined;
+      consumed++;
       if (isControlMessage(got.message)) return got.message;
       // Not a command: skip it (the main thread validates what it forwards; this is a second guard).
     }
@@ -72,6 +77,8 @@ export function createWorkerControl(deps: WorkerControlDeps): WorkerControl {
     poll: next,
     wait(): ControlMessage {
       deps.flush();
+      const ready = next();
+      if (ready !== undefined) return ready; // no pause at all
       deps.send({ kind: "paused" });
       store(sab, SAB.STATE, WORKER_STATE.PAUSED);
       try {
