@@ -62,6 +62,7 @@ export class RunController extends Disposable implements InspectorHost {
   private readonly pool: ProcessPool;
   private readonly files: TraceFiles;
   private markerWrite: Promise<void> = Promise.resolve();
+  private closing = false;
   private readonly highlight = this.register(
     vscode.window.createTextEditorDecorationType({
       isWholeLine: true,
@@ -83,7 +84,9 @@ export class RunController extends Disposable implements InspectorHost {
     this.files = new TraceFiles(this.dist("traceFile.js"));
     this.register({
       dispose: () => {
-        // The model's process must not outlive the window.
+        // The model's process must not outlive the window; its run stays "running" in the marker, so the
+        // next window says it was interrupted.
+        this.closing = true;
         this.active?.handle.cancel();
         this.pool.dispose();
         this.files.dispose();
@@ -172,6 +175,7 @@ export class RunController extends Disposable implements InspectorHost {
     });
     this.active = { handle, store };
     const result = await handle.result;
+    if (this.closing) return result; // the window is closing: nothing more to show or save
     const superseded = this.active?.store !== store;
     if (!superseded) {
       this.active = undefined;
