@@ -43,7 +43,8 @@ export interface CallSummary {
   phase: Phase;
   site?: SourceSite;
   parent?: number;
-  tensors: Record<string, { shape: number[]; stats: TensorStats }>;
+  /** `dtype`: the producer's element type when it was not float64 (the Python tracer's float32, int64, …). */
+  tensors: Record<string, { shape: number[]; stats: TensorStats; dtype?: string }>;
   loss?: number;
   accuracy?: number;
 }

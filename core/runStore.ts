@@ -121,7 +121,7 @@ export function summarize(call: LayerCall): CallSummary {
   const tensors: CallSummary["tensors"] = {};
   for (const [name, t] of Object.entries(call.tensors)) {
     const stats = call.stats[name];
-    if (stats) tensors[name] = { shape: [...t.shape], stats };
+    if (stats) tensors[name] = { shape: [...t.shape], stats, ...(t.dtype !== undefined ? { dtype: t.dtype } : {}) };
   }
   return {
     step: call.step,

@@ -59,7 +59,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
         runs.warmUp(editor.document.uri); // a model process ready before the first run
       }
       // A model file whose "backprop-lens" import cannot resolve: offer to set the folder up, once per session.
-      if (isModel && !offered.has(editor.document.uri.fsPath)) {
+      if (isModel && editor.document.languageId !== "python" && !offered.has(editor.document.uri.fsPath)) {
         offered.add(editor.document.uri.fsPath);
         void offerSetup(context, editor.document, log);
       }

@@ -20,7 +20,7 @@ import {
 } from "./server/lspProtocol";
 
 /** Model files: TypeScript and JavaScript (.ts/.mts/.cts, .js/.mjs/.cjs, and the React variants) on disk. */
-export const MODEL_DOCUMENT_SELECTOR = ["typescript", "typescriptreact", "javascript", "javascriptreact"].map((language) => ({ scheme: "file", language }));
+export const MODEL_DOCUMENT_SELECTOR = ["typescript", "typescriptreact", "javascript", "javascriptreact", "python"].map((language) => ({ scheme: "file", language }));
 
 export class LensLanguageClient implements vscode.Disposable {
   private disposed: Promise<void> | undefined;

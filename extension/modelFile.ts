@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { looksLikePythonModel } from "./runner/python/modelFile";
 
 /** Languages a model file may be written in. */
 export const MODEL_LANGUAGES = ["typescript", "javascript", "typescriptreact", "javascriptreact"];
@@ -10,7 +11,9 @@ export function importsEngine(text: string): boolean {
   return IMPORTS_ENGINE.test(text);
 }
 
-/** True for a TypeScript/JavaScript file on disk that imports "backprop-lens". */
+/** True for a TypeScript/JavaScript file on disk that imports "backprop-lens", or a Python model file (runner/python/modelFile.ts). */
 export function isModelDocument(doc: vscode.TextDocument): boolean {
-  return doc.uri.scheme === "file" && MODEL_LANGUAGES.includes(doc.languageId) && importsEngine(doc.getText());
+  if (doc.uri.scheme !== "file") return false;
+  if (doc.languageId === "python") return looksLikePythonModel(doc.getText());
+  return MODEL_LANGUAGES.includes(doc.languageId) && importsEngine(doc.getText());
 }

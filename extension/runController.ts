@@ -24,6 +24,8 @@ import { type RunHandle, type RunResult, endStateOf, runModel } from "./runner/r
 import { ProcessPool } from "./runner/supervisor";
 import { TraceFiles } from "./runner/traceFile";
 import type { StatusBar } from "./statusBar";
+import { pythonInterpreters } from "./pythonInterpreter";
+import { isPythonModelFile } from "./runner/python/runPython";
 
 /** A run's saved trace is kept for the next window up to this size (beyond it, without its tensors). */
 const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
@@ -155,7 +157,9 @@ export class RunController extends Disposable implements InspectorHost {
       });
       logBatch.push(text);
     };
+    const python = isPythonModelFile(file) ? { interpreters: await pythonInterpreters(doc.uri, this.log) } : undefined;
     const handle = runModel({
+      ...(python ? { python } : {}),
       file,
       ...(doc.isDirty ? { source: doc.getText() } : {}),
       overlays: this.unsavedOverlays(doc),
@@ -330,12 +334,12 @@ export class RunController extends Disposable implements InspectorHost {
   private async documentFor(target?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
     if (target) return vscode.workspace.openTextDocument(target);
     const editor = vscode.window.activeTextEditor;
-    if (editor && MODEL_LANGUAGES.includes(editor.document.languageId)) return editor.document;
+    if (editor && (MODEL_LANGUAGES.includes(editor.document.languageId) || isModelDocument(editor.document))) return editor.document;
     // The active editor may be the inspector: fall back to the last visible model file.
     const visible = vscode.window.visibleTextEditors.find((e) => isModelDocument(e.document));
     if (visible) return visible.document;
     if (this.latestUri) return vscode.workspace.openTextDocument(this.latestUri);
-    void vscode.window.showInformationMessage("Backprop Lens: open a TypeScript or JavaScript model file (one that imports \"backprop-lens\") to run its backward pass.");
+    void vscode.window.showInformationMessage("Backprop Lens: open a model file (TypeScript or JavaScript that imports \"backprop-lens\", or the book's Python) to run its backward pass.");
     return undefined;
   }
 

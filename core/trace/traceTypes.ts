@@ -23,6 +23,11 @@ export function baseName(file: string): string {
 export interface TensorData {
   shape: number[];
   data: Float64Array;
+  /**
+   * The producer's element type when it was not float64 (`"float32"`, `"int64"`, `"uint8"`, `"bool"`, …):
+   * the Python tracer converts exactly to float64 and says what the model used. Absent: float64.
+   */
+  dtype?: string;
 }
 
 /** Summary statistics of a tensor. `norm` is the L2 norm; counts are of elements. */

@@ -17,17 +17,18 @@ import {
   formatTensor,
 } from "../../core/host";
 import { type RunResult, runModel } from "../runner/runModel";
+import { pythonCandidates } from "../runner/python/interpreter";
 
 const VERSION = "0.1.0";
 
 const USAGE = `Backprop Lens ${VERSION}: run a hand-written backprop model and show every layer's values and gradients.
 
 Usage:
-  backprop-lens run <model.ts> [--json <trace.json>] [options]
+  backprop-lens run <model.ts|model.py> [--json <trace.json>] [options]
       Runs the model and prints, per layer, the shapes and values of output, dinputs, dweights and
       dbiases the way the book prints them, then loss and accuracy. --json writes the whole trace
       (docs/trace-format.md).
-  backprop-lens check <model.ts> [options]
+  backprop-lens check <model.ts|model.py> [options]
       Runs the model, then gradient-checks every layer it used (central differences, float64) and
       exits with status 1 naming the layer, tensor, element and line when one disagrees.
 
@@ -37,6 +38,7 @@ Options:
   --keep-steps <n>         steps whose tensors are recorded from step 0 (default 3; the last step is always kept)
   --rtol <x> --atol <x>    gradient-check tolerances (default 1e-5, 1e-7)
   --max-elements <n>       gradient-check at most n elements per tensor (default 2048)
+  --python <path>          the interpreter for a .py model (default: python3, then python)
   -h, --help               this text
   --version                the version
 `;
@@ -51,6 +53,7 @@ interface Args {
   rtol: number;
   atol: number;
   maxElements: number;
+  python?: string;
 }
 
 class UsageError extends Error {}
@@ -91,6 +94,12 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
       case "--atol":
         args.atol = num(a, next());
         break;
+      case "--python": {
+        const v = next();
+        if (v === undefined) throw new UsageError("--python needs the path of an interpreter");
+        args.python = v;
+        break;
+      }
       case "--max-elements":
         args.maxElements = Math.floor(num(a, next()));
         break;
@@ -105,6 +114,7 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
     command,
     file: args.file,
     ...(args.json !== undefined ? { json: args.json } : {}),
+    ...(args.python !== undefined ? { python: args.python } : {}),
     timeLimit: args.timeLimit ?? 30,
     memoryLimit: args.memoryLimit ?? 1024,
     keepSteps: args.keepSteps ?? 3,
@@ -267,6 +277,7 @@ async function main(argv: string[]): Promise<number> {
     keepSteps: args.keepSteps,
     gradCheck: args.command === "check" ? { rtol: args.rtol, atol: args.atol, maxElements: args.maxElements } : false,
     onEvent: (e) => report.on(e),
+    python: { interpreters: pythonCandidates({ configured: args.python }) },
   });
   const onSignal = (): void => handle.cancel();
   process.once("SIGINT", onSignal);

@@ -17,6 +17,7 @@ import type { ControlMessage } from "./control";
 import type { ProcessLauncher } from "./launcher";
 import type { RunSpec } from "./processProtocol";
 import { ModelProcess, type ProcessPool, type SupervisedEnd, supervise } from "./supervisor";
+import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -49,6 +50,8 @@ export interface RunModelOptions {
   onEvent?: (event: TraceEvent) => void;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
+  /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
+  python?: PythonRunOptions;
 }
 
 export interface RunResult {
@@ -89,6 +92,7 @@ export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 const CANCELLED: RunError = { kind: "cancelled", message: "the run was stopped" };
 
 export function runModel(options: RunModelOptions): RunHandle {
+  if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
   let cancelled = false;
   let running: { stop(e: RunError): void; send(c: ControlMessage): void } | undefined;
   const listeners = new Set<(m: ControlMessage) => void>();

@@ -5,6 +5,7 @@
  */
 import { type CodeLens, type InlayHint, InlayHintKind, type Range } from "vscode-languageserver";
 import { REVEAL_LAYER_COMMAND, RUN_COMMAND } from "./lspProtocol";
+import { looksLikePythonModel } from "../runner/python/modelFile";
 import { importsBackpropLens } from "./modelFile";
 import type { LayerOnLine, ReportStore } from "./reportStore";
 import { lensTitle, mainGradient, revealArgs } from "./summary";
@@ -15,7 +16,7 @@ export const RUN_LENS_TITLE = "▶ Run Backward Pass";
 /** The code lenses of a document: the run lens when it imports "backprop-lens", then one per layer built in it. */
 export function codeLenses(store: ReportStore, file: string, uri: string, text: string): CodeLens[] {
   const lenses: CodeLens[] = [];
-  if (importsBackpropLens(text)) {
+  if (importsBackpropLens(text) || (/\.pyw?$/i.test(file) && looksLikePythonModel(text))) {
     lenses.push({ range: lineRange(0), command: { title: RUN_LENS_TITLE, command: RUN_COMMAND, arguments: [uri] } });
   }
   for (const item of store.layersInFile(file)) {

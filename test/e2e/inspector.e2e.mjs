@@ -77,7 +77,14 @@ async function check(name, fn) {
 /** A fresh copy of the examples as the workspace. */
 function workspace() {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-"));
-  for (const f of fs.readdirSync(path.join(repo, "examples"))) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
+  for (const f of fs.readdirSync(path.join(repo, "examples"))) {
+    if (fs.statSync(path.join(repo, "examples", f)).isFile()) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
+  }
+  // The book's Python examples, run with the tests' interpreter (contract 5) through the setting.
+  for (const f of fs.readdirSync(path.join(repo, "examples", "python"))) fs.copyFileSync(path.join(repo, "examples", "python", f), path.join(ws, f));
+  const python = process.env.BPL_PYTHON ?? (fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  fs.mkdirSync(path.join(ws, ".vscode"), { recursive: true });
+  fs.writeFileSync(path.join(ws, ".vscode", "settings.json"), JSON.stringify({ "backpropLens.pythonPath": python }, null, 2));
   // The copy lives outside the repository: point its tsconfig at the engine's sources here.
   const tsconfig = path.join(ws, "tsconfig.json");
   fs.writeFileSync(tsconfig, fs.readFileSync(tsconfig, "utf8").replace("../core/index.ts", path.join(repo, "core", "index.ts")));
@@ -181,6 +188,32 @@ async function main() {
       assert.match((await chain.getAttribute("data-text")) ?? "", /drelu_dz · dsum_dxw0 · dmul_dw0 = 1 · 1 · 1 = 1/);
       await shot(page, "single-neuron-light");
       await media(frame.locator("[data-testid=scalar-section]"), "scalar-graph");
+    });
+
+    await check("04_spiral_model.py, the book's Python: dense1.dweights row 1.5766357e-04 7.8368583e-05 4.73244e-05 (float32)", async () => {
+      const frame = await runExample(page, "04_spiral_model.py");
+      const row = await firstRow(card(frame, "dense1"), "dweights");
+      const values = ((await rowText(row)) ?? "").split(/\s+/).map(Number);
+      const book = [1.5766357e-4, 7.8368583e-5, 4.73244e-5];
+      assert.ok(values.length === 3 && values.every((v, i) => Math.abs(v - book[i]) < 1e-11), `dweights row ${values.join(" ")}`);
+      const weights = card(frame, "dense1").locator("figure[data-testid=tensor][data-tensor=weights] [data-testid=dtype]").first();
+      assert.equal((await weights.textContent())?.trim(), "float32");
+      const loss = card(frame, "loss_activation");
+      await loss.waitFor({ timeout: 30_000 });
+      assert.match((await loss.textContent()) ?? "", /loss 1\.099/);
+      await card(frame, "dense1").locator("figure[data-testid=tensor][data-tensor=dweights]").scrollIntoViewIfNeeded();
+      await shot(page, "python-spiral-light");
+      await openFile(page, "04_spiral_model.py");
+      const line = fs.readFileSync(path.join(ws, "04_spiral_model.py"), "utf8").split("\n").findIndex((l) => l.startsWith("dense1 = Layer_Dense")) + 1;
+      await page.keyboard.press("Control+G");
+      await page.keyboard.type(String(line));
+      await page.keyboard.press("Enter");
+      await waitForCursorLine(page, line);
+      // The layer lines of the .py file carry the code lens and inline summary of the last run.
+      const lensText = await activeEditor(page).locator(".codelens-decoration").filter({ hasText: "dense1:" }).first().innerText();
+      assert.match(lensText, /dense1: \[300, 3\].*grad check ok/);
+      await shot(page, "python-editor-light");
+      await page.mouse.move(5, 500);
     });
 
     await check("dark and high-contrast themes", async () => {

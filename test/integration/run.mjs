@@ -15,6 +15,10 @@ const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-ws-"));
 for (const dir of [path.join(repo, "examples"), path.join(repo, "test", "fixtures", "models"), path.join(repo, "test", "fixtures", "hostile")]) {
   for (const f of fs.readdirSync(dir)) if (f.endsWith(".ts")) fs.copyFileSync(path.join(dir, f), path.join(ws, f));
 }
+// The Python examples (python.test.ts runs them with the tests' interpreter, contract 5).
+for (const f of fs.readdirSync(path.join(repo, "examples", "python"))) {
+  if (f.endsWith(".py")) fs.copyFileSync(path.join(repo, "examples", "python", f), path.join(ws, f));
+}
 // The "fresh" suite starts in an empty folder: no node_modules, no tsconfig, as a new user's workspace.
 const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-fresh-"));
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);

@@ -195,6 +195,7 @@ export class LayerCard {
           label: `${info.name}.${name}`,
           shape: t.shape,
           stats: t.stats,
+          ...(t.dtype !== undefined ? { dtype: t.dtype } : {}),
           ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : {}),
           selected,
           onPick: pickable ? (index) => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor: name, index }) : undefined,

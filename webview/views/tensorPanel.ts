@@ -18,6 +18,8 @@ export interface TensorPanelOptions {
   /** Prefix for value labels: `dense1.dinputs`. */
   label: string;
   shape: number[];
+  /** The model's element type when it was not float64 (`float32` from NumPy or PyTorch): shown after the shape. */
+  dtype?: string;
   stats?: TensorStats | undefined;
   /** A short note under the name (`parameter snapshot`, `(ŷ − y)/n`). */
   note?: string;
@@ -65,7 +67,7 @@ export function tensorPanel(o: TensorPanelOptions): HTMLElement {
   const el = h(
     "figure",
     { class: "tensor", testid: o.testid ?? "tensor", attrs: { "data-tensor": o.name, ...(o.attrs ?? {}) } },
-    h("figcaption", {}, h("span", { class: "tensor-name" }, o.name), " ", h("span", { class: "tensor-shape", testid: "shape" }, shapeText(o.shape)), o.note ? h("span", { class: "tensor-note" }, o.note) : null),
+    h("figcaption", {}, h("span", { class: "tensor-name" }, o.name), " ", h("span", { class: "tensor-shape", testid: "shape" }, shapeText(o.shape)), o.dtype ? h("span", { class: "tensor-dtype", testid: "dtype" }, ` ${o.dtype}`) : null, o.note ? h("span", { class: "tensor-note" }, o.note) : null),
     o.stats ? statsLine(o.stats) : null,
     body,
   );
