@@ -9,11 +9,11 @@
  *
  * The program's stdout is a stream of frames, each an object with a kind `k`:
  * - `{ k: "hello", … }`: the program is up (logged);
- * - `{ k: "event", event }`: a trace event (docs/trace-format.md). Its `run/end` is the program's claim:
+ * - `{ k: "event", event }` or `{ k: "events", events: […] }`: trace events (docs/trace-format.md). A `run/end` is the program's claim:
  *   the run's final `run/end` is written by the supervisor, from that claim and how the program exited;
  * - `{ k: "control", message: { type, … } }`: a control message (contract 6), in order with the events;
  * - `{ k: "where", site }`: the answer to the `where` command (below): the user's line now, or null;
- * - `{ k: "memory", site?, frames? }`: the program stopped itself at the memory limit (at that line);
+ * - `{ k: "memory", site?, frames? }`: the program is at the memory limit (at that line): it is stopped;
  * - `{ k: "exit" }`: the program is about to exit.
  * How frames are written is the `transport`:
  * - `"json-lines"`: one frame per line of JSON; an event's tensors as in a trace file
@@ -44,4 +44,6 @@ export interface ProcessLauncher {
   transport: "json-lines" | "bpl1";
   /** The command that asks the program where the model is now (answered by a `where` frame); a timeout then names that line. */
   where?: ControlMessage;
+  /** Exit codes that mean "this command is not the program" (Windows' Store alias exits 9009): the next alternative is tried, when nothing was written yet. */
+  retryExitCodes?: number[];
 }

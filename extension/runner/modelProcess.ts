@@ -29,7 +29,8 @@ import { type RunError, type SourceSite, type TraceEvent, baseName, decodeEvent 
 import { type ControlMessage, SAB, isControlMessage } from "./control";
 import { FrameReader, LineReader, encodeFrame } from "./frames";
 import { locatePausedWorker } from "./locate";
-import { BATCH_BYTES, BATCH_EVENTS, HOST_WINDOW, type HostToProcess, MESSAGE_FD, type ProcessEnd, type ProcessToHost, type RunSpec } from "./processProtocol";
+import { BATCH_BYTES, BATCH_EVENTS, HOST_WINDOW, type HostToProcess, MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec } from "./processProtocol";
+import { FrameDecoder } from "./python/wire";
 import { TraceLimiter, tensorBytesOf } from "./traceBudget";
 import { validateEvent } from "./validate";
 import type { MainToWorker, WorkerBoot, WorkerMessage } from "./workerProtocol";
@@ -308,7 +309,7 @@ async function checkMemory(): Promise<void> {
 }
 
 /** The producer has stopped: say how, after everything it sent. */
-function ended(how: { code: number | null; signal: NodeJS.Signals | null; error?: Error & { code?: string }; stderr?: string[] }): void {
+function ended(how: { code: number | null; signal: NodeJS.Signals | null; error?: Error & { code?: string }; stderr?: string[]; program?: ProgramExit }): void {
   if (endFrame) return;
   if (timeTimer) clearTimeout(timeTimer);
   if (memoryTimer) clearInterval(memoryTimer);
@@ -343,6 +344,7 @@ function ended(how: { code: number | null; signal: NodeJS.Signals | null; error?
     const tail = how.stderr && how.stderr.length > 0 ? `; its last output: ${how.stderr.slice(-5).join(" / ")}` : "";
     end = { ok: false, error: { kind: "lost", message: `${s.fileName}: the model's ${s.producer.kind === "worker" ? "thread" : s.producer.launcher.name} ${what} before the run ended${tail}` }, steps, keptSteps: [], durationMs };
   }
+  if (how.program) end.program = how.program;
   endFrame = end;
   producer?.flowing(true);
   pump();
@@ -533,6 +535,24 @@ export const TRANSPORTS: Record<string, Transport> = {
     }, onError);
     return { push: (c) => reader.push(c) };
   },
+  // The Python tracer's binary frames (python/backprop_lens_tracer/wire.py): JSON with tensors as raw float64.
+  bpl1: (onFrame, onError) => {
+    const decoder = new FrameDecoder();
+    let failed = false;
+    return {
+      push: (c) => {
+        if (failed) return;
+        let frames: ProgramFrame[];
+        try {
+          frames = decoder.push(c) as ProgramFrame[];
+        } catch (e) {
+          failed = true;
+          return onError(e instanceof Error ? e.message : String(e));
+        }
+        for (const f of frames) onFrame(f);
+      },
+    };
+  },
 };
 
 function startProgram(s: RunSpec): Producer {
@@ -544,8 +564,14 @@ function startProgram(s: RunSpec): Producer {
   let child: ChildProcess | undefined;
   let whereWaiter: ((site: SourceSite | undefined) => void) | undefined;
   let paused = false;
+  let frames = 0;
+  let command = commands[0] as string;
   const onFrame = (f: ProgramFrame): void => {
+    frames++;
     switch (f.k) {
+      case "events":
+        if (Array.isArray(f.events)) for (const e of f.events) take(e);
+        return;
       case "hello":
         write({ t: "log", token, message: `${l.name}: ${JSON.stringify(f).slice(0, 500)}` });
         return;
@@ -567,6 +593,7 @@ function startProgram(s: RunSpec): Producer {
           message: `${s.fileName}: the model used more than the memory limit of ${s.memoryLimitMb} MB and was stopped${at}; look for data that grows without bound, or raise the limit (setting backpropLens.memoryLimitMb, CLI --memory-limit)`,
           ...(site ? { site } : {}),
         };
+        child?.kill("SIGKILL");
         return;
       }
       case "exit":
@@ -578,8 +605,9 @@ function startProgram(s: RunSpec): Producer {
     stopError ??= { kind: "internal", message: `${s.fileName}: ${l.name}'s output could not be read (${reason}); the run was stopped` };
     child?.kill("SIGKILL");
   };
+  const exit = (code: number | null, signal: NodeJS.Signals | null, started: boolean): ProgramExit => ({ command, started, frames, code, signal, stderr: [...stderrTail] });
   const launch = (i: number): void => {
-    const command = commands[i] as string;
+    command = commands[i] as string;
     const c = spawn(command, l.args, {
       ...(l.cwd ? { cwd: l.cwd } : {}),
       env: { ...process.env, ...(l.env ?? {}) },
@@ -591,7 +619,7 @@ function startProgram(s: RunSpec): Producer {
       if (spawned) return;
       if ((e.code === "ENOENT" || e.code === "EACCES" || e.code === "ENOTDIR") && i + 1 < commands.length) return launch(i + 1);
       stopError ??= { kind: "internal", message: `${s.fileName}: could not start ${l.name} (${commands.join(", ")}): ${e.message}` };
-      ended({ code: null, signal: null });
+      ended({ code: null, signal: null, program: exit(null, null, false) });
     });
     c.once("spawn", () => {
       spawned = true;
@@ -616,8 +644,16 @@ function startProgram(s: RunSpec): Producer {
       });
       c.stdin?.on("error", () => undefined); // the program may exit before reading every command
       if (l.stdin) c.stdin?.write(l.stdin);
-      c.once("close", (code, signal) => ended({ code, signal, stderr: stderrTail }));
-      modelStarted(c.pid);
+      c.once("close", (code, signal) => {
+        // Not the program after all (the Store's python3 alias on Windows): try the next one.
+        if (code !== null && (l.retryExitCodes ?? []).includes(code) && frames === 0 && !claim && i + 1 < commands.length) {
+          stderrTail.length = 0;
+          return launch(i + 1);
+        }
+        ended({ code, signal, stderr: stderrTail, program: exit(code, signal, true) });
+      });
+      if (!runStart) modelStarted(c.pid);
+      else write({ t: "started", token, startMs: performance.now() - initAt, ...(c.pid !== undefined ? { childPid: c.pid } : {}) });
     });
   };
   launch(0);

@@ -32,6 +32,20 @@ export type HostToProcess =
   | { t: "ack"; seq: number }
   | { t: "control"; message: ControlMessage };
 
+/** How a program producer (a ProcessLauncher's) ended, for the host to explain (e.g. "no Python found"). */
+export interface ProgramExit {
+  /** The executable that ran (or the last one tried). */
+  command: string;
+  /** False when no command of the launcher could be started. */
+  started: boolean;
+  /** Frames it wrote before it ended. */
+  frames: number;
+  code: number | null;
+  signal: string | null;
+  /** Its last lines of stderr. */
+  stderr: string[];
+}
+
 /** How a run ended, as the model process saw it. */
 export interface ProcessEnd {
   ok: boolean;
@@ -40,6 +54,8 @@ export interface ProcessEnd {
   keptSteps: number[];
   /** From the model's start to its end, not counting paused time. */
   durationMs: number;
+  /** For a program producer. */
+  program?: ProgramExit;
 }
 
 export type ProcessToHost =

@@ -15,9 +15,10 @@ import type { GradCheckOptions, RunError, TraceEvent } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
 import type { ControlMessage } from "./control";
 import type { ProcessLauncher } from "./launcher";
-import type { RunSpec } from "./processProtocol";
+import type { ProgramExit, RunSpec } from "./processProtocol";
 import { ModelProcess, type ProcessPool, type SupervisedEnd, supervise } from "./supervisor";
-import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
+import { explainPythonExit, pythonLauncher } from "./python/launch";
+import { type PythonRunOptions, isPythonModelFile } from "./python/runPython";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -42,8 +43,10 @@ export interface RunModelOptions {
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** A debug run: the control channel is used (`RunHandle.send`/`onControl`; the worker's `workerControl()`). */
   control?: true;
-  /** Run this program instead of compiling `file` (the Python tracer; see launcher.ts). */
+  /** Run this program instead of compiling `file` (see launcher.ts; a `.py` file gets the Python tracer's). */
   launcher?: ProcessLauncher;
+  /** Turns how the launcher's program ended into the run's error, when its owner knows better (e.g. "no Python found"). */
+  explainExit?: (exit: ProgramExit, error: RunError | undefined) => RunError | undefined;
   /** Where a warm spare process comes from (the extension keeps one); without it a process is forked per run. */
   pool?: ProcessPool;
   /** Receives every trace event, in order, while the model runs. */
@@ -91,8 +94,10 @@ export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
 const CANCELLED: RunError = { kind: "cancelled", message: "the run was stopped" };
 
-export function runModel(options: RunModelOptions): RunHandle {
-  if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
+export function runModel(given: RunModelOptions): RunHandle {
+  // A Python model: the tracer is the producer, started by the same supervisor (python/launch.ts).
+  const options: RunModelOptions =
+    isPythonModelFile(given.file) && !given.launcher ? { ...given, launcher: pythonLauncher(given, given.python), explainExit: explainPythonExit(given.python) } : given;
   let cancelled = false;
   let running: { stop(e: RunError): void; send(c: ControlMessage): void } | undefined;
   const listeners = new Set<(m: ControlMessage) => void>();
@@ -110,7 +115,9 @@ export function runModel(options: RunModelOptions): RunHandle {
     ? new ModelProcess({ script: processScript, ...(options.debug ? { debug: options.debug } : {}) })
     : (options.pool?.take(options.workerScript, memoryLimitMb) ?? new ModelProcess({ script: processScript, prestart: { workerScript: options.workerScript, memoryLimitMb }, ...(options.debug ? { debug: options.debug } : {}) }));
   const result = (async (): Promise<RunResult> => {
-    const end = (r: SupervisedEnd, compileMs: number): RunResult => {
+    const end = (given: SupervisedEnd, compileMs: number): RunResult => {
+      const explained = given.program && options.explainExit && given.error?.kind !== "cancelled" ? options.explainExit(given.program, given.error) : undefined;
+      const r: SupervisedEnd = explained ? { ...given, ok: false, error: explained } : given;
       emit({ type: "run/end", ok: r.ok, steps: r.steps, durationMs: r.durationMs, keptSteps: r.keptSteps, ...(r.error ? { error: r.error } : {}) });
       return { ok: r.ok, ...(r.error ? { error: r.error } : {}), steps: r.steps, keptSteps: r.keptSteps, compileMs, durationMs: r.durationMs, ...(r.startMs !== undefined ? { startMs: r.startMs } : {}) };
     };

@@ -23,7 +23,7 @@ import type { Readable, Writable } from "node:stream";
 import { type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { type ControlMessage, isControlMessage } from "./control";
 import { FrameReader, encodeFrame } from "./frames";
-import { MESSAGE_FD, type ProcessEnd, type ProcessToHost, type RunSpec } from "./processProtocol";
+import { MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec } from "./processProtocol";
 import { TRACE_BUDGET, tensorBytesOf } from "./traceBudget";
 import { validateEvent } from "./validate";
 
@@ -193,6 +193,8 @@ export interface SupervisedEnd {
   durationMs: number;
   /** From the run's request (before its compile) to the model's first line. */
   startMs?: number;
+  /** How a program producer ended (for the launcher's owner to explain). */
+  program?: ProgramExit;
 }
 
 export interface SuperviseOptions {
@@ -346,6 +348,16 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
     return protocolError(`an unknown message "${String((m as { t: unknown }).t).slice(0, 20)}"`);
   };
 
+  /** The process's report of the end, checked (its fields came over the wire). */
+  const fromClaim = (c: ProcessEnd): SupervisedEnd => ({
+    ok: c.ok === true,
+    ...(c.error && typeof c.error.message === "string" ? { error: c.error } : c.ok === true ? {} : { error: { kind: "internal", message: `${file}: the run ended without saying why` } }),
+    steps: typeof c.steps === "number" ? c.steps : steps,
+    keptSteps: Array.isArray(c.keptSteps) ? c.keptSteps.filter((k) => typeof k === "number") : [],
+    durationMs: typeof c.durationMs === "number" ? c.durationMs : elapsed() - pausedTotal,
+    ...(c.program && typeof c.program === "object" ? { program: c.program } : {}),
+  });
+
   /** Handles queued messages for a few milliseconds, then yields the event loop. */
   const drain = (): void => {
     draining = false;
@@ -358,7 +370,7 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
     if (inbox.length > 0) schedule();
     else if (claimEnd) {
       const c = claimEnd;
-      finish({ ok: c.ok && typeof c.ok === "boolean", ...(c.error ? { error: c.error } : {}), steps: c.steps, keptSteps: Array.isArray(c.keptSteps) ? c.keptSteps : [], durationMs: c.durationMs });
+      finish(fromClaim(c));
     }
   };
   const schedule = (): void => {
@@ -386,7 +398,7 @@ export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {
       }
       if (claimEnd) {
         const c = claimEnd;
-        finish({ ok: c.ok === true, ...(c.error ? { error: c.error } : {}), steps: c.steps, keptSteps: Array.isArray(c.keptSteps) ? c.keptSteps : [], durationMs: c.durationMs });
+        finish(fromClaim(c));
         return;
       }
       const how = signal ? `killed by ${signalText(signal)}` : `exited with code ${code}`;
