@@ -29,7 +29,7 @@ import { type RunError, type SourceSite, type TraceEvent, baseName, decodeEvent 
 import { type ControlMessage, SAB, isControlMessage } from "./control";
 import { FrameReader, LineReader, encodeFrame } from "./frames";
 import { locatePausedWorker } from "./locate";
-import { BATCH_BYTES, BATCH_EVENTS, HOST_WINDOW, type HostToProcess, MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec } from "./processProtocol";
+import { BATCH_BYTES, BATCH_EVENTS, HOST_WINDOW, type HostToProcess, MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec, signalText } from "./processProtocol";
 import { FrameDecoder } from "./python/wire";
 import { TraceLimiter, tensorBytesOf } from "./traceBudget";
 import { validateEvent } from "./validate";
@@ -340,9 +340,12 @@ function ended(how: { code: number | null; signal: NodeJS.Signals | null; error?
       durationMs,
     };
   } else {
-    const what = how.signal ? `was killed by signal ${how.signal}` : how.error ? `failed: ${how.error.message}` : `exited with code ${how.code}`;
     const tail = how.stderr && how.stderr.length > 0 ? `; its last output: ${how.stderr.slice(-5).join(" / ")}` : "";
-    end = { ok: false, error: { kind: "lost", message: `${s.fileName}: the model's ${s.producer.kind === "worker" ? "thread" : s.producer.launcher.name} ${what} before the run ended${tail}` }, steps, keptSteps: [], durationMs };
+    const message =
+      s.producer.kind === "worker"
+        ? `${s.fileName}: the model's thread ${how.error ? `failed: ${how.error.message}` : `exited with code ${how.code}`} before the run ended${tail}`
+        : `${s.fileName}: the model's process died: ${how.signal ? `killed by ${signalText(how.signal)}` : how.error ? how.error.message : `exited with code ${how.code}`}, before the run ended (${s.producer.launcher.name})${tail}`;
+    end = { ok: false, error: { kind: "lost", message }, steps, keptSteps: [], durationMs };
   }
   if (how.program) end.program = how.program;
   endFrame = end;

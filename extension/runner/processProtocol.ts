@@ -6,6 +6,7 @@
  * and which lives only in the model process's main thread (never in argv or the environment), so bytes
  * that something else in the process writes into the pipe are not taken for the supervisor's.
  */
+import * as os from "node:os";
 import type { RunError, SourceSite, TraceEvent } from "../../core/host";
 import type { ControlMessage } from "./control";
 import type { ProcessLauncher } from "./launcher";
@@ -81,3 +82,9 @@ export const HOST_WINDOW = 4;
 /** Most events and tensor bytes in one batch to the host. */
 export const BATCH_EVENTS = 2000;
 export const BATCH_BYTES = 8 * 2 ** 20;
+
+/** `signal 9 (SIGKILL)`: how messages name a signal. */
+export function signalText(signal: string): string {
+  const n = (os.constants.signals as Record<string, number | undefined>)[signal];
+  return n !== undefined ? `signal ${n} (${signal})` : `signal ${signal}`;
+}

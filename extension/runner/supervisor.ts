@@ -18,12 +18,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import * as os from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
 import { type ControlMessage, isControlMessage } from "./control";
 import { FrameReader, encodeFrame } from "./frames";
-import { MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec } from "./processProtocol";
+import { MESSAGE_FD, type ProcessEnd, type ProcessToHost, type ProgramExit, type RunSpec, signalText } from "./processProtocol";
 import { TRACE_BUDGET, tensorBytesOf } from "./traceBudget";
 import { validateEvent } from "./validate";
 
@@ -213,10 +212,6 @@ export interface Supervised {
   send(cmd: ControlMessage): void;
 }
 
-function signalText(signal: NodeJS.Signals): string {
-  const n = os.constants.signals[signal];
-  return n !== undefined ? `signal ${n} (${signal})` : `signal ${signal}`;
-}
 
 /** Runs `spec` in `proc` and reports everything it sends, until the run ends. */
 export function supervise(proc: ModelProcess, o: SuperviseOptions): Supervised {

@@ -41,7 +41,7 @@ describe("runner: a program as producer (the Python tracer's path)", function ()
   it("a program that dies before the end is lost, quoting its last output", async () => {
     const { result } = await run(file, { launcher: launcher("die") });
     assert.equal(endStateOf(result), "lost");
-    assert.match(result.error?.message ?? "", /model\.py: the model's fake-python exited with code 3 before the run ended; its last output: Traceback \(most recent call last\): \/ RuntimeError: the tracer broke/);
+    assert.match(result.error?.message ?? "", /model\.py: the model's process died: exited with code 3, before the run ended \(fake-python\); its last output: Traceback \(most recent call last\): \/ RuntimeError: the tracer broke/);
   });
 
   it("a claimed success followed by SIGKILL is not a success", async () => {
