@@ -17,7 +17,8 @@
  *
  * No user string ever goes into a LaTeX string except through `latexText`, which escapes it.
  */
-import type { LayerKind } from "./layers/layer";
+import { isGradientName } from "./trace/tensorNames";
+import type { LayerKind } from "./trace/traceTypes";
 import type { Tensor } from "./tensor";
 import type { ChainStep, GradCheckTensor, ScalarBackward, ScalarNode, SourceSite } from "./trace/traceTypes";
 
@@ -58,7 +59,7 @@ export function explainNeeds(kind: LayerKind, tensor: string): ExplainNeeds {
 
 /** Whether a tensor of a call is a gradient the inspector can explain (`d…` of a backward call). */
 export function isExplainable(tensor: string): boolean {
-  return tensor.startsWith("d") && tensor !== "dvalues";
+  return isGradientName(tensor);
 }
 
 /** One term of the sum: the product of `factors` (one factor for a plain sum). */

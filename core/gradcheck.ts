@@ -19,6 +19,7 @@ import { classIndices, readTargets } from "./layers/targets";
 import { Rng } from "./rng";
 import { type Tensor, type TensorLike, clone, isTensor, tensor } from "./tensor";
 import { unflatIndex } from "./trace/stats";
+import { paramGradientName } from "./trace/tensorNames";
 import type { GradCheckTensor } from "./trace/traceTypes";
 
 export interface GradCheckOptions {
@@ -199,7 +200,7 @@ export function gradCheckLayer(layer: Layer, forwardArgs: readonly unknown[], ba
   const tensors: GradCheckTensor[] = [checkTensor("dinputs", x.data, x.shape, dinputs, objective, { ...each, ...(skip ? { skip } : {}) })];
   for (const p of params) {
     if (p.grad === undefined) continue;
-    tensors.push(checkTensor(`d${p.name}`, p.value.data, p.value.shape, p.grad, objective, each));
+    tensors.push(checkTensor(paramGradientName(p.name), p.value.data, p.value.shape, p.grad, objective, each));
   }
   return { ok: tensors.every((t) => t.ok), tensors };
 }

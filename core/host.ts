@@ -1,6 +1,6 @@
 /**
  * The engine's surface for hosts (the runner's worker, the CLI, the extension, the webview):
- * tracing, trace types and encoding, limits. Model files use `index.ts` instead.
+ * tracing, trace types and encoding, the run model, limits. Model files use `index.ts` instead.
  */
 export * from "./index";
 export { runtime, configureLimits } from "./runtime";
@@ -10,5 +10,5 @@ export * from "./trace/traceTypes";
 export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats";
 export { encodeTrace, decodeTrace, encodeEvent, decodeEvent, type TraceFile } from "./trace/encode";
 export * from "./protocol";
-export { RunStore, summarize, type ConsoleLine } from "./runStore";
+export * from "./run/index";
 export { explainElement, explainNeeds, isExplainable, scalarChain, scalarStepText, scalarStepLatex, eqNumber, latexNumber, latexText, type Explanation, type ExplainRequest, type ExplainTerm, type ExplainNeeds, type ScalarChain, type ScalarPath } from "./explain";

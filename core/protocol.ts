@@ -4,73 +4,30 @@
  *
  * - Tags are `area/verb` string literals.
  * - The webview opens with the `ui/ready` event; the host answers `session/ready` (carrying
- *   `PROTOCOL_VERSION`) and then replays the current run with the same events a live run sends, so a
+ *   `PROTOCOL_VERSION`), then `run/started` and one `run/events` with the current run's replay, so a
  *   panel opened late or restored after a reload shows exactly what a panel open from the start shows.
- * - Summaries are pushed; tensors are pulled on demand (`trace/tensor`) as raw float64 bytes.
+ * - A run's trace events reach the webview unchanged but without tensor data (`RunEvent`, batched in
+ *   `run/events`); the webview folds them into its own `RunModel` (core/run). Adding a trace event
+ *   needs no new message. Tensors are pulled on demand (`trace/tensor`) as raw float64 bytes.
  * - Requests are answered exactly once, with a result or an error; the caller times out otherwise.
- * - Everything that crosses the boundary is `unknown` until a guard (`isEnvelope`, `isFromWebview`)
- *   accepts it.
+ * - Everything that crosses the boundary is `unknown` until a guard (`isEnvelope`, `isFromWebview`,
+ *   `isToWebview`) accepts it.
  */
-import type {
-  Anomaly,
-  ConsoleLevel,
-  GradCheckResult,
-  LayerInfo,
-  Phase,
-  RunError,
-  ScalarBackward,
-  ScalarNode,
-  SourceSite,
-  StepSummary,
-  TensorStats,
-} from "./trace/traceTypes";
+import type { RunEvent, RunHeader } from "./run/runModel";
+import type { SourceSite } from "./trace/traceTypes";
 
-export const PROTOCOL_VERSION = 1;
+export type { RunEvent, RunHeader };
 
-/** What the inspector knows about a run before any event of it. */
-export interface RunHeader {
-  runId: number;
-  /** Absolute path of the model file. */
-  file: string;
-  startedAt: number;
-}
+/** 2: trace events in `run/events` instead of one message kind per event. */
+export const PROTOCOL_VERSION = 2;
 
-/** A layer call without its tensors: names, shapes and statistics; the tensors are fetched on demand. */
-export interface CallSummary {
-  step: number;
-  seq: number;
-  layer: number;
-  phase: Phase;
-  site?: SourceSite;
-  parent?: number;
-  /** `dtype`: the producer's element type when it was not float64 (the Python tracer's float32, int64, …). */
-  tensors: Record<string, { shape: number[]; stats: TensorStats; dtype?: string }>;
-  loss?: number;
-  accuracy?: number;
-}
-
-/** How the run ended. */
-export interface RunEnd {
-  ok: boolean;
-  error?: RunError;
-  steps: number;
-  durationMs: number;
-  keptSteps: number[];
-}
-
-/** Events from the host to the webview. Every `run/*` event carries the run it belongs to. */
+/** Events from the host to the webview. */
 export type ToWebview =
   | { type: "session/ready"; protocolVersion: number; run?: RunHeader }
+  /** A new run (or the replay of the current one): the webview starts a fresh run model. */
   | { type: "run/started"; run: RunHeader }
-  | { type: "run/layer"; runId: number; layer: LayerInfo }
-  | { type: "run/call"; runId: number; call: CallSummary }
-  | { type: "run/steps"; runId: number; summaries: StepSummary[] }
-  | { type: "run/scalarNodes"; runId: number; nodes: ScalarNode[] }
-  | { type: "run/scalarBackward"; runId: number; backward: ScalarBackward }
-  | { type: "run/anomaly"; runId: number; anomaly: Anomaly }
-  | { type: "run/gradcheck"; runId: number; result: GradCheckResult }
-  | { type: "run/console"; runId: number; level: ConsoleLevel; text: string; site?: SourceSite }
-  | { type: "run/ended"; runId: number; end: RunEnd }
+  /** Trace events of run `runId`, in order, without tensor data. */
+  | { type: "run/events"; runId: number; events: RunEvent[] }
   /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
   | { type: "ui/reveal"; layer: number; step?: number };
 
@@ -96,21 +53,6 @@ export type Envelope =
   | { kind: "request"; id: number; method: RequestMethod; params: unknown }
   | { kind: "reply"; id: number; result?: unknown; error?: string };
 
-const TO_WEBVIEW = new Set<ToWebview["type"]>([
-  "session/ready",
-  "run/started",
-  "run/layer",
-  "run/call",
-  "run/steps",
-  "run/scalarNodes",
-  "run/scalarBackward",
-  "run/anomaly",
-  "run/gradcheck",
-  "run/console",
-  "run/ended",
-  "ui/reveal",
-]);
-
 function isObject(x: unknown): x is Record<string, unknown> {
   return typeof x === "object" && x !== null;
 }
@@ -128,25 +70,37 @@ export function isEnvelope(x: unknown): x is Envelope {
   return false;
 }
 
-/** Accepts exactly the events the webview may send (the host trusts nothing else). */
-export function isFromWebview(x: unknown): x is FromWebview {
-  if (!isObject(x) || typeof x.type !== "string") return false;
-  switch (x.type) {
-    case "ui/ready":
-      return typeof x.protocolVersion === "number";
-    case "ui/openSource":
-      return isSite(x.site);
-    case "ui/runAgain":
-    case "ui/stop":
-      return true;
-    default:
-      return false;
-  }
+type Guards<T extends { type: string }> = { [K in T["type"]]: (x: Record<string, unknown>) => boolean };
+
+/** What each event the webview may send must hold (the host trusts nothing else). */
+const FROM_WEBVIEW: Guards<FromWebview> = {
+  "ui/ready": (x) => typeof x.protocolVersion === "number",
+  "ui/openSource": (x) => isSite(x.site),
+  "ui/runAgain": () => true,
+  "ui/stop": () => true,
+};
+
+/** What each event the host sends must hold (the webview's guard). */
+const TO_WEBVIEW: Guards<ToWebview> = {
+  "session/ready": (x) => typeof x.protocolVersion === "number",
+  "run/started": (x) => isObject(x.run) && typeof x.run.runId === "number",
+  "run/events": (x) => typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string"),
+  "ui/reveal": (x) => typeof x.layer === "number",
+};
+
+function accepted<T extends { type: string }>(guards: Guards<T>, x: unknown): x is T {
+  if (!isObject(x) || typeof x.type !== "string" || !Object.prototype.hasOwnProperty.call(guards, x.type)) return false;
+  return (guards as Record<string, (x: Record<string, unknown>) => boolean>)[x.type]?.(x) ?? false;
 }
 
-/** Accepts the events the host sends (the webview's guard). */
+/** Accepts exactly the events the webview may send. */
+export function isFromWebview(x: unknown): x is FromWebview {
+  return accepted(FROM_WEBVIEW, x);
+}
+
+/** Accepts the events the host sends. */
 export function isToWebview(x: unknown): x is ToWebview {
-  return isObject(x) && typeof x.type === "string" && TO_WEBVIEW.has(x.type as ToWebview["type"]);
+  return accepted(TO_WEBVIEW, x);
 }
 
 /** Accepts `trace/tensor` params. */

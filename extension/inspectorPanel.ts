@@ -1,7 +1,8 @@
 /**
  * The Gradient Inspector's host side: one webview panel (created beside the editor, revived after a
  * window reload by a serializer), its strict nonce CSP, and the protocol dispatch (core/protocol.ts):
- * summaries are pushed as the run streams, tensors are answered on request as raw bytes.
+ * the run's trace events (without tensor data) are pushed in batches as the run streams, tensors are
+ * answered on request as raw bytes.
  */
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
@@ -9,7 +10,8 @@ import {
   type Envelope,
   type FromWebview,
   PROTOCOL_VERSION,
-  type RunStore,
+  type RunEvent,
+  type RunModel,
   type SourceSite,
   type ToWebview,
   bytesOf,
@@ -24,7 +26,7 @@ export interface InspectorHost {
   readonly extensionUri: vscode.Uri;
   readonly log: vscode.LogOutputChannel;
   /** The run the panel shows (the newest one). */
-  currentRun(): RunStore | undefined;
+  currentRun(): RunModel | undefined;
   runAgain(): void;
   stop(): void;
   /** Reveals and highlights a source position in an editor. */
@@ -119,17 +121,24 @@ export class InspectorPanel extends Disposable {
     return new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
-  /** Queues live messages of the current run; they are flushed every few tens of milliseconds. */
-  post(messages: readonly ToWebview[]): void {
-    if (!this.ready || messages.length === 0) return; // the replay on ui/ready covers everything before
-    for (const m of messages) {
-      const last = this.pending[this.pending.length - 1];
-      if (m.type === "run/steps" && last?.type === "run/steps" && last.runId === m.runId) last.summaries.push(...m.summaries);
-      else this.pending.push(m.type === "run/steps" ? { ...m, summaries: [...m.summaries] } : m);
-    }
-    // Calls and the end of a run go out at once so cards appear while the model runs.
-    const urgent = messages.some((m) => m.type !== "run/steps" && m.type !== "run/console");
-    if (urgent) this.flush();
+  /** Tells the webview that a new run started (it drops the shown one). */
+  startRun(run: RunModel): void {
+    if (!this.ready) return; // the replay on ui/ready covers it
+    this.flush();
+    this.send({ type: "run/started", run: run.header });
+  }
+
+  /**
+   * Queues live trace events (without tensor data) of run `runId`; consecutive events go out as one
+   * `run/events` batch. Summaries and console lines wait a few tens of milliseconds; anything else
+   * (a call, a layer, the end) flushes at once so cards appear while the model runs.
+   */
+  postEvents(runId: number, events: readonly RunEvent[]): void {
+    if (!this.ready || events.length === 0) return; // the replay on ui/ready covers everything before
+    const last = this.pending[this.pending.length - 1];
+    if (last?.type === "run/events" && last.runId === runId) last.events.push(...events);
+    else this.pending.push({ type: "run/events", runId, events: [...events] });
+    if (events.some((e) => e.type !== "step/summary" && e.type !== "console")) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
@@ -177,7 +186,10 @@ export class InspectorPanel extends Disposable {
         const run = this.host.currentRun();
         this.pending = [];
         this.send({ type: "session/ready", protocolVersion: PROTOCOL_VERSION, ...(run ? { run: run.header } : {}) });
-        if (run) for (const m of run.replay()) this.send(m);
+        if (run) {
+          this.send({ type: "run/started", run: run.header });
+          this.send({ type: "run/events", runId: run.runId, events: run.replay() });
+        }
         this.ready = true;
         for (const w of this.readyWaiters.splice(0)) w();
         break;

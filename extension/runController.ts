@@ -1,6 +1,6 @@
 /**
  * Runs model files for the extension: one run at a time (a second run cancels the first), each in a
- * model process of its own (runner/runModel.ts), streaming its events into a RunStore, the Gradient
+ * model process of its own (runner/runModel.ts), streaming its events into a RunModel, the Gradient
  * Inspector and the status bar, then handing the run's report to the language server (hovers,
  * diagnostics, inlay hints) and saving the run so a window reload shows the same results.
  *
@@ -13,7 +13,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { RunStore, type SourceSite, type TraceEvent } from "../core/host";
+import { RunModel, type SourceSite, type TraceEvent } from "../core/host";
 import { readConfig } from "./config";
 import { Disposable } from "./dispose";
 import { type InspectorHost, InspectorPanel } from "./inspectorPanel";
@@ -33,7 +33,7 @@ const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
 const MAX_RESTORE_BYTES = MAX_SAVED_TRACE_BYTES + 8 * 2 ** 20;
 
 export interface FinishedRun {
-  store: RunStore;
+  store: RunModel;
   result: RunResult;
   uri: vscode.Uri;
 }
@@ -55,8 +55,8 @@ export function notificationText(text: string): string {
 
 export class RunController extends Disposable implements InspectorHost {
   private runCounter = 0;
-  private active: { handle: RunHandle; store: RunStore } | undefined;
-  private latest: RunStore | undefined;
+  private active: { handle: RunHandle; store: RunModel } | undefined;
+  private latest: RunModel | undefined;
   private latestUri: vscode.Uri | undefined;
   private readonly finished = this.register(new vscode.EventEmitter<FinishedRun>());
   /** Fires when a run ends (done, failed, stopped or lost). */
@@ -105,7 +105,7 @@ export class RunController extends Disposable implements InspectorHost {
   }
 
   /** The newest run (running or finished). */
-  currentRun(): RunStore | undefined {
+  currentRun(): RunModel | undefined {
     return this.latest;
   }
 
@@ -136,11 +136,11 @@ export class RunController extends Disposable implements InspectorHost {
     const file = doc.uri.fsPath;
     const runId = ++this.runCounter;
     const startedAt = Date.now();
-    const store = new RunStore({ runId, file, startedAt });
+    const store = new RunModel({ runId, file, startedAt });
     this.latest = store;
     this.latestUri = doc.uri;
     if (config.openInspectorOnRun) InspectorPanel.createOrShow(this, true);
-    InspectorPanel.instance?.post([{ type: "run/started", run: store.header }]);
+    InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
     this.log.info(`run ${runId}: ${file}`);
@@ -173,7 +173,7 @@ export class RunController extends Disposable implements InspectorHost {
       debug: (m) => this.log.info(m),
       onEvent: (e) => {
         if (e.type === "console") logLine(e.text);
-        InspectorPanel.instance?.post(store.ingest(e));
+        InspectorPanel.instance?.postEvents(runId, [store.ingest(e)]);
         if (e.type !== "run/end") this.files.add(runId, e);
       },
     });
@@ -242,7 +242,7 @@ export class RunController extends Disposable implements InspectorHost {
     if (marker?.state === "running") {
       // The previous window closed while this run was going: say so, and show nothing of an older run.
       if (this.latest !== undefined) return;
-      const store = new RunStore({ runId: ++this.runCounter, file: marker.file, startedAt: marker.startedAt });
+      const store = new RunModel({ runId: ++this.runCounter, file: marker.file, startedAt: marker.startedAt });
       store.ingest({
         type: "run/end",
         ok: false,
@@ -263,14 +263,14 @@ export class RunController extends Disposable implements InspectorHost {
     }
     const t0 = performance.now();
     const runId = ++this.runCounter;
-    let store: RunStore | undefined;
+    let store: RunModel | undefined;
     let events = 0;
     try {
       const summary = await this.files.read(
         this.tracePath(),
         MAX_RESTORE_BYTES,
         (h) => {
-          store = new RunStore({ runId, file: h.file, startedAt: Date.parse(h.createdAt) || Date.now() });
+          store = new RunModel({ runId, file: h.file, startedAt: Date.parse(h.createdAt) || Date.now() });
         },
         (batch) => {
           if (this.latest !== undefined || !store) return; // a new run started meanwhile
@@ -298,19 +298,22 @@ export class RunController extends Disposable implements InspectorHost {
   }
 
   /** Makes a restored run the current one: status bar, inspector, language server. */
-  private adopt(store: RunStore, uri: vscode.Uri): void {
+  private adopt(store: RunModel, uri: vscode.Uri): void {
     this.latest = store;
     this.latestUri = uri;
     const end = store.end;
     if (end) this.status.finished(path.basename(uri.fsPath), endStateOf(end), end.steps, end.durationMs, end.error?.message);
     const panel = InspectorPanel.instance;
-    if (panel?.isReady) panel.post(store.replay());
+    if (panel?.isReady) {
+      panel.startRun(store);
+      panel.postEvents(store.runId, store.replay());
+    }
     void this.client()
       .then((c) => c.sendReport(buildRunReport(store)))
       .catch((e: unknown) => this.log.warn(`language server: ${String(e)}`));
   }
 
-  private report(store: RunStore, result: RunResult, uri: vscode.Uri): void {
+  private report(store: RunModel, result: RunResult, uri: vscode.Uri): void {
     const name = path.basename(uri.fsPath);
     const state = endStateOf(result);
     this.status.finished(name, state, result.steps, result.durationMs, result.error?.message);
@@ -398,7 +401,7 @@ export class RunController extends Disposable implements InspectorHost {
   }
 
   /** Finishes the run's saved trace (off this thread) and notes that it ended. */
-  private async saveRun(store: RunStore, file: string, startedAt: number): Promise<void> {
+  private async saveRun(store: RunModel, file: string, startedAt: number): Promise<void> {
     const end = store.end;
     if (!end) return;
     const endEvent: Extract<TraceEvent, { type: "run/end" }> = { type: "run/end", ...end };

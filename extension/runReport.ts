@@ -1,10 +1,9 @@
 /**
- * Turns a run store into the report the language server shows in the editor (hovers, diagnostics,
+ * Turns a run model into the report the language server shows in the editor (hovers, diagnostics,
  * code lenses, inlay hints). Pure: imports core/ and the server's message types only, so the CLI,
  * tests and the extension host can all build a report.
  */
-import type { CallSummary } from "../core/protocol";
-import type { RunStore } from "../core/runStore";
+import type { RunModel } from "../core/run/runModel";
 import type { LayerInfo, StepSummary, TensorData, TensorStats } from "../core/trace/traceTypes";
 import type { LayerReport, RunReport, TensorPeek } from "./server/lspProtocol";
 
@@ -20,14 +19,8 @@ export const MAX_REPORT_ANOMALIES = 200;
  * backward call, the norms of its gradients and its gradient check; plus the run's error, anomalies
  * and first/last step summaries. A run that has not ended is reported as not ok.
  */
-export function buildRunReport(store: RunStore): RunReport {
-  const byLayer = new Map<number, CallSummary[]>();
-  for (const c of store.calls) {
-    let list = byLayer.get(c.layer);
-    if (!list) byLayer.set(c.layer, (list = []));
-    list.push(c);
-  }
-  const layers = [...store.layers.values()].sort((a, b) => a.id - b.id).map((info) => layerReport(store, info, byLayer.get(info.id) ?? []));
+export function buildRunReport(store: RunModel): RunReport {
+  const layers = [...store.layers.values()].sort((a, b) => a.id - b.id).map((info) => layerReport(store, info));
   const end = store.end;
   const summaries = store.summaries;
   const first = summaries[0];
@@ -48,14 +41,12 @@ export function buildRunReport(store: RunStore): RunReport {
   };
 }
 
-function layerReport(store: RunStore, info: LayerInfo, calls: readonly CallSummary[]): LayerReport {
+function layerReport(store: RunModel, info: LayerInfo): LayerReport {
   const callSites: LayerReport["callSites"] = [];
   const seen = new Set<string>();
-  let lastForward: CallSummary | undefined;
-  let lastBackward: CallSummary | undefined;
-  for (const c of calls) {
-    if (c.phase === "forward") lastForward = c;
-    else lastBackward = c;
+  const lastForward = store.lastCall(info.id, "forward");
+  const lastBackward = store.lastCall(info.id, "backward");
+  for (const c of store.callsOf(info.id)) {
     if (!c.site) continue;
     const key = `${c.phase}\0${c.site.file}\0${c.site.line}`;
     if (seen.has(key)) continue;
@@ -78,10 +69,9 @@ function layerReport(store: RunStore, info: LayerInfo, calls: readonly CallSumma
   }
   const gradNorms: Record<string, number> = {};
   if (lastBackward) {
-    for (const [name, t] of Object.entries(lastBackward.tensors)) if (isGradient(name)) gradNorms[name] = t.stats.norm;
+    for (const name of store.gradientNames(lastBackward)) gradNorms[name] = lastBackward.tensors[name]?.stats.norm ?? NaN;
   }
-  let gradCheck: LayerReport["gradCheck"];
-  for (const g of store.gradChecks) if (g.layer === info.id) gradCheck = g;
+  const gradCheck = store.gradCheckOf(info.id);
   return {
     info,
     callSites,
@@ -91,11 +81,6 @@ function layerReport(store: RunStore, info: LayerInfo, calls: readonly CallSumma
     gradNorms,
     ...(gradCheck ? { gradCheck } : {}),
   };
-}
-
-/** `dinputs` and `d` + a parameter name; `dvalues` is the gradient coming in, not one the layer computes. */
-function isGradient(name: string): boolean {
-  return name.length > 1 && name.startsWith("d") && name !== "dvalues";
 }
 
 /**

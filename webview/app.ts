@@ -5,7 +5,7 @@
 import { PROTOCOL_VERSION, isToWebview, type Envelope, type ToWebview } from "../core/protocol";
 import { cssColorToRgb, divergingTable } from "./colors";
 import type { Host } from "./host";
-import { effectiveStep, layerOrder, lossSummaries, reduce, type AppState } from "./model";
+import { effectiveStep, reduce, type AppState } from "./model";
 import { TensorClient } from "./tensorClient";
 import { defaultViewState, MAX_ZOOM, MIN_ZOOM, type SelectedElement, type ViewState } from "./viewState";
 import { LayerCard } from "./views/card";
@@ -225,8 +225,15 @@ export class App {
       view: this.view,
       step: effectiveStep(run, this.view.selectedStep),
       actions: this.actions,
-      tensor: (seq, name) => this.client.get(runId, seq, name),
-      peekTensor: (seq, name) => this.client.peek(runId, seq, name),
+      // References lead to the call that holds the data, so a tensor shared by two calls is fetched once.
+      tensor: (seq, name) => {
+        const at = run.resolve(seq, name);
+        return this.client.get(runId, at.seq, at.name);
+      },
+      peekTensor: (seq, name) => {
+        const at = run.resolve(seq, name);
+        return this.client.peek(runId, at.seq, at.name);
+      },
       whenVisible: (el, cb) => {
         if (!this.io) return cb();
         this.visibleCallbacks.set(el, cb);
@@ -283,7 +290,7 @@ export class App {
     this.renderCurves(ctx);
     this.scalar.update(JSON.stringify([ctx.step, run.scalarNodes.length, run.scalarBackwards.length, ctx.view.selectedScalar ?? null, ctx.theme]), () => scalarSection(ctx));
 
-    const order = layerOrder(run);
+    const order = run.layerOrder();
     let prev: Element | null = null;
     for (const info of order) {
       let card = this.cards.get(info.id);
@@ -301,7 +308,7 @@ export class App {
   }
 
   private renderCurves(ctx: Ctx): void {
-    const pts = lossSummaries(ctx.run);
+    const pts = ctx.run.lossSummaries();
     if (pts.filter((p) => Number.isFinite(p.loss)).length < 2) {
       this.curves.update("none", () => null);
       this.curveChart = undefined;

@@ -9,9 +9,10 @@
  */
 import { runtime } from "../runtime";
 import { type Tensor, isTensor } from "../tensor";
+import { isGradientOf, paramGradientName } from "../trace/tensorNames";
+import type { LayerKind } from "../trace/traceTypes";
 
-/** The built-in layer kinds; a user-written layer is `"custom"` unless it says otherwise. */
-export type LayerKind = "dense" | "relu" | "softmax" | "cce" | "softmax-cce" | "custom";
+export type { LayerKind };
 
 /** Fields that hold activations or gradients, never parameters. */
 const NOT_PARAMS = new Set(["inputs", "output", "dinputs", "dvalues"]);
@@ -50,7 +51,7 @@ export abstract class Layer {
     const names: string[] = [];
     for (const key of Object.keys(self)) {
       if (NOT_PARAMS.has(key) || !isTensor(self[key])) continue;
-      if (key.length > 1 && key.startsWith("d") && isTensor(self[key.slice(1)])) continue;
+      if (key.length > 1 && isGradientOf(key, key.slice(1)) && isTensor(self[key.slice(1)])) continue;
       names.push(key);
     }
     return names;
@@ -60,7 +61,7 @@ export abstract class Layer {
   params(): { name: string; value: Tensor; grad: Tensor | undefined }[] {
     const self = this as unknown as Record<string, unknown>;
     return this.paramNames().map((name) => {
-      const g = self[`d${name}`];
+      const g = self[paramGradientName(name)];
       return { name, value: self[name] as Tensor, grad: isTensor(g) ? g : undefined };
     });
   }

@@ -16,6 +16,11 @@
  *   ever sparser), go out as step summaries.
  * A NaN or ±Infinity loss stops the run (when `stopOnNonFinite`) with an error naming the first
  * layer and tensor where a non-finite value appeared.
+ *
+ * One tensor, one copy (trace format 2): a call's tensor that is, by object identity, a tensor an
+ * earlier emitted call made (a layer's `inputs` is the previous layer's `output`, its `dvalues` the next
+ * layer's `dinputs`) is emitted as a reference (`LayerCall.refs`) when its values are still the ones
+ * that call emitted; otherwise it is copied as before.
  */
 import { NonFiniteError, TensorTooLargeError, ShapeError, showShape } from "../errors";
 import { type GradCheckOptions, gradCheckLayer } from "../gradcheck";
@@ -25,10 +30,25 @@ import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
-import { type Tensor, type TensorLike, isTensor, tensor } from "../tensor";
+import { type Tensor, type TensorLike, isTensor, sameShape, tensor } from "../tensor";
+import { forwardOf } from "../run/calls";
 import { firstNonFinite, l2norm, tensorStats, unflatIndex } from "./stats";
+import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
-import { type Anomaly, type ChainStep, type LayerCall, type LayerInfo, type Phase, type SourceSite, type StepSummary, type TensorData, type TraceEvent, baseName } from "./traceTypes";
+import {
+  type Anomaly,
+  type ChainStep,
+  type LayerCall,
+  type LayerInfo,
+  type Phase,
+  type SourceSite,
+  type StepSummary,
+  type TensorData,
+  type TensorRef,
+  type TensorStats,
+  type TraceEvent,
+  baseName,
+} from "./traceTypes";
 
 /** Finds the user's source position of what is running now (implemented by the runner with V8 stack traces). */
 export interface SiteProvider {
@@ -68,8 +88,22 @@ interface LayerState {
   lastSite: { forward?: SourceSite; backward?: SourceSite };
 }
 
+/** A tensor a call made (`output`, `dinputs`), looked up by the tensor object. */
+interface Produced {
+  layer: number;
+  name: string;
+  seq: number;
+  /**
+   * Once the call is emitted: where the values went in the trace (this call's tensor, or the earlier
+   * call's it referred to) and what they were. Kept while the call is in the current or previous step.
+   */
+  emitted?: { at: TensorRef; shape: readonly number[]; copy: Float64Array; stats: TensorStats };
+}
+
 interface CallRecord {
   state: LayerState;
+  /** The layer's id (`state.id`), so records pair like any other call (`core/run/calls.ts`). */
+  layer: number;
   phase: Phase;
   step: number;
   seq: number;
@@ -78,6 +112,10 @@ interface CallRecord {
   args: unknown[];
   /** References to what the call read and made, and copies of the parameters. */
   tensors: Record<string, Tensor>;
+  /** The tensor this call made (`output` of a forward, `dinputs` of a backward), if any. */
+  produced: Produced | undefined;
+  /** The earlier call that made that same tensor object (a layer that hands on another layer's result). */
+  producedBefore: Produced | undefined;
   loss: number | undefined;
   accuracy: number | undefined;
   emitted: boolean;
@@ -116,8 +154,8 @@ export class TraceRecorder implements Tracer {
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
   private readonly optimizers: Optimizer[] = [];
-  /** Which layer call produced a tensor (by object identity), to name both sides of a shape error. */
-  private readonly producers = new WeakMap<object, { layer: number; name: string }>();
+  /** Which layer call produced a tensor (by object identity): names both sides of a shape error, and makes references. */
+  private readonly producers = new WeakMap<object, Produced>();
   private readonly callStack: LayerState[] = [];
 
   private step = 0;
@@ -279,6 +317,7 @@ export class TraceRecorder implements Tracer {
     const info = this.infoOf(state);
     if (firstCall) this.emit({ type: "layer/new", layer: info });
     const tensors: Record<string, Tensor> = {};
+    const seq = this.seq++;
     const a0 = asTensor(args[0]);
     const a1 = args.length > 1 ? asTensor(args[1]) : undefined;
     let loss: number | undefined;
@@ -288,10 +327,7 @@ export class TraceRecorder implements Tracer {
       if (inputs) tensors.inputs = inputs;
       if (a1) tensors.targets = a1;
       const out = isTensor(l.output) ? l.output : isTensor(result) ? result : undefined;
-      if (out) {
-        tensors.output = out;
-        this.producers.set(out, { layer: state.id, name: "output" });
-      }
+      if (out) tensors.output = out;
       for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: p.value.data.slice() };
       const kind = state.layer.kind;
       if (typeof result === "number") loss = result;
@@ -302,17 +338,22 @@ export class TraceRecorder implements Tracer {
         this.stepAccuracy = accuracy;
       }
     } else {
-      if (a0) tensors.dvalues = a0;
+      if (a0) tensors[INCOMING_GRADIENT] = a0;
       if (a1) tensors.targets = a1;
-      if (isTensor(l.dinputs)) {
-        tensors.dinputs = l.dinputs;
-        this.producers.set(l.dinputs, { layer: state.id, name: "dinputs" });
-      }
-      for (const p of safeParams(state.layer)) if (p.grad) tensors[`d${p.name}`] = p.grad;
+      if (isTensor(l.dinputs)) tensors[INPUT_GRADIENT] = l.dinputs;
+      for (const p of safeParams(state.layer)) if (p.grad) tensors[paramGradientName(p.name)] = p.grad;
     }
-    const rec: CallRecord = { state, phase, step: this.step, seq: this.seq++, site, parent, args, tensors, loss, accuracy, emitted: false };
+    const madeName = phase === "forward" ? "output" : INPUT_GRADIENT;
+    const made = tensors[madeName];
+    let produced: Produced | undefined;
+    let producedBefore: Produced | undefined;
+    if (made !== undefined) {
+      producedBefore = this.producers.get(made);
+      this.producers.set(made, (produced = { layer: state.id, name: madeName, seq }));
+    }
+    const rec: CallRecord = { state, layer: state.id, phase, step: this.step, seq, site, parent, args, tensors, produced, producedBefore, loss, accuracy, emitted: false };
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
-    if (this.current.length >= MAX_CALLS_PER_STEP) this.current.splice(0, MAX_CALLS_PER_STEP / 2);
+    if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
     if (this.step < this.keepSteps) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
@@ -338,12 +379,26 @@ export class TraceRecorder implements Tracer {
     this.emittedSteps.add(rec.step);
     const tensors: Record<string, TensorData> = {};
     const stats: LayerCall["stats"] = {};
+    let refs: Record<string, TensorRef> | undefined;
     const transfer: ArrayBuffer[] = [];
     for (const [name, t] of Object.entries(rec.tensors)) {
+      const mine = rec.produced?.name === name ? rec.produced : undefined;
+      // Who made this tensor before this call: for what it read, the tensor's latest producer (one made
+      // again after this call does not count: its seq is larger); for what it made, an earlier producer.
+      const from = mine ? rec.producedBefore : isTensor(t) ? this.producers.get(t) : undefined;
+      const prior = from?.emitted;
+      if (from !== undefined && prior !== undefined && from.seq < rec.seq && sameShape(prior.shape, t.shape) && sameValues(prior.copy, t.data)) {
+        (refs ??= {})[name] = { ...prior.at };
+        stats[name] = prior.stats;
+        if (mine) mine.emitted = prior;
+        continue;
+      }
       const data = t.data.slice();
       tensors[name] = { shape: [...t.shape], data };
       stats[name] = tensorStats(t);
-      transfer.push(data.buffer as ArrayBuffer);
+      // Later calls may refer to what this call made: keep its values to compare with (sent as a copy, not transferred).
+      if (mine) mine.emitted = { at: { seq: rec.seq, name }, shape: [...t.shape], copy: data, stats: stats[name] };
+      else transfer.push(data.buffer as ArrayBuffer);
     }
     const call: LayerCall = {
       step: rec.step,
@@ -354,6 +409,7 @@ export class TraceRecorder implements Tracer {
       ...(rec.parent !== undefined ? { parent: rec.parent } : {}),
       tensors,
       stats,
+      ...(refs ? { refs } : {}),
       ...(rec.loss !== undefined ? { loss: rec.loss } : {}),
       ...(rec.accuracy !== undefined ? { accuracy: rec.accuracy } : {}),
     };
@@ -365,6 +421,7 @@ export class TraceRecorder implements Tracer {
   private nextStep(): void {
     this.endStep();
     this.step++;
+    release(this.previous);
     this.previous = this.current;
     this.current = [];
     this.stepLoss = undefined;
@@ -384,7 +441,7 @@ export class TraceRecorder implements Tracer {
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
-        for (const [name, t] of Object.entries(rec.tensors)) if (name !== "dvalues" && name !== "targets") norms[name] = l2norm(t);
+        for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
         this.checkExploding(rec, norms);
       }
@@ -616,7 +673,7 @@ export class TraceRecorder implements Tracer {
       const calls = this.current.filter((r) => r.state === state && r.parent === undefined);
       const lastBackward = [...calls].reverse().find((r) => r.phase === "backward");
       if (lastBackward === undefined) continue;
-      const forward = [...calls].reverse().find((r) => r.phase === "forward" && r.seq < lastBackward.seq);
+      const forward = forwardOf(calls, lastBackward);
       if (forward === undefined) continue;
       const layer = state.layer as unknown as Record<string, unknown>;
       // Bypass the wrappers (own properties) so the check's many calls are not traced.
@@ -681,6 +738,27 @@ function orderOfNames(rec: CallRecord): string[] {
   return rec.phase === "forward"
     ? ["inputs", ...Object.keys(rec.tensors).filter((n) => n !== "inputs" && n !== "output" && n !== "targets"), "output"].filter((n) => n in rec.tensors)
     : ["dvalues", ...Object.keys(rec.tensors).filter((n) => n !== "dvalues" && n !== "targets" && n !== "dinputs"), "dinputs"].filter((n) => n in rec.tensors);
+}
+
+/** Forgets the values records of a past step kept for references. */
+function release(records: readonly CallRecord[]): void {
+  for (const r of records) {
+    if (r.produced !== undefined) delete r.produced.emitted;
+    r.producedBefore = undefined;
+  }
+}
+
+/** True when `b` holds exactly the values of `a` (NaN equals NaN; 0 and −0 differ, as in the trace file). */
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as number;
+    const y = b[i] as number;
+    if (x === y) {
+      if (x === 0 && 1 / x !== 1 / y) return false;
+    } else if (x === x || y === y) return false;
+  }
+  return true;
 }
 
 function safeParams(l: Layer): { name: string; value: Tensor; grad: Tensor | undefined }[] {

@@ -1,11 +1,18 @@
 /**
  * The trace: what a traced run reports, event by event. The worker streams these events to the
- * extension, the CLI writes them to JSON (`docs/trace-format.md`), the inspector reads them.
- * Bump `TRACE_FORMAT_VERSION` whenever an event changes shape.
+ * extension, the CLI writes them to JSON (`docs/trace-format.md`), the run model (`core/run/`) reads
+ * them. Bump `TRACE_FORMAT_VERSION` whenever an event changes shape (and keep reading the old ones).
+ * These types import nothing from the engine: another producer (the Python tracer) writes them too.
  */
-import type { LayerKind } from "../layers/layer";
 
-export const TRACE_FORMAT_VERSION = 1;
+/**
+ * 2: a layer call's tensor that is the same tensor as an earlier call's is a reference (`LayerCall.refs`)
+ * instead of a copy. 1: every tensor copied. Readers accept both.
+ */
+export const TRACE_FORMAT_VERSION = 2;
+
+/** The built-in layer kinds; a user-written layer is `"custom"` unless it says otherwise. */
+export type LayerKind = "dense" | "relu" | "softmax" | "cce" | "softmax-cce" | "custom";
 
 /** A position in the user's source: absolute file path, 1-based line and column. */
 export interface SourceSite {
@@ -64,6 +71,12 @@ export interface LayerInfo {
 
 export type Phase = "forward" | "backward";
 
+/** A tensor of an earlier call: call `seq`'s tensor `name` (e.g. `{ seq: 4, name: "dinputs" }`). */
+export interface TensorRef {
+  seq: number;
+  name: string;
+}
+
 /** One forward or backward call of one layer, with its tensors by the book's names. */
 export interface LayerCall {
   /** Training step (a step starts with the first forward after a backward or an optimizer update). */
@@ -78,10 +91,19 @@ export interface LayerCall {
   parent?: number;
   /**
    * forward: `inputs`, `output`, `targets` (loss layers) and a snapshot of each parameter;
-   * backward: `dvalues`, `dinputs`, `targets` (loss layers) and `d` + each parameter name.
+   * backward: `dvalues`, `dinputs`, `targets` (loss layers) and `d` + each parameter name
+   * (`core/trace/tensorNames.ts`). Names listed in `refs` have no entry here.
    */
   tensors: Record<string, TensorData>;
+  /** Statistics of every tensor of the call, referenced ones included. */
   stats: Record<string, TensorStats>;
+  /**
+   * (Version 2.) Tensors that are the same tensor as an earlier call's, by object identity: a backward
+   * call's `dvalues` that is the next layer's `dinputs`, a forward call's `inputs` that is the previous
+   * layer's `output`. Each points to a call earlier in the trace that carries the data (never to another
+   * reference). A producer may omit `refs` and copy every tensor instead.
+   */
+  refs?: Record<string, TensorRef>;
   /** The mean loss, when this call computed one. */
   loss?: number;
   accuracy?: number;

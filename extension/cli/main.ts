@@ -8,13 +8,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import {
   type Anomaly,
-  RunStore,
+  RunModel,
   type ScalarNode,
   type StepSummary,
   type TraceEvent,
   encodeTrace,
   formatNumber,
   formatTensor,
+  isParamGradientName,
 } from "../../core/host";
 import { type RunResult, runModel } from "../runner/runModel";
 import { pythonCandidates } from "../runner/python/interpreter";
@@ -124,10 +125,10 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
   };
 }
 
-/** Collects the trace (in the same RunStore the extension uses) and prints it the book's way. */
+/** Collects the trace (in the same RunModel the extension uses) and prints it the book's way. */
 class Report {
   readonly events: TraceEvent[] = [];
-  readonly store: RunStore;
+  readonly store: RunModel;
   /** The first and the last step summary (the store may thin very long runs). */
   first: StepSummary | undefined;
   last: StepSummary | undefined;
@@ -137,7 +138,7 @@ class Report {
     private readonly cwd: string,
     private readonly out: (s: string) => void,
   ) {
-    this.store = new RunStore({ runId: 1, file, startedAt: Date.now() });
+    this.store = new RunModel({ runId: 1, file, startedAt: Date.now() });
   }
 
   rel(file: string): string {
@@ -164,31 +165,21 @@ class Report {
     return s ? `${this.rel(s.file)}:${s.line}` : "?";
   }
 
-  /** Each layer's calls from the first step it appears in, in the order the layers were first called. */
+  /** Each layer's calls (made by the model, not by another layer) from the first step it appears in, in the order the layers were first called. */
   printLayers(): void {
-    const order: number[] = [];
-    const firstStep = new Map<number, number>();
-    const calls = this.store.calls;
-    for (const c of calls) {
-      if (c.parent !== undefined) continue;
-      if (!firstStep.has(c.layer)) {
-        firstStep.set(c.layer, c.step);
-        order.push(c.layer);
-      }
-    }
+    const order = this.store.layerOrder({ topLevelOnly: true });
     if (order.length === 0) return;
     this.out("\nlayers:");
-    for (const id of order) {
-      const l = this.store.layers.get(id);
-      if (!l) continue;
-      const step = firstStep.get(id) as number;
-      const mine = calls.filter((x) => x.layer === id && x.step === step && x.parent === undefined);
+    for (const l of order) {
+      const topLevel = this.store.callsOf(l.id).filter((c) => c.parent === undefined);
+      const step = topLevel[0]?.step ?? 0;
+      const mine = topLevel.filter((c) => c.step === step);
       this.out(`\n${l.name} = ${l.description}   ${this.site(l.site)}${l.paramCount ? `   ${l.paramCount} parameters` : ""}${step > 0 ? `   (step ${step})` : ""}`);
       for (const c of mine) {
         const shape = (n: string): string => (c.tensors[n] ? `[${c.tensors[n].shape.join(", ")}]` : "");
         const head = c.phase === "forward" ? `inputs ${shape("inputs")} → output ${shape("output")}` : `dvalues ${shape("dvalues")} → dinputs ${shape("dinputs")}`;
         this.out(`  ${c.phase.padEnd(8)} line ${c.site?.line ?? "?"}: ${head}${c.loss !== undefined ? `   loss ${fmt(c.loss)}` : ""}${c.accuracy !== undefined ? `   accuracy ${fmt(c.accuracy)}` : ""}`);
-        const names = c.phase === "forward" ? ["output"] : ["dinputs", ...Object.keys(c.tensors).filter((n) => n.startsWith("d") && n !== "dinputs" && n !== "dvalues")];
+        const names = c.phase === "forward" ? ["output"] : ["dinputs", ...Object.keys(c.tensors).filter(isParamGradientName)];
         for (const n of names) {
           const t = this.store.tensor(c.seq, n);
           if (!t) continue;

@@ -4,6 +4,7 @@
  * gradient check, its anomalies and a link to the Gradient Inspector. Several layers on one line
  * (a loop, a sequential helper): one compact table row each.
  */
+import { isParamGradientName } from "../../core/trace/tensorNames";
 import type { GradCheckResult, SourceSite } from "../../core/trace/traceTypes";
 import type { LayerReport, RunReport, TensorPeek } from "./lspProtocol";
 import type { LayerOnLine, ReportStore } from "./reportStore";
@@ -22,7 +23,7 @@ export function hoverMarkdown(items: readonly LayerOnLine[], store: ReportStore)
 /** Tensor names whose statistics (and values) a hover shows for these roles. */
 function tensorsFor(item: LayerOnLine): { stats: string[]; values: string[] } {
   const t = item.layer.tensors;
-  const grads = Object.keys(t).filter((n) => n.startsWith("d") && n !== "dvalues" && n !== "dinputs" && n.length > 1);
+  const grads = Object.keys(t).filter(isParamGradientName);
   const has = (n: string): boolean => n in t;
   const roles = item.roles;
   if (roles.includes("construction") || (roles.includes("forward") && roles.includes("backward"))) {

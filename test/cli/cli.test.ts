@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { decodeTrace } from "../../core/host";
+import { RunModel, TRACE_FORMAT_VERSION, type TraceEvent, decodeTrace } from "../../core/host";
 
 const root = path.join(__dirname, "..", "..", "..");
 const cli = path.join(root, "dist", "cli.js");
@@ -113,6 +113,38 @@ describe("CLI: backprop-lens run|check", function () {
     assert.ok(call?.type === "layer/call");
     assert.deepEqual(call.call.tensors.dbiases?.shape, [1, 3]);
     assert.deepEqual(Array.from(call.call.tensors.dbiases?.data ?? []), [6, 6, 6]);
+  });
+
+  it("--json writes trace format 2: shared tensors as references, the same numbers as the committed version 1 recording", () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpl-")), "trace.json");
+    const r = backpropLens("run", example("02-layer-batch.ts"), "--json", out);
+    assert.equal(r.status, 0, r.stderr);
+    const v2 = decodeTrace(fs.readFileSync(out, "utf8"));
+    const v1 = decodeTrace(fs.readFileSync(path.join(root, "test", "fixtures", "traces", "02-layer-batch.json"), "utf8"));
+    assert.equal(v2.version, TRACE_FORMAT_VERSION);
+    assert.equal(v1.version, 1);
+    const load = (events: TraceEvent[]): RunModel => {
+      const m = new RunModel({ runId: 1, file: "/m.ts", startedAt: 0 });
+      for (const e of events) m.ingest(e);
+      return m;
+    };
+    const a = load(v1.events);
+    const b = load(v2.events);
+    assert.ok(b.calls.some((c) => c.refs !== undefined), "some tensors are references");
+    assert.deepEqual(
+      b.calls.map((c) => [c.seq, c.layer, c.phase, Object.keys(c.tensors).sort()]),
+      a.calls.map((c) => [c.seq, c.layer, c.phase, Object.keys(c.tensors).sort()]),
+    );
+    for (const c of a.calls) {
+      for (const name of Object.keys(c.tensors)) {
+        const want = a.tensor(c.seq, name);
+        const got = b.tensor(c.seq, name);
+        assert.ok(want && got, `${c.seq}:${name}`);
+        assert.deepEqual(got.shape, want.shape, `${c.seq}:${name}`);
+        assert.deepEqual(Array.from(got.data), Array.from(want.data), `${c.seq}:${name}`);
+        assert.deepEqual(b.call(c.seq)?.tensors[name]?.stats, c.tensors[name]?.stats, `${c.seq}:${name} statistics`);
+      }
+    }
   });
 
   describe("bad input: a clear message with file and line, exit status 1", () => {

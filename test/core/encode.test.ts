@@ -1,6 +1,6 @@
 /** The JSON trace format round-trips bit for bit, non-finite numbers included. */
 import * as assert from "node:assert/strict";
-import { type TraceEvent, decodeTrace, encodeTrace } from "../../core/host";
+import { TRACE_FORMAT_VERSION, type TraceEvent, decodeTrace, encodeTrace } from "../../core/host";
 
 describe("trace encoding", () => {
   it("round-trips tensors, NaN and ±Infinity, and refuses newer versions", () => {
@@ -23,7 +23,7 @@ describe("trace encoding", () => {
       { type: "console", level: "log", text: "NaN" },
     ];
     const back = decodeTrace(encodeTrace("/m.ts", events, "test"));
-    assert.equal(back.version, 1);
+    assert.equal(back.version, TRACE_FORMAT_VERSION);
     const call = back.events[1];
     assert.ok(call?.type === "layer/call");
     const got = call.call.tensors.output?.data;

@@ -1,7 +1,6 @@
 /** The trace recorder: what it emits, when, and what it says about broken models. */
 import * as assert from "node:assert/strict";
 import {
-  Adam,
   Dense,
   Layer,
   NonFiniteError,
@@ -11,7 +10,6 @@ import {
   SoftmaxCategoricalCrossentropy,
   type Tensor,
   type TraceEvent,
-  TraceRecorder,
   errorContext,
   isSampled,
   map,
@@ -22,55 +20,7 @@ import {
   tensor,
   value,
 } from "../../core/host";
-
-/** Records a model function with the recorder installed; returns every event. */
-function record(model: () => void, options: { keepSteps?: number; gradCheck?: boolean } = {}): { events: TraceEvent[]; error?: unknown; recorder: TraceRecorder } {
-  const events: TraceEvent[] = [];
-  let n = 0;
-  const recorder = new TraceRecorder({
-    sink: { emit: (e) => void events.push(e) },
-    sites: { capture: () => ({ file: "/m.ts", line: ++n, column: 1 }), nameAt: () => undefined },
-    keepSteps: options.keepSteps ?? 1,
-    ...(options.gradCheck ? { gradCheck: {} } : {}),
-  });
-  recorder.install();
-  let error: unknown;
-  try {
-    model();
-  } catch (e) {
-    error = e;
-  }
-  try {
-    recorder.finish({ completed: error === undefined });
-  } catch (e) {
-    error ??= e;
-  } finally {
-    recorder.uninstall();
-  }
-  return { events, error, recorder };
-}
-
-function train(epochs: number, lr = 0.05) {
-  return (): void => {
-    const [X, y] = spiralData(20, 3);
-    const d1 = new Dense(2, 8);
-    const a1 = new ReLU();
-    const d2 = new Dense(8, 3);
-    const loss = new SoftmaxCategoricalCrossentropy();
-    const opt = new Adam({ learningRate: lr });
-    for (let e = 0; e < epochs; e++) {
-      d1.forward(X);
-      a1.forward(d1.output);
-      d2.forward(a1.output);
-      loss.forward(d2.output, y);
-      loss.backward(loss.output, y);
-      d2.backward(loss.dinputs);
-      a1.backward(d2.dinputs);
-      d1.backward(a1.dinputs);
-      opt.step(d1, d2);
-    }
-  };
-}
+import { record, train } from "../helpers/record";
 
 const of = <T extends TraceEvent["type"]>(events: TraceEvent[], type: T): Extract<TraceEvent, { type: T }>[] =>
   events.filter((e): e is Extract<TraceEvent, { type: T }> => e.type === type);
@@ -89,7 +39,12 @@ describe("trace recorder", () => {
     assert.deepEqual(Object.keys(first?.tensors ?? {}).sort(), ["biases", "inputs", "output", "weights"]);
     assert.deepEqual(first?.tensors.output?.shape, [60, 8]);
     const back = calls.find((c) => c.phase === "backward" && c.layer === 0);
-    assert.deepEqual(Object.keys(back?.tensors ?? {}).sort(), ["dbiases", "dinputs", "dvalues", "dweights"]);
+    assert.deepEqual(Object.keys(back?.tensors ?? {}).sort(), ["dbiases", "dinputs", "dweights"]);
+    // dvalues is the ReLU's dinputs: a reference to that call, with statistics but no second copy.
+    const relu = calls.find((c) => c.phase === "backward" && c.layer === 1 && c.step === back?.step);
+    assert.deepEqual(back?.refs, { dvalues: { seq: relu?.seq, name: "dinputs" } });
+    assert.deepEqual(Object.keys(back?.stats ?? {}).sort(), ["dbiases", "dinputs", "dvalues", "dweights"]);
+    assert.deepEqual(back?.stats.dvalues, relu?.stats.dinputs);
     // Every step has a summary with a finite loss that goes down while training.
     const summaries = of(events, "step/summary").map((e) => e.summary);
     assert.deepEqual(

@@ -1,6 +1,6 @@
 /**
  * The Python producer seen from Node: the frame decoder, `runModel` on `.py` files (the same
- * RunStore, RunHandle and RunResult as a TypeScript run), the TypeScript and Python runs of the same
+ * RunModel, RunHandle and RunResult as a TypeScript run), the TypeScript and Python runs of the same
  * chapter model agreeing to 1e-12 in every layer, the CLI, and the clear messages when Python,
  * NumPy or a recent enough interpreter is missing. Needs `npm run build` (dist/worker.js, dist/cli.js).
  */
@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type LayerCall, RunStore, type TensorData, type TraceEvent } from "../../core/host";
+import { type LayerCall, RunModel, type TensorData, type TraceEvent } from "../../core/host";
 import { type RunResult, runModel } from "../../extension/runner/runModel";
 import { FrameDecoder, WireError } from "../../extension/runner/python/wire";
 import { looksLikePythonModel } from "../../extension/runner/python/modelFile";
@@ -67,12 +67,12 @@ describe("Python producer: the frame decoder", () => {
 interface Run {
   result: RunResult;
   events: TraceEvent[];
-  store: RunStore;
+  store: RunModel;
 }
 
 async function run(file: string, extra: Partial<Parameters<typeof runModel>[0]> = {}): Promise<Run> {
   const events: TraceEvent[] = [];
-  const store = new RunStore({ runId: 1, file, startedAt: Date.now() });
+  const store = new RunModel({ runId: 1, file, startedAt: Date.now() });
   const python = testPython();
   const handle = runModel({
     file,
@@ -132,8 +132,11 @@ describe("Python producer: runs through runModel", function () {
       const k = key(ts, c);
       const p = pyCalls.get(k);
       assert.ok(p, `the Python run has ${k}`);
-      for (const [name, t] of Object.entries(c.tensors)) {
-        const q: TensorData | undefined = p.tensors[name];
+      // Every tensor of the call, those the TypeScript trace records as references (trace format 2) included.
+      for (const name of Object.keys(ts.store.call(c.seq)?.tensors ?? {})) {
+        const t = ts.store.tensor(c.seq, name);
+        const q: TensorData | undefined = py.store.tensor(p.seq, name);
+        assert.ok(t, `${k} has ${name} in TypeScript`);
         assert.ok(q, `${k} has ${name} in Python too`);
         assert.deepEqual(q.shape, t.shape, `${k}.${name} shape`);
         for (let i = 0; i < t.data.length; i++) {

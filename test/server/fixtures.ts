@@ -1,11 +1,11 @@
 /**
- * Test helpers: run stores fed from the committed traces in test/fixtures/traces (recorded with
+ * Test helpers: run models fed from the committed traces in test/fixtures/traces (recorded with
  * `node dist/cli.js run|check <model> --json <trace>`, see that folder's README), with the
  * recording machine's repository path replaced by this checkout's, so sites point at real files.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RunStore } from "../../core/runStore";
+import { RunModel } from "../../core/run/runModel";
 import { decodeTrace } from "../../core/trace/encode";
 import { buildRunReport } from "../../extension/runReport";
 import type { LayerReport, RunReport } from "../../extension/server/lspProtocol";
@@ -13,8 +13,8 @@ import type { LayerReport, RunReport } from "../../extension/server/lspProtocol"
 /** This checkout's root (tests run from out/test/server). */
 export const ROOT = path.resolve(__dirname, "../../..");
 
-/** A RunStore fed every event of `test/fixtures/traces/<name>.json`, recorded from the model at `model` (relative to the root). */
-export function storeFromTrace(name: string, model: string, runId = 1): RunStore {
+/** A RunModel fed every event of `test/fixtures/traces/<name>.json`, recorded from the model at `model` (relative to the root). */
+export function storeFromTrace(name: string, model: string, runId = 1): RunModel {
   let text = fs.readFileSync(path.join(ROOT, "test/fixtures/traces", `${name}.json`), "utf8");
   const recorded = decodeTrace(text).file;
   const suffix = model.split("/").join(path.sep);
@@ -23,7 +23,7 @@ export function storeFromTrace(name: string, model: string, runId = 1): RunStore
   const esc = (s: string): string => JSON.stringify(s).slice(1, -1);
   text = text.split(esc(oldRoot)).join(esc(ROOT + path.sep));
   const trace = decodeTrace(text);
-  const store = new RunStore({ runId, file: trace.file, startedAt: 1_700_000_000_000 });
+  const store = new RunModel({ runId, file: trace.file, startedAt: 1_700_000_000_000 });
   for (const e of trace.events) store.ingest(e);
   return store;
 }

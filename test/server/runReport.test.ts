@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { RunStore } from "../../core/runStore";
+import { RunModel } from "../../core/run/runModel";
 import { buildRunReport, peek } from "../../extension/runReport";
 import type { LayerReport, RunReport } from "../../extension/server/lspProtocol";
 import { expectClose } from "../helpers/close";
@@ -132,7 +132,7 @@ describe("buildRunReport: gradient checks, errors, unfinished runs", () => {
   });
 
   it("reports a run that has not ended as not ok, and a layer never called with step −1", () => {
-    const store = new RunStore({ runId: 7, file: "/m.ts", startedAt: 5 });
+    const store = new RunModel({ runId: 7, file: "/m.ts", startedAt: 5 });
     store.ingest({
       type: "layer/new",
       layer: { id: 0, name: "dense1", kind: "dense", className: "Dense", description: "Dense(2, 3)", params: [], paramCount: 9 },

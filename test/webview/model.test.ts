@@ -1,56 +1,13 @@
 /**
- * The inspector's state reducer against real trace events: live streaming and replay give the same
- * state, a new run replaces the old, stale events are ignored, and the selectors (network order,
- * default step, matching forward call, problems, gradient norms) read it right.
+ * The inspector's state reducer against real trace events: a streamed run (`run/events` batches as
+ * the host sends them) and its replay give the same state, a new run replaces the old, stale events
+ * are ignored, another protocol version is refused; and the step shown by default.
  */
 import * as assert from "node:assert/strict";
-import { Adam, Dense, ReLU, SoftmaxCategoricalCrossentropy, TraceRecorder, spiralData, type TraceEvent } from "../../core/host";
-import { PROTOCOL_VERSION, type RunHeader, type ToWebview } from "../../core/protocol";
-import { RunStore } from "../../core/runStore";
-import { callsIn, effectiveStep, forwardFor, gradNorms, layerOrder, problems, reduce, runStatus, type AppState, type RunModel } from "../../webview/model";
-
-function record(model: () => void, keepSteps = 2): TraceEvent[] {
-  const events: TraceEvent[] = [];
-  let n = 0;
-  const recorder = new TraceRecorder({ sink: { emit: (e) => void events.push(e) }, sites: { capture: () => ({ file: "/m.ts", line: ++n, column: 1 }), nameAt: () => undefined }, keepSteps });
-  events.push({ type: "run/start", version: 1, file: "/m.ts", startedAt: 0 });
-  recorder.install();
-  try {
-    model();
-  } finally {
-    recorder.finish({ completed: true });
-    recorder.uninstall();
-  }
-  const steps = Math.max(...events.flatMap((e) => (e.type === "step/summary" ? [e.summary.step] : [0]))) + 1;
-  const kept = [...new Set(events.flatMap((e) => (e.type === "layer/call" ? [e.call.step] : [])))];
-  events.push({ type: "run/end", ok: true, steps, durationMs: 1, keptSteps: kept });
-  return events;
-}
-
-function train(epochs: number): () => void {
-  return () => {
-    const [X, y] = spiralData(10, 3);
-    const d1 = new Dense(2, 4);
-    const a1 = new ReLU();
-    const d2 = new Dense(4, 3);
-    const loss = new SoftmaxCategoricalCrossentropy();
-    const opt = new Adam({ learningRate: 0.05 });
-    for (let e = 0; e < epochs; e++) {
-      d1.forward(X);
-      a1.forward(d1.output);
-      d2.forward(a1.output);
-      loss.forward(d2.output, y);
-      loss.backward(loss.output, y);
-      d2.backward(loss.dinputs);
-      a1.backward(d2.dinputs);
-      d1.backward(a1.dinputs);
-      opt.preUpdateParams();
-      opt.updateParams(d1);
-      opt.updateParams(d2);
-      opt.postUpdateParams();
-    }
-  };
-}
+import { PROTOCOL_VERSION, type RunEvent, type RunHeader, type ToWebview } from "../../core/protocol";
+import { RunModel } from "../../core/run/runModel";
+import { effectiveStep, reduce, type AppState } from "../../webview/model";
+import { recordRun, train } from "../helpers/record";
 
 const header = (runId: number, file = "/m.ts"): RunHeader => ({ runId, file, startedAt: 0 });
 
@@ -65,59 +22,66 @@ function runOf(s: AppState): RunModel {
   return (s as { run: RunModel }).run;
 }
 
-/** Everything a view reads, in a comparable form. */
-function snapshot(run: RunModel): unknown {
-  return {
-    header: run.header,
-    layers: layerOrder(run).map((l) => l.name),
-    calls: run.calls,
-    steps: run.steps,
-    summaries: run.summaries,
-    anomalies: run.anomalies,
-    gradChecks: run.gradChecks,
-    console: run.console,
-    end: run.end,
-    scalar: run.scalarNodes,
-  };
+/** What the host sends when a panel opens on `host`'s run: session/ready, run/started, the replay. */
+function opening(host: RunModel): ToWebview[] {
+  return [
+    { type: "session/ready", protocolVersion: PROTOCOL_VERSION, run: host.header },
+    { type: "run/started", run: host.header },
+    { type: "run/events", runId: host.runId, events: host.replay() },
+  ];
 }
 
 describe("webview state: live and replay", () => {
-  const events = record(train(6));
+  const events = recordRun(train(6), 2);
 
-  it("a streamed run and its replay give the same state", () => {
-    const live = new RunStore(header(1));
-    const liveMsgs: ToWebview[] = [{ type: "session/ready", protocolVersion: PROTOCOL_VERSION }, { type: "run/started", run: live.header }];
-    for (const e of events) liveMsgs.push(...live.ingest(e));
-    const replayMsgs: ToWebview[] = [{ type: "session/ready", protocolVersion: PROTOCOL_VERSION, run: live.header }, ...live.replay()];
+  it("a streamed run and its replay give the same state, equal to the host's model", () => {
+    const host = new RunModel(header(1));
+    const liveMsgs: ToWebview[] = [{ type: "session/ready", protocolVersion: PROTOCOL_VERSION }, { type: "run/started", run: host.header }];
+    // Batches of a few events, as the panel flushes them.
+    let batch: RunEvent[] = [];
+    for (const e of events) {
+      batch.push(host.ingest(e));
+      if (batch.length === 5) {
+        liveMsgs.push({ type: "run/events", runId: 1, events: batch });
+        batch = [];
+      }
+    }
+    liveMsgs.push({ type: "run/events", runId: 1, events: batch });
     const a = runOf(fold(liveMsgs));
-    const b = runOf(fold(replayMsgs));
-    assert.deepEqual(snapshot(a), snapshot(b));
-    assert.deepEqual(layerOrder(a).map((l) => l.kind), ["dense", "relu", "dense", "softmax-cce"]);
-    assert.deepEqual(a.steps, [0, 1, 5]); // keepSteps 2 + the last
-    assert.equal(a.summaries.length, 6);
-    assert.equal(runStatus(a), "done");
+    const b = runOf(fold(opening(host)));
+    for (const m of [a, b]) {
+      assert.deepEqual(m.calls, host.calls);
+      assert.deepEqual(m.layerOrder(), host.layerOrder());
+      assert.deepEqual(m.steps, [0, 1, 5]); // keepSteps 2 + the last
+      assert.deepEqual(m.summaries, host.summaries);
+      assert.equal(m.summaries.length, 6);
+      assert.deepEqual(m.end, host.end);
+      assert.equal(m.status(), "done");
+      assert.equal(m.tensor(0, "inputs"), undefined, "the webview's model holds no tensor data");
+    }
+    assert.deepEqual(a.replay(), b.replay());
   });
 
   it("a replay after a reload replaces what was shown (no duplicated calls)", () => {
-    const store = new RunStore(header(1));
-    for (const e of events) store.ingest(e);
-    const once = fold(store.replay());
-    const twice = fold(store.replay(), once);
-    assert.equal(runOf(twice).calls.length, store.calls.length);
+    const host = new RunModel(header(1));
+    for (const e of events) host.ingest(e);
+    const once = fold(opening(host));
+    const twice = fold(opening(host), once);
+    assert.equal(runOf(twice).calls.length, host.calls.length);
+    assert.notEqual(runOf(twice), runOf(once));
   });
 
   it("a new run replaces the previous one; events of the old run are ignored", () => {
-    const s1 = new RunStore(header(1, "/a.ts"));
+    const s1 = new RunModel(header(1, "/a.ts"));
     for (const e of events) s1.ingest(e);
-    let s = fold(s1.replay());
+    let s = fold(opening(s1));
     s = reduce(s, { type: "run/started", run: header(2, "/b.ts") });
     const run2 = runOf(s);
     assert.equal(run2.header.file, "/b.ts");
     assert.equal(run2.calls.length, 0);
-    const late = s1.replay().filter((m) => m.type === "run/call");
-    s = fold(late, s);
+    s = reduce(s, { type: "run/events", runId: 1, events: s1.replay() });
     assert.equal(runOf(s).calls.length, 0, "run 1's calls must not land in run 2");
-    assert.equal(runStatus(runOf(s)), "running");
+    assert.equal(runOf(s).status(), "running");
   });
 
   it("refuses a host of another protocol version", () => {
@@ -131,10 +95,10 @@ describe("webview state: live and replay", () => {
   });
 });
 
-describe("webview state: selectors", () => {
-  const store = new RunStore(header(1));
-  for (const e of record(train(3), 3)) store.ingest(e);
-  const run = runOf(fold(store.replay()));
+describe("webview state: the step shown", () => {
+  const host = new RunModel(header(1));
+  for (const e of recordRun(train(3), 3)) host.ingest(e);
+  const run = runOf(fold(opening(host)));
 
   it("defaults to step 0 and keeps a chosen recorded step", () => {
     assert.equal(effectiveStep(run, undefined), 0);
@@ -142,49 +106,12 @@ describe("webview state: selectors", () => {
     assert.equal(effectiveStep(run, 99), 0);
   });
 
-  it("pairs each backward call with the forward call of the same layer and step", () => {
-    const [dense1] = layerOrder(run);
-    const calls = callsIn(run, dense1!.id, 1);
-    const bw = calls.find((c) => c.phase === "backward")!;
-    const fw = forwardFor(run, bw)!;
-    assert.equal(fw.phase, "forward");
-    assert.equal(fw.step, 1);
-    assert.equal(fw.layer, dense1!.id);
-    assert.ok(fw.seq < bw.seq);
-    assert.ok(fw.tensors.weights, "the forward call carries the weights the backward used");
-  });
-
-  it("collects gradient norms per layer over steps", () => {
-    const [dense1] = layerOrder(run);
-    const { steps, series } = gradNorms(run, dense1!.id);
-    assert.deepEqual(steps, [0, 1, 2]);
-    assert.deepEqual([...series.keys()].sort(), ["dbiases", "dinputs", "dweights"]);
-    assert.ok((series.get("dweights") ?? []).every((v) => v > 0));
-  });
-
-  it("lists failed gradient checks as problems even without an anomaly", () => {
-    const s = fold([
-      { type: "run/started", run: header(3) },
-      { type: "run/layer", runId: 3, layer: { id: 0, name: "sig", kind: "custom", className: "Sigmoid", description: "Sigmoid", params: [], paramCount: 0 } },
-      { type: "run/anomaly", runId: 3, anomaly: { code: "dead-relu", severity: "information", step: 0, message: "dead" } },
-      { type: "run/gradcheck", runId: 3, result: { layer: 0, step: 0, ok: false, tensors: [{ name: "dinputs", ok: false, checked: 4, total: 4, kinks: 0, rtol: 1e-5, atol: 1e-7, worst: { index: [1, 0], analytic: 1, numeric: 2, absErr: 1, relErr: 0.5 } }] } },
-    ]);
-    const p = problems(runOf(s));
-    assert.deepEqual(
-      p.map((x) => [x.code, x.severity, x.layer]),
-      [
-        ["gradient-check", "error", 0],
-        ["dead-relu", "information", undefined],
-      ],
-    );
-    assert.deepEqual(p[0]?.index, [1, 0]);
-  });
-
-  it("a failed run reports failed, a cancelled one stopped", () => {
-    const base: ToWebview[] = [{ type: "run/started", run: header(4) }];
-    const failed = fold([...base, { type: "run/ended", runId: 4, end: { ok: false, steps: 0, durationMs: 1, keptSteps: [], error: { kind: "shape", message: "boom" } } }]);
-    assert.equal(runStatus(runOf(failed)), "failed");
-    const stopped = fold([...base, { type: "run/ended", runId: 4, end: { ok: false, steps: 0, durationMs: 1, keptSteps: [], error: { kind: "cancelled", message: "stopped" } } }]);
-    assert.equal(runStatus(runOf(stopped)), "stopped");
+  it("without step 0 recorded, shows the first recorded step; nothing when none is", () => {
+    const m = new RunModel(header(2));
+    assert.equal(effectiveStep(m, undefined), undefined);
+    const call = host.calls.find((c) => c.step === 2);
+    assert.ok(call);
+    m.apply({ type: "layer/call", call });
+    assert.equal(effectiveStep(m, undefined), 2);
   });
 });

@@ -8,7 +8,7 @@
 //
 // The page uses the SAME strict CSP as the real panel (default-src 'none'; scripts by nonce; styles,
 // fonts and images from the served origin only), a shim host (dev/shim.ts: acquireVsCodeApi feeding a
-// recorded trace through RunStore, exactly like the extension) and VS Code's theme variables
+// recorded trace through the run model (core/run), exactly like the extension) and VS Code's theme variables
 // (dev/themes.mjs). Every CSP violation, console error and page error fails the run.
 import { spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";

@@ -1,15 +1,15 @@
 /**
  * The dev page's fake VS Code host. Loaded before main.js (same strict CSP as the real panel), it
  * defines `acquireVsCodeApi()` and answers the inspector exactly as the extension does: `ui/ready` →
- * `session/ready` → the run's messages from `RunStore` (replayed at once, or streamed event by event
- * with `?live=1`), `trace/tensor` requests from the store. Posted messages, CSP violations and
+ * `session/ready` → `run/started` and the run's events from a `RunModel` (its replay at once, or the
+ * events streamed a few at a time with `?live=1`), `trace/tensor` requests answered from the model. Posted messages, CSP violations and
  * errors are collected on `window.__bpl` for the Playwright checks.
  *
  * Query: `?trace=<name>` (a trace loaded by /trace.js), `live=1`, `chunk=<events per tick>`,
  * `tensorDelay=<ms>`, `dropTensors=1` (never answer: exercises timeouts).
  */
-import { PROTOCOL_VERSION, bytesOf, type Envelope, type ToWebview } from "../../core/protocol";
-import { RunStore } from "../../core/runStore";
+import { PROTOCOL_VERSION, bytesOf, type Envelope, type RunEvent, type ToWebview } from "../../core/protocol";
+import { RunModel } from "../../core/run/runModel";
 import { decodeTrace } from "../../core/trace/encode";
 import type { TraceEvent } from "../../core/trace/traceTypes";
 
@@ -17,7 +17,7 @@ interface Bpl {
   posted: unknown[];
   csp: string[];
   errors: string[];
-  store?: RunStore;
+  store?: RunModel;
   /** Sends any message to the webview (tests: ui/reveal, a new run …). */
   send(body: ToWebview): void;
   /** Starts a new run from a trace's events (run switching). */
@@ -60,28 +60,30 @@ function deliver(e: Envelope, transfer?: Transferable[]): void {
   window.postMessage(e, "*", transfer ?? []);
 }
 
-let store: RunStore | undefined;
+let store: RunModel | undefined;
 let ready = false;
 
 function run(events: TraceEvent[], file: string, runId: number): void {
   const start = events.find((e) => e.type === "run/start");
-  store = new RunStore({ runId, file, startedAt: start && start.type === "run/start" ? start.startedAt : 0 });
+  store = new RunModel({ runId, file, startedAt: start && start.type === "run/start" ? start.startedAt : 0 });
   bpl.store = store;
   bpl.done = false;
   const s = store;
+  deliver({ kind: "event", body: { type: "run/started", run: s.header } });
   if (!live) {
     for (const e of events) s.ingest(e);
-    for (const m of s.replay()) deliver({ kind: "event", body: m });
+    deliver({ kind: "event", body: { type: "run/events", runId, events: s.replay() } });
     bpl.done = true;
     return;
   }
-  // Live: the same messages one event at a time, as a running model streams them.
-  deliver({ kind: "event", body: { type: "run/started", run: s.header } });
+  // Live: the same events a few at a time, as a running model streams them.
   let i = 0;
   const tick = (): void => {
     if (store !== s) return;
     const end = Math.min(events.length, i + chunk);
-    for (; i < end; i++) for (const m of s.ingest(events[i] as TraceEvent)) deliver({ kind: "event", body: m });
+    const batch: RunEvent[] = [];
+    for (; i < end; i++) batch.push(s.ingest(events[i] as TraceEvent));
+    deliver({ kind: "event", body: { type: "run/events", runId, events: batch } });
     if (i < events.length) setTimeout(tick, 16);
     else bpl.done = true;
   };

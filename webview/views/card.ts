@@ -4,10 +4,10 @@
  * softmax panel for softmax layers; the chain-rule panel when an element of this layer is picked;
  * the gradient norms over steps.
  */
-import type { CallSummary } from "../../core/protocol";
+import type { CallSummary } from "../../core/run/runModel";
 import { isExplainable } from "../../core/explain";
 import type { GradCheckResult, LayerInfo } from "../../core/trace/traceTypes";
-import { anomaliesOf, callsIn, gradCheckOf, gradNorms, siteLabel } from "../model";
+import { siteLabel } from "../model";
 import { chainPanel } from "./chain";
 import { gaps, lineChart, paletteColor } from "./charts";
 import type { Ctx } from "./context";
@@ -53,9 +53,9 @@ export class LayerCard {
   update(ctx: Ctx, info: LayerInfo): void {
     const { run, view, step } = ctx;
     const collapsed = view.collapsed.includes(info.id);
-    const calls = callsIn(run, info.id, step);
-    const anomalies = anomaliesOf(run, info.id);
-    const check = gradCheckOf(run, info.id);
+    const calls = run.callsIn(info.id, step);
+    const anomalies = run.anomaliesOf(info.id);
+    const check = run.gradCheckOf(info.id);
     this.el.setAttribute("data-layer", info.name);
     this.el.setAttribute("aria-label", `${info.name} = ${info.description}`);
     this.el.classList.toggle("collapsed", collapsed);
@@ -73,7 +73,7 @@ export class LayerCard {
     if (rebuilt && focused) (this.calls.el.querySelector(`figure[data-key="${CSS.escape(focused)}"] canvas`) as HTMLCanvasElement | null)?.focus();
     if (info.kind === "softmax" || info.kind === "softmax-cce") {
       const sample = view.samples[String(info.id)] ?? 0;
-      const cceCalls = info.kind === "softmax" ? run.calls.filter((c) => c.step === step && run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets).map((c) => c.seq) : [];
+      const cceCalls = info.kind === "softmax" ? run.callsInStep(step).filter((c) => run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets).map((c) => c.seq) : [];
       this.softmax.update(JSON.stringify([step, calls.map((c) => c.seq), cceCalls, sample, view.zoom, ctx.theme, width]), () => softmaxPanel(ctx, info, calls));
     }
     this.chain.update(JSON.stringify([sel ?? null, ctx.theme, check?.ok]), () => (sel ? chainPanel(ctx, info, sel) : null));
@@ -116,11 +116,11 @@ export class LayerCard {
     // The worst element links to its chain-rule panel when the checked step's backward call is shown.
     const worstLink = (tensor: string, index: number[]): Node => {
       const label = `[${index.join(", ")}]`;
-      const call = callsIn(ctx.run, info.id, ctx.step).find((c) => c.phase === "backward" && c.tensors[tensor]);
+      const call = ctx.run.callsIn(info.id, ctx.step).find((c) => c.phase === "backward" && c.tensors[tensor]);
       if (!call || !isExplainable(tensor)) return h("span", { class: "mono" }, label);
       return linkButton(label, `Show ${info.name}.${tensor}${label}`, () => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor, index }), "gradcheck-worst");
     };
-    const anomalies = anomaliesOf(ctx.run, info.id);
+    const anomalies = ctx.run.anomaliesOf(info.id);
     if (anomalies.length > 0) out.push(h("ul", { class: "anomalies", testid: "card-anomalies" }, ...anomalies.map((a) => anomalyItem(ctx, a, false))));
     if (check) {
       const rows = check.tensors.map((t) =>
@@ -157,7 +157,7 @@ export class LayerCard {
   private renderCalls(ctx: Ctx, info: LayerInfo, calls: CallSummary[], sel: Ctx["view"]["selectedElement"]): Node[] {
     const { run, step } = ctx;
     if (calls.length === 0) {
-      const other = [...new Set((run.callsByLayer.get(info.id) ?? []).map((c) => c.step))];
+      const other = run.stepsOf(info.id);
       if (other.length === 0) return [h("p", { class: "muted" }, ctx.run.end ? "This layer was never called." : "Not called yet.")];
       return [
         h(
@@ -208,7 +208,7 @@ export class LayerCard {
   }
 
   private updateNorms(ctx: Ctx, info: LayerInfo): void {
-    const { steps, series } = gradNorms(ctx.run, info.id);
+    const { steps, series } = ctx.run.gradNorms(info.id);
     if (steps.length < 2 || series.size === 0) {
       this.norms.update("none", () => null);
       this.chart = undefined;

@@ -4,7 +4,7 @@
  */
 import { explainElement, explainNeeds, eqNumber, type Explanation } from "../../core/explain";
 import type { LayerInfo, TensorData } from "../../core/trace/traceTypes";
-import { forwardFor, gradCheckOf, siteLabel } from "../model";
+import { siteLabel } from "../model";
 import type { SelectedElement } from "../viewState";
 import type { Ctx } from "./context";
 import { h, icon, iconButton, siteLink } from "./dom";
@@ -31,14 +31,14 @@ export function chainPanel(ctx: Ctx, info: LayerInfo, sel: SelectedElement): HTM
     h("div", { class: "section-title" }, icon("symbol-operator"), " Chain rule: ", h("span", { class: "mono" }, target), iconButton("close", "Close the chain rule", () => ctx.actions.selectElement(undefined), "chain-close")),
     body,
   );
-  const call = ctx.run.calls.find((c) => c.seq === sel.seq);
+  const call = ctx.run.call(sel.seq);
   if (!call) {
     body.replaceChildren(h("p", { class: "muted" }, "That call is not in this run any more."));
     return el;
   }
-  const fw = forwardFor(ctx.run, call);
+  const fw = ctx.run.forwardFor(call);
   const needs = explainNeeds(info.kind, sel.tensor);
-  const check = gradCheckOf(ctx.run, info.id)?.tensors.find((t) => t.name === sel.tensor);
+  const check = ctx.run.gradCheckOf(info.id)?.tensors.find((t) => t.name === sel.tensor);
   void Promise.all([fetchAll(ctx, fw?.seq, needs.forward, fw?.tensors), fetchAll(ctx, call.seq, needs.backward, call.tensors)]).then(
     ([forward, backward]) => {
       const e = explainElement({

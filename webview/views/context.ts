@@ -4,7 +4,7 @@
  */
 import type { SourceSite, TensorData } from "../../core/trace/traceTypes";
 import type { ColorTable } from "../heatmapCore";
-import type { RunModel } from "../model";
+import type { RunModel } from "../../core/run/runModel";
 import type { SelectedElement, ViewState } from "../viewState";
 
 export interface Actions {

@@ -3,7 +3,7 @@
  * steps, default 0), Run again / Stop, heatmap zoom.
  */
 import type { Ctx } from "./context";
-import { baseName, runStatus } from "../model";
+import { baseName } from "../model";
 import { h, hx, icon, iconButton, Slot } from "./dom";
 import { statNumber } from "./tensorPanel";
 
@@ -20,7 +20,7 @@ export class Header {
 
   update(ctx: Ctx): void {
     const { run } = ctx;
-    const status = runStatus(run);
+    const status = run.status();
     // Which run the header shows (tests and the timing benchmark tell consecutive runs apart by it).
     this.el.setAttribute("data-run-id", String(run.header.runId));
     this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);

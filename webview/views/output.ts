@@ -3,7 +3,7 @@
  * print without wrapping (white-space: pre), so each one's height is its line count × line height and
  * only the entries in view are in the DOM.
  */
-import type { ConsoleEntry } from "../model";
+import type { ConsoleLine } from "../../core/run/runModel";
 import { siteLabel } from "../model";
 import type { Ctx } from "./context";
 import { h, hx, siteLink } from "./dom";
@@ -40,7 +40,7 @@ export class OutputPanel {
   private readonly scroller: HTMLDivElement;
   private readonly spacer: HTMLDivElement;
   private readonly win: HTMLDivElement;
-  private entries: ConsoleEntry[] = [];
+  private entries: ConsoleLine[] = [];
   private tops: number[] = [0];
   private counted = 0;
   private ctx: Ctx | undefined;
@@ -81,7 +81,7 @@ export class OutputPanel {
     this.el.setAttribute("heading", `Output (${entries.length} line${entries.length === 1 ? "" : "s"}${warn ? `, ${warn} warnings/errors` : ""})`);
     if (this.counted === entries.length) return;
     for (let i = this.counted; i < entries.length; i++) {
-      const lines = (entries[i] as ConsoleEntry).text.split("\n").length;
+      const lines = (entries[i] as ConsoleLine).text.split("\n").length;
       this.tops.push((this.tops[i] as number) + lines * LINE_PX + PAD_PX);
     }
     this.counted = entries.length;
@@ -101,7 +101,7 @@ export class OutputPanel {
     this.win.style.transform = `translateY(${this.tops[r[0]]}px)`;
     const rows: HTMLElement[] = [];
     for (let i = r[0]; i < r[1]; i++) {
-      const e = this.entries[i] as ConsoleEntry;
+      const e = this.entries[i] as ConsoleLine;
       rows.push(h("div", { class: `out-line ${e.level}`, attrs: { "data-index": i } }, h("span", { class: "out-text" }, e.text), e.site ? siteLink(e.site, siteLabel(e.site), ctx.actions.openSource, "output-source") : null));
     }
     this.win.replaceChildren(...rows);

@@ -1,6 +1,6 @@
 /** Anomalies (NaN origin, dead ReLU, exploding gradient, gradient-check failure) in the strip at the top and on their cards. */
 import type { Anomaly } from "../../core/trace/traceTypes";
-import { problems, siteLabel } from "../model";
+import { siteLabel } from "../model";
 import type { Ctx } from "./context";
 import { h, icon, linkButton, siteLink } from "./dom";
 
@@ -25,7 +25,7 @@ export function anomalyItem(ctx: Ctx, a: Anomaly, withLayer: boolean): HTMLEleme
 }
 
 export function problemsStrip(ctx: Ctx): HTMLElement | null {
-  const list = problems(ctx.run);
+  const list = ctx.run.problems();
   if (list.length === 0) return null;
   const counts = { error: 0, warning: 0, information: 0 };
   for (const p of list) counts[p.severity]++;

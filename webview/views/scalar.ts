@@ -7,7 +7,7 @@
 import dagre from "@dagrejs/dagre";
 import { scalarChain, scalarStepLatex, scalarStepText } from "../../core/explain";
 import type { ScalarBackward, ScalarNode } from "../../core/trace/traceTypes";
-import { scalarBackwardIn, scalarNodesIn, siteLabel } from "../model";
+import { siteLabel } from "../model";
 import type { Ctx } from "./context";
 import { h, icon, iconButton, s, siteLink } from "./dom";
 import { math } from "./math";
@@ -47,9 +47,9 @@ const REC_H = 30;
 const OP_R = 17;
 
 export function scalarSection(ctx: Ctx): HTMLElement | null {
-  const nodes = scalarNodesIn(ctx.run, ctx.step);
+  const nodes = ctx.run.scalarNodesIn(ctx.step);
   if (nodes.length === 0) return null;
-  const backward = scalarBackwardIn(ctx.run, ctx.step);
+  const backward = ctx.run.scalarBackwardIn(ctx.step);
   const selected = ctx.view.selectedScalar !== undefined && nodes.some((n) => n.id === ctx.view.selectedScalar) ? ctx.view.selectedScalar : undefined;
   const chain = backward && selected !== undefined ? scalarChain(backward, nodes, selected) : undefined;
   const onChain = new Set(chain?.nodeIds ?? []);

@@ -5,7 +5,7 @@
  */
 import { compareSoftmaxCcePaths } from "../../core/layers/crossEntropy";
 import { softmaxJacobian } from "../../core/layers/softmax";
-import type { CallSummary } from "../../core/protocol";
+import type { CallSummary } from "../../core/run/runModel";
 import type { LayerInfo, TensorData } from "../../core/trace/traceTypes";
 import { eqNumber } from "../../core/explain";
 import type { Ctx } from "./context";
@@ -30,7 +30,7 @@ export function softmaxSources(ctx: Ctx, info: LayerInfo, calls: CallSummary[]):
     if (t) out.targets = { seq: t.seq, name: "targets", from: `${info.name}.targets` };
   } else {
     // A separate Softmax: the targets of a categorical cross-entropy called in the same step.
-    const cce = ctx.run.calls.filter((c) => c.step === ctx.step && ctx.run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets);
+    const cce = ctx.run.callsInStep(ctx.step).filter((c) => ctx.run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets);
     const c = cce[cce.length - 1];
     if (c) out.targets = { seq: c.seq, name: "targets", from: `${ctx.run.layers.get(c.layer)?.name ?? "loss"}.targets` };
   }
@@ -50,7 +50,7 @@ function row(t: TensorData, n: number): TensorData {
 export function softmaxPanel(ctx: Ctx, info: LayerInfo, calls: CallSummary[]): HTMLElement | null {
   const src = softmaxSources(ctx, info, calls);
   if (!src.probs) return null;
-  const probsCall = ctx.run.calls.find((c) => c.seq === src.probs?.seq);
+  const probsCall = ctx.run.call(src.probs.seq);
   const shape = probsCall?.tensors[src.probs.name]?.shape ?? [0, 0];
   const samples = shape[0] ?? 0;
   const k = shape[1] ?? 0;
