@@ -14,6 +14,7 @@ import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import * as vscode from "vscode";
 import type { LensTestApi } from "../../extension/extension";
+import type { RunModel } from "../../core/run/runModel";
 import type { RunResult } from "../../extension/runner/runModel";
 
 const EXTENSION_ID = "backprop-lens.backprop-lens";
@@ -89,16 +90,25 @@ interface RunFigures {
 }
 
 /** One run with the probe on: optionally stopped by the user once `stopWhen` holds. */
-async function measure(model: string, what: string, o: { stopWhen?: () => boolean; stopAfterMs?: number } = {}): Promise<RunFigures> {
+async function measure(model: string, what: string, o: { stopWhen?: (run: RunModel) => boolean; stopAfterMs?: number } = {}): Promise<RunFigures> {
   const doc = await vscode.workspace.openTextDocument(uri(model));
   await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
   const before = heapMb();
+  const previous = api.ctx.runs.currentRun();
+  /** This run's model, once it has started (never the previous run's). */
+  const thisRun = (): RunModel | undefined => {
+    const r = api.ctx.runs.currentRun();
+    return r !== previous ? r : undefined;
+  };
   const p = probe();
   const t0 = Date.now();
   const pending = vscode.commands.executeCommand<RunResult | undefined>("backpropLens.runBackwardPass", uri(model));
   let stopMs: number | undefined;
   if (o.stopWhen || o.stopAfterMs !== undefined) {
-    await until(() => (o.stopWhen ? o.stopWhen() : Date.now() - t0 >= (o.stopAfterMs ?? 0)), 120_000);
+    await until(() => {
+      const r = thisRun();
+      return r !== undefined && (o.stopWhen ? o.stopWhen(r) : Date.now() - t0 >= (o.stopAfterMs ?? 0));
+    }, 120_000);
     const ts = Date.now();
     await vscode.commands.executeCommand("backpropLens.stopRun");
     await pending;
@@ -233,16 +243,15 @@ export async function run(): Promise<void> {
     out.idle = idle.stop();
     log(`idle event-loop delay: p99 ${out.idle.p99} ms, max ${out.idle.max} ms`);
 
-    const store = (): ReturnType<typeof api.ctx.runs.currentRun> => api.ctx.runs.currentRun();
     await setLimit(30);
     const scenarios: [string, string, Parameters<typeof measure>[2]][] = [
       ["trace-flood.ts", "dense1.forward/backward forever, to the 30 s time limit", {}],
       ["big-dense.ts", "Dense(784, 512) training, stopped after 10 s", { stopAfterMs: 10_000 }],
-      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (1 of 5)", { stopWhen: () => (store()?.console.length ?? 0) >= 1000 }],
-      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (2 of 5)", { stopWhen: () => (store()?.console.length ?? 0) >= 1000 }],
-      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (3 of 5)", { stopWhen: () => (store()?.console.length ?? 0) >= 1000 }],
-      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (4 of 5)", { stopWhen: () => (store()?.console.length ?? 0) >= 1000 }],
-      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (5 of 5)", { stopWhen: () => (store()?.console.length ?? 0) >= 1000 }],
+      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (1 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
+      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (2 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
+      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (3 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
+      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (4 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
+      ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (5 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
       ["console-flood.ts", "100,000 lines, to the end", {}],
       ["kill-self.ts", "process.kill(process.pid, \"SIGKILL\")", {}],
       ["raw-buffers.ts", "24 raw Float64Arrays of 128 MB", {}],
