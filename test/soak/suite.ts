@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import * as v8 from "node:v8";
 import * as vm from "node:vm";
 import * as vscode from "vscode";
@@ -28,16 +28,20 @@ interface Delay {
   p99: number;
   max: number;
   mean: number;
+  /** Event-loop utilization (0–1): the share of the time the host's loop was busy, not waiting. Unlike the delay, the machine's other load barely moves it. */
+  elu: number;
 }
 
 function probe(): { stop(): Delay } {
   const h = monitorEventLoopDelay({ resolution: 10 });
+  const elu0 = performance.eventLoopUtilization();
   h.enable();
   return {
     stop(): Delay {
       h.disable();
       const ms = (ns: number): number => Math.round((ns / 1e6) * 10) / 10;
-      return { p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean) };
+      const elu = performance.eventLoopUtilization(elu0);
+      return { p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), elu: Math.round(elu.utilization * 1000) / 1000 };
     },
   };
 }
@@ -224,10 +228,11 @@ export async function run(): Promise<void> {
   const ext = vscode.extensions.getExtension<LensTestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`${EXTENSION_ID} is not installed`);
   api = await ext.activate();
-  const out: { startedAt: string; extension: string; idle: Delay; hostile: RunFigures[]; hundred: { i: number; heap: number; rss: number; webviewMb?: number; ms: number; startMs?: number }[]; files: FileFigures[]; problems: string[] } = {
+  const out: { startedAt: string; load?: string; extension: string; idle: Delay; hostile: RunFigures[]; hundred: { i: number; heap: number; rss: number; webviewMb?: number; ms: number; startMs?: number }[]; files: FileFigures[]; problems: string[] } = {
     startedAt: new Date().toISOString(),
+    load: fs.existsSync("/proc/loadavg") ? fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") : undefined,
     extension: `${ext.packageJSON.version as string} (${ext.extensionPath})`,
-    idle: { p99: 0, max: 0, mean: 0 },
+    idle: { p99: 0, max: 0, mean: 0, elu: 0 },
     hostile: [],
     hundred: [],
     files: [],
