@@ -28,20 +28,37 @@ interface Delay {
   p99: number;
   max: number;
   mean: number;
-  /** Event-loop utilization (0–1): the share of the time the host's loop was busy, not waiting. Unlike the delay, the machine's other load barely moves it. */
+  /** Event-loop utilization (0–1): the share of the time the host's loop was busy, not waiting. */
   elu: number;
+  /** CPU time the host's main thread used meanwhile (ms), and the wall time: what the run cost the editor, whatever else the machine runs. */
+  cpuMs: number;
+  wallMs: number;
+}
+
+/** CPU time of the extension host's main thread (its event loop), ms: Linux /proc, clock ticks of 10 ms; -1 elsewhere. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime, in 100 Hz ticks
+  } catch {
+    return -1;
+  }
 }
 
 function probe(): { stop(): Delay } {
   const h = monitorEventLoopDelay({ resolution: 10 });
   const elu0 = performance.eventLoopUtilization();
+  const cpu0 = mainThreadCpuMs();
+  const t0 = performance.now();
   h.enable();
   return {
     stop(): Delay {
       h.disable();
       const ms = (ns: number): number => Math.round((ns / 1e6) * 10) / 10;
       const elu = performance.eventLoopUtilization(elu0);
-      return { p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), elu: Math.round(elu.utilization * 1000) / 1000 };
+      const cpu = cpu0 < 0 ? -1 : mainThreadCpuMs() - cpu0;
+      return { p99: ms(h.percentile(99)), max: ms(h.max), mean: ms(h.mean), elu: Math.round(elu.utilization * 1000) / 1000, cpuMs: cpu, wallMs: Math.round(performance.now() - t0) };
     },
   };
 }
@@ -232,7 +249,7 @@ export async function run(): Promise<void> {
     startedAt: new Date().toISOString(),
     load: fs.existsSync("/proc/loadavg") ? fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") : undefined,
     extension: `${ext.packageJSON.version as string} (${ext.extensionPath})`,
-    idle: { p99: 0, max: 0, mean: 0, elu: 0 },
+    idle: { p99: 0, max: 0, mean: 0, elu: 0, cpuMs: 0, wallMs: 0 },
     hostile: [],
     hundred: [],
     files: [],
