@@ -20,6 +20,7 @@ import { type InspectorHost, InspectorPanel } from "./inspectorPanel";
 import type { LensLanguageClient } from "./languageClient";
 import { isModelDocument, MODEL_LANGUAGES } from "./modelFile";
 import { buildRunReport } from "./runReport";
+import { notificationText } from "./server/summary";
 import { type RunHandle, type RunResult, endStateOf, runModel } from "./runner/runModel";
 import { ProcessPool } from "./runner/supervisor";
 import { TraceFiles } from "./runner/traceFile";
@@ -46,11 +47,6 @@ interface RunMarker {
   state: "running" | "ended";
   saved?: boolean;
   end?: Extract<TraceEvent, { type: "run/end" }>;
-}
-
-/** Untrusted text for a notification: VS Code turns `[label](command:…)` in a notification into a live link. */
-export function notificationText(text: string): string {
-  return text.replace(/\]\s*\(/g, (m) => `]\u200B${m.slice(1)}`);
 }
 
 export class RunController extends Disposable implements InspectorHost {

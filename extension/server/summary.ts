@@ -99,3 +99,12 @@ export function codeBlock(text: string, info = "text"): string {
 export function escapeIcons(text: string): string {
   return text.replace(/\$\(/g, "\\$(");
 }
+
+/**
+ * Untrusted text for a notification (`showErrorMessage` and the like): VS Code turns `[label](link)` in
+ * a notification into a live link (command links included), and has no escape for it, so a zero-width
+ * space goes between `]` and `(`: the text reads the same and no link forms.
+ */
+export function notificationText(text: string): string {
+  return text.replace(/\]\s*\(/g, (m) => `]\u200B${m.slice(1)}`);
+}

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { hoverMarkdown } from "../../extension/server/hover";
 import { ReportStore } from "../../extension/server/reportStore";
-import { revealUri } from "../../extension/server/summary";
+import { notificationText, revealUri } from "../../extension/server/summary";
 import { abs, linesOf, makeLayer, makeReport, reportFromTrace } from "./fixtures";
 
 const MODEL = "examples/02-layer-batch.ts";
@@ -203,5 +203,16 @@ describe("hover: names and messages from the model are text, never Markdown", ()
     const html = md.render(hoverAt(storeWith(r), "test/fixtures/models/nan.ts", 4) ?? "");
     assert.doesNotMatch(html, /<strong>bold/);
     assert.doesNotMatch(html, /href="command:y"/);
+  });
+});
+
+describe("notifications: a model's message cannot become a link", () => {
+  // VS Code's notification renderer (src/vs/base/common/linkedText.ts) makes links of [label](href).
+  const LINK_REGEX = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+  it("[click me](command:…) in an error message stays text, and reads the same", () => {
+    const message = "model.ts:11: [click me](command:backpropLens.runBackwardPass) and [x] (command:y) [a](https://e.invalid)";
+    const safe = notificationText(message);
+    assert.equal(safe.match(LINK_REGEX), null, safe);
+    assert.equal(safe.replace(/\u200B/g, ""), message);
   });
 });
