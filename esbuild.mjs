@@ -83,6 +83,10 @@ if (fs.existsSync(path.join(root, "webview/main.ts"))) {
   };
 }
 
+// The WebAssembly kernels: core/ops/wasm/kernels.wat assembled into core/ops/wasm/kernels.generated.ts.
+const { writeKernels } = await import("./core/ops/wasm/assemble.mjs");
+await writeKernels();
+
 const selected = Object.entries(targets).filter(([name]) => !only || only.includes(name));
 // A production build starts from an empty dist/ so no development leftovers (source maps) ship.
 if (production && !only) fs.rmSync(path.join(root, "dist"), { recursive: true, force: true });

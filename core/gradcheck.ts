@@ -11,10 +11,12 @@
  * `dvalues` passed to backward (so `dinputs` must equal ∂f/∂inputs and `dP` must equal ∂f/∂P).
  */
 import { ArgumentError } from "./errors";
-import { CLIP } from "./layers/crossEntropy";
+import { CLIP, CategoricalCrossentropy, SoftmaxCategoricalCrossentropy } from "./layers/crossEntropy";
+import { Dense } from "./layers/dense";
+import { ReLU } from "./layers/relu";
 import type { Layer } from "./layers/layer";
 import { mean } from "./ops/ops";
-import { softmaxRows } from "./layers/softmax";
+import { Softmax, softmaxRows } from "./layers/softmax";
 import { classIndices, readTargets } from "./layers/targets";
 import { Rng } from "./rng";
 import { type Tensor, type TensorLike, clone, isTensor, tensor } from "./tensor";
@@ -74,29 +76,116 @@ export function checkTensor(
   f: () => number,
   options: GradCheckOptions = {},
 ): GradCheckTensor {
+  const one = new Float64Array(1);
+  return checkTensorParts(name, x, shape, analytic, { count: 1, partOf: () => 0, evaluate: () => ((one[0] = f()), one) }, options);
+}
+
+/**
+ * How an objective splits into independent parts: element i of the checked tensor moves only part
+ * `partOf(i)`, and the parts add up to the objective. Elements of different parts can then be moved
+ * together, and each one's difference read from its own part: one pair of forward passes checks as
+ * many elements as there are parts (one per sample row of a Dense input, one per column of its weights).
+ * A single part (`count` 1) is the plain check: one pair of forward passes per element.
+ */
+interface ObjectiveParts {
+  count: number;
+  partOf(i: number): number;
+  /** Runs the forward pass and returns every part's value (may reuse one buffer between calls). */
+  evaluate(): Float64Array;
+}
+
+function checkTensorParts(
+  name: string,
+  x: Float64Array,
+  shape: readonly number[],
+  analytic: Float64Array,
+  parts: ObjectiveParts,
+  options: GradCheckOptions,
+): GradCheckTensor {
   const o = defaults(options);
   if (analytic.length !== x.length) throw new ArgumentError(`gradient check of ${name}: ${analytic.length} gradient values for ${x.length} elements`);
   const indices = sampleIndices(x.length, o.maxElements, o.rng);
-  const f0 = f();
+  const p0 = parts.evaluate().slice();
+  // Per position of `indices`: visited, skipped, and the element's step and part values.
+  const done = new Uint8Array(indices.length);
+  const skipped = new Uint8Array(indices.length);
+  const hOf = new Float64Array(indices.length);
+  const fpOf = new Float64Array(indices.length);
+  const fmOf = new Float64Array(indices.length);
+  const f0Of = new Float64Array(indices.length);
+  const used = new Uint8Array(parts.count);
+  const group: number[] = [];
+  const saved: number[] = [];
+  let visited = 0;
+  let next = 0; // first position not yet visited
+  while (next < indices.length) {
+    // Past the deadline each tensor still gets MIN_ELEMENTS_PAST_DEADLINE elements, then stops.
+    let cap = Infinity;
+    if (options.deadline !== undefined && Date.now() > options.deadline) {
+      if (visited >= MIN_ELEMENTS_PAST_DEADLINE) break;
+      cap = MIN_ELEMENTS_PAST_DEADLINE - visited;
+    }
+    // A group: the next unvisited elements, in order, whose parts all differ.
+    group.length = 0;
+    used.fill(0);
+    let taken = 0;
+    for (let q = next; q < indices.length && taken < cap && group.length < parts.count; q++) {
+      if (done[q] === 1) continue;
+      const i = indices[q] as number;
+      if (options.skip?.(i) === true) {
+        done[q] = 1;
+        skipped[q] = 1;
+        visited++;
+        taken++;
+        continue;
+      }
+      const part = parts.partOf(i);
+      if (used[part] === 1) continue;
+      used[part] = 1;
+      done[q] = 1;
+      group.push(q);
+      visited++;
+      taken++;
+    }
+    if (group.length > 0) {
+      saved.length = 0;
+      for (const q of group) {
+        const i = indices[q] as number;
+        const xi = x[i] as number;
+        saved.push(xi);
+        hOf[q] = o.h * Math.max(1, Math.abs(xi));
+        x[i] = xi + (hOf[q] as number);
+      }
+      const plus = parts.evaluate();
+      for (const q of group) fpOf[q] = plus[parts.partOf(indices[q] as number)] as number;
+      group.forEach((q, g) => (x[indices[q] as number] = (saved[g] as number) - (hOf[q] as number)));
+      const minus = parts.evaluate();
+      group.forEach((q, g) => {
+        const i = indices[q] as number;
+        const part = parts.partOf(i);
+        fmOf[q] = minus[part] as number;
+        f0Of[q] = p0[part] as number;
+        x[i] = saved[g] as number;
+      });
+    }
+    while (next < indices.length && done[next] === 1) next++;
+  }
+  // Judge the visited elements in index order (the same verdicts and worst element whatever the grouping).
   let worstScore = -Infinity;
   let worst: GradCheckTensor["worst"];
   let ok = true;
   let kinks = 0;
-  let visited = 0;
-  for (const i of indices) {
-    if (options.deadline !== undefined && visited >= MIN_ELEMENTS_PAST_DEADLINE && Date.now() > options.deadline) break;
-    visited++;
-    if (options.skip?.(i) === true) {
+  for (let q = 0; q < indices.length; q++) {
+    if (done[q] !== 1) continue;
+    if (skipped[q] === 1) {
       kinks++;
       continue;
     }
-    const xi = x[i] as number;
-    const h = o.h * Math.max(1, Math.abs(xi));
-    x[i] = xi + h;
-    const fp = f();
-    x[i] = xi - h;
-    const fm = f();
-    x[i] = xi;
+    const i = indices[q] as number;
+    const h = hOf[q] as number;
+    const fp = fpOf[q] as number;
+    const fm = fmOf[q] as number;
+    const f0 = f0Of[q] as number;
     const numeric = (fp - fm) / (2 * h);
     const a = analytic[i] as number;
     const absErr = Math.abs(a - numeric);
@@ -197,12 +286,100 @@ export function gradCheckLayer(layer: Layer, forwardArgs: readonly unknown[], ba
   // are not judged (they are counted with the kinks).
   const skip = loss ? clippedRows(layer, x, rest[0]) : undefined;
   const each: GradCheckOptions = { ...options, ...o };
-  const tensors: GradCheckTensor[] = [checkTensor("dinputs", x.data, x.shape, dinputs, objective, { ...each, ...(skip ? { skip } : {}) })];
+  const whole: ObjectiveParts = { count: 1, partOf: () => 0, evaluate: () => ((single[0] = objective()), single) };
+  const single = new Float64Array(1);
+  const partsOf = (tensor: string): ObjectiveParts => objectiveParts(layer, tensor, x, rest, loss, g) ?? whole;
+  const tensors: GradCheckTensor[] = [checkTensorParts("dinputs", x.data, x.shape, dinputs, partsOf("inputs"), { ...each, ...(skip ? { skip } : {}) })];
   for (const p of params) {
     if (p.grad === undefined) continue;
-    tensors.push(checkTensor(paramGradientName(p.name), p.value.data, p.value.shape, p.grad, objective, each));
+    tensors.push(checkTensorParts(paramGradientName(p.name), p.value.data, p.value.shape, p.grad, partsOf(p.name), each));
   }
   return { ok: tensors.every((t) => t.ok), tensors };
+}
+
+/**
+ * The independent parts of a built-in layer's objective, for the tensor `name` ("inputs" or a
+ * parameter), or undefined (then the whole objective, one element at a time). Only where the forward
+ * pass is the engine's own (the method itself, not an override: a user layer that extends Dense and
+ * writes its own backward still qualifies, as the backward is what is checked), so the dependencies are
+ * known: a Dense output row depends only on its input row and an output column only on its weight
+ * column and bias; ReLU is element-wise; softmax and the cross-entropies work row by row.
+ */
+function objectiveParts(layer: Layer, name: string, x: Tensor, rest: readonly unknown[], loss: boolean, g: Tensor | undefined): ObjectiveParts | undefined {
+  const forward = layer.forward as (...a: unknown[]) => unknown;
+  const run = (): void => void forward.apply(layer, [x, ...rest]);
+  const n = x.shape[0] as number;
+  const cols = x.shape.length === 2 ? (x.shape[1] as number) : 0;
+  // Σ output ⊙ dvalues per row, per column or per element of the output.
+  const byRow = (): ObjectiveParts | undefined => {
+    if (g === undefined || g.shape.length !== 2) return undefined;
+    const [r, c] = g.shape as [number, number];
+    const out = new Float64Array(r);
+    return {
+      count: r,
+      partOf: (i) => Math.floor(i / cols),
+      evaluate: () => {
+        run();
+        const y = layer.output.data;
+        const gd = g.data;
+        for (let a = 0; a < r; a++) {
+          let s = 0;
+          for (let b = 0; b < c; b++) s += (y[a * c + b] as number) * (gd[a * c + b] as number);
+          out[a] = s;
+        }
+        return out;
+      },
+    };
+  };
+  if (x.shape.length !== 2 && !(forward === ReLU.prototype.forward && name === "inputs")) return undefined;
+  if (forward === Dense.prototype.forward && !loss && g !== undefined) {
+    const [r, c] = g.shape as [number, number];
+    if (name === "inputs") return byRow();
+    if (name !== "weights" && name !== "biases") return undefined;
+    const out = new Float64Array(c);
+    return {
+      count: c,
+      partOf: (i) => i % c,
+      evaluate: () => {
+        run();
+        const y = layer.output.data;
+        const gd = g.data;
+        out.fill(0);
+        for (let a = 0; a < r; a++) for (let b = 0; b < c; b++) out[b] = (out[b] as number) + (y[a * c + b] as number) * (gd[a * c + b] as number);
+        return out;
+      },
+    };
+  }
+  if (name !== "inputs") return undefined;
+  if (forward === Softmax.prototype.forward && !loss) return byRow();
+  if (forward === ReLU.prototype.forward && !loss && g !== undefined) {
+    const out = new Float64Array(g.data.length);
+    return {
+      count: out.length,
+      partOf: (i) => i,
+      evaluate: () => {
+        run();
+        const y = layer.output.data;
+        for (let k = 0; k < out.length; k++) out[k] = (y[k] as number) * (g.data[k] as number);
+        return out;
+      },
+    };
+  }
+  if ((forward === SoftmaxCategoricalCrossentropy.prototype.forward || forward === CategoricalCrossentropy.prototype.forward) && loss) {
+    // The mean loss is Σ_n L_n / n: sample n's part is L_n / n.
+    const out = new Float64Array(n);
+    return {
+      count: n,
+      partOf: (i) => Math.floor(i / cols),
+      evaluate: () => {
+        run();
+        const l = (layer as SoftmaxCategoricalCrossentropy | CategoricalCrossentropy).sampleLosses.data;
+        for (let a = 0; a < n; a++) out[a] = (l[a] as number) / n;
+        return out;
+      },
+    };
+  }
+  return undefined;
 }
 
 /** For a loss layer: elements of rows whose target-class probability is clipped, or undefined when none are. */

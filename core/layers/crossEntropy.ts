@@ -2,7 +2,7 @@ import { mean } from "../ops/ops";
 import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 import { softmaxBackward, softmaxRows } from "./softmax";
-import { type Targets, classIndices, readTargets } from "./targets";
+import { type Targets, classIndices, readTargetsTransient as readTargets } from "./targets";
 
 /** Predictions are clipped to [CLIP, 1 − CLIP] before the log, so −log never sees 0. */
 export const CLIP = 1e-7;
@@ -130,9 +130,15 @@ export class SoftmaxCategoricalCrossentropy extends Layer {
     const d = tensor(dvalues);
     const [n, k] = expect2d("SoftmaxCategoricalCrossentropy.backward", "dvalues", d);
     const idx = classIndices(readTargets("SoftmaxCategoricalCrossentropy.backward", yTrue, n, k), k);
-    const out = { shape: [n, k], data: d.data.slice() };
-    for (let i = 0; i < n; i++) out.data[i * k + (idx[i] as number)] = (out.data[i * k + (idx[i] as number)] as number) - 1;
-    for (let i = 0; i < out.data.length; i++) out.data[i] = (out.data[i] as number) / n;
+    // (ŷ − y) / n in one pass: ŷ/n, and (ŷ − 1)/n at each sample's target class.
+    const out = zeros([n, k]);
+    const o = out.data;
+    const p = d.data;
+    for (let i = 0; i < n; i++) {
+      const r = i * k;
+      const t = r + (idx[i] as number);
+      for (let c = r; c < r + k; c++) o[c] = (c === t ? (p[c] as number) - 1 : (p[c] as number)) / n;
+    }
     this.dinputs = out;
     return out;
   }

@@ -1,7 +1,10 @@
 import { ArgumentError, ShapeError, showShape } from "../errors";
+import { sumRowsInto } from "../ops/elementwise";
+import { gemm, gemmBias } from "../ops/gemm";
 import { addRowInPlace, dot, sumRows } from "../ops/ops";
+import { WASM_GEMM_MIN, wasmDenseBackward } from "../ops/wasm";
 import { type Rng, defaultRng, randn } from "../rng";
-import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
+import { type Tensor, type TensorLike, expect2d, sizeOf, tensor, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 
 /** Options of a Dense layer. */
@@ -98,8 +101,16 @@ export class Dense extends Layer {
       );
     }
     this.inputs = x;
-    const out = dot(x, this.weights, {}, "Dense.forward");
-    addRowInPlace(out, this.biases, "Dense.forward");
+    const w = this.weights;
+    const [M] = x.shape as [number, number];
+    const [, N] = expect2d("Dense.forward", "b", w);
+    if (sizeOf(this.biases.shape) !== N) {
+      // The same error the separate bias addition gives.
+      addRowInPlace(dot(x, w, {}, "Dense.forward"), this.biases, "Dense.forward");
+    }
+    // out = x · w + b, the bias added in the same pass (the same numbers as the product, then the bias).
+    const out = zeros([M, N]);
+    gemmBias(M, N, cols, x.data, w.data, this.biases.data, out.data);
     this.output = out;
     return out;
   }
@@ -117,9 +128,28 @@ export class Dense extends Layer {
         { dvalues: dy.shape, output: [xr, this.nNeurons] },
       );
     }
+    const w = this.weights;
+    const [, xc] = this.inputs.shape as [number, number];
+    if (w.shape.length === 2 && w.shape[0] === xc && w.shape[1] === c) {
+      const dW = zeros([xc, c]);
+      const db = zeros([1, c]);
+      const dX = zeros([r, xc]);
+      // All three gradients in one visit of the WebAssembly kernels (dvalues copied in once), or the
+      // same operations in TypeScript.
+      if (r * xc * c < WASM_GEMM_MIN || !wasmDenseBackward(this.inputs.data, dy.data, w.data, r, xc, c, dW.data, db.data, dX.data)) {
+        gemm(true, false, xc, c, r, this.inputs.data, dy.data, dW.data);
+        sumRowsInto(dy.data, r, c, db.data);
+        gemm(false, true, r, xc, c, dy.data, w.data, dX.data);
+      }
+      this.dweights = dW;
+      this.dbiases = db;
+      this.dinputs = dX;
+      return dX;
+    }
+    // Weights of another shape (replaced by the model): the general products, with their shape errors.
     this.dweights = dot(this.inputs, dy, { transA: true }, "Dense.backward");
     this.dbiases = sumRows(dy);
-    this.dinputs = dot(dy, this.weights, { transB: true }, "Dense.backward");
+    this.dinputs = dot(dy, w, { transB: true }, "Dense.backward");
     return this.dinputs;
   }
 }

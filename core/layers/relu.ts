@@ -1,4 +1,5 @@
 import { ArgumentError, ShapeError, showShape } from "../errors";
+import { reluBackward, reluForward } from "../ops/elementwise";
 import { type Tensor, type TensorLike, tensor, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 
@@ -27,12 +28,7 @@ export class ReLU extends Layer {
     const x = tensor(inputs);
     this.inputs = x;
     const out = zeros(x.shape);
-    const s = x.data;
-    const d = out.data;
-    for (let i = 0; i < s.length; i++) {
-      const v = s[i] as number;
-      d[i] = v < 0 ? 0 : v; // as np.maximum(0, x): a NaN stays NaN, so the tracer can find where it began
-    }
+    reluForward(x.data, out.data); // as np.maximum(0, x): a NaN stays NaN, so the tracer can find where it began
     this.output = out;
     return out;
   }
@@ -48,11 +44,8 @@ export class ReLU extends Layer {
       });
     }
     const out = zeros(dy.shape);
-    const x = this.inputs.data;
-    const g = dy.data;
-    const d = out.data;
     // The book's `dinputs[inputs <= 0] = 0`: everything else (a NaN input included) passes the gradient.
-    for (let i = 0; i < g.length; i++) d[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
+    reluBackward(this.inputs.data, dy.data, out.data);
     this.dinputs = out;
     return out;
   }

@@ -10,6 +10,22 @@ export type Targets = { kind: "sparse"; index: Int32Array } | { kind: "one-hot";
 
 /** Reads `yTrue` for predictions of shape `[n, k]`, with errors that name `op` and both shapes. */
 export function readTargets(op: string, yTrue: TensorLike, n: number, k: number): Targets {
+  return read(op, yTrue, n, k, new Int32Array(n));
+}
+
+/** A class-index buffer the layers reuse from call to call (they use their targets only while they run). */
+let scratch = new Int32Array(1024);
+
+/**
+ * `readTargets` for the engine's own layers: sparse targets go into a buffer that is reused by the
+ * next call (no allocation per training step), so the result must not be kept.
+ */
+export function readTargetsTransient(op: string, yTrue: TensorLike, n: number, k: number): Targets {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return read(op, yTrue, n, k, scratch.length === n ? scratch : scratch.subarray(0, n));
+}
+
+function read(op: string, yTrue: TensorLike, n: number, k: number, index: Int32Array): Targets {
   const y = tensor(yTrue);
   if (y.shape.length === 1 || (y.shape.length === 2 && y.shape[1] === 1 && k !== 1)) {
     if (y.data.length !== n) {
@@ -18,7 +34,6 @@ export function readTargets(op: string, yTrue: TensorLike, n: number, k: number)
         predictions: [n, k],
       });
     }
-    const index = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const v = y.data[i] as number;
       if (!Number.isInteger(v) || v < 0 || v >= k) {

@@ -33,11 +33,40 @@
  * NaN and ±Infinity included: zeros are never skipped).
  */
 
+import { addRowTs } from "./elementwise";
+import { WASM_GEMM_MIN, wasmGemm } from "./wasm";
+
 /**
  * C = op(A) · op(B), or C += op(A) · op(B) when `accumulate`.
  * Shapes are given for op(A) (M×K) and op(B) (K×N); `transA`/`transB` say how A and B are stored.
  */
 export function gemm(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float64Array,
+  B: Float64Array,
+  C: Float64Array,
+  accumulate = false,
+): void {
+  if (M > 0 && N > 0 && K > 0 && M * N * K >= WASM_GEMM_MIN && wasmGemm(transA, transB, M, N, K, A, B, C, accumulate)) return;
+  kernel(transA, transB, M, N, K, A, B, C, accumulate);
+}
+
+/**
+ * C[M×N] = A[M×K] · B[K×N] + bias (a row of N added to every row, after the product): Dense.forward in
+ * one pass over C. The same numbers as `gemm` followed by `addRowInPlace`.
+ */
+export function gemmBias(M: number, N: number, K: number, A: Float64Array, B: Float64Array, bias: Float64Array, C: Float64Array): void {
+  if (M > 0 && N > 0 && K > 0 && M * N * K >= WASM_GEMM_MIN && wasmGemm(false, false, M, N, K, A, B, C, false, bias)) return;
+  kernel(false, false, M, N, K, A, B, C, false);
+  addRowTs(C, bias, M, N);
+}
+
+/** The TypeScript kernel alone (the fallback, and the reference the WebAssembly kernel is tested against). */
+export function gemmTs(
   transA: boolean,
   transB: boolean,
   M: number,
@@ -146,10 +175,16 @@ const kernel = (() => {
   ): void {
     for (let i = 0; i < M; i++) {
       for (let j = 0; j < N; j++) {
-        let s = 0;
-        for (let k = 0; k < K; k++) s += (A[i * aRow + k * aCol] as number) * (B[k * bRow + j * bCol] as number);
         const c = i * N + j;
-        C[c] = accumulate ? (C[c] as number) + s : s;
+        let v = accumulate ? (C[c] as number) : 0;
+        // In depth blocks of KC, like every path (see "Summation order" above).
+        for (let p = 0; p < K; p += KC) {
+          const end = K - p < KC ? K : p + KC;
+          let s = 0;
+          for (let k = p; k < end; k++) s += (A[i * aRow + k * aCol] as number) * (B[k * bRow + j * bCol] as number);
+          v = p === 0 && !accumulate ? s : v + s;
+        }
+        C[c] = v;
       }
     }
   }
@@ -187,8 +222,8 @@ const kernel = (() => {
         for (let j = 0; j < N; j++) {
           const b0 = pB[j] as number;
           const b1 = pB[N + j] as number;
-          C[c0 + j] = a00 * b0 + a01 * b1;
-          C[c1 + j] = a10 * b0 + a11 * b1;
+          C[c0 + j] = 0 + a00 * b0 + a01 * b1;
+          C[c1 + j] = 0 + a10 * b0 + a11 * b1;
         }
       }
     } else if (!accumulate && K === 3) {
@@ -208,8 +243,8 @@ const kernel = (() => {
           const b0 = pB[j] as number;
           const b1 = pB[N + j] as number;
           const b2 = pB[n2 + j] as number;
-          C[c0 + j] = a00 * b0 + a01 * b1 + a02 * b2;
-          C[c1 + j] = a10 * b0 + a11 * b1 + a12 * b2;
+          C[c0 + j] = 0 + a00 * b0 + a01 * b1 + a02 * b2;
+          C[c1 + j] = 0 + a10 * b0 + a11 * b1 + a12 * b2;
         }
       }
     }
@@ -227,6 +262,7 @@ const kernel = (() => {
   /**
    * N ≤ 3: op(B) is packed whole (K×3, zero-padded), op(A) is read in place two rows at a time, and C
    * is written through (cRow, cCol) strides so the caller can also compute a transposed product.
+   * Sums run in depth blocks of KC, as in every path.
    */
   function narrow(
     M: number,
@@ -254,46 +290,48 @@ const kernel = (() => {
       pB[p + 1] = B[k * bRow + bCol] as number;
       pB[p + 2] = B[k * bRow + 2 * bCol] as number;
     }
-    const end = K * 3;
+    const q2 = 2 * cCol;
     for (let i = 0; i < M; i += 2) {
       const two = i + 1 < M;
       const d = two ? aRow : 0; // a lone last row reads its own row twice
-      let pa = i * aRow;
-      let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
-      for (let pb = 0; pb < end; pb = (pb + 3) | 0) {
-        const b0 = pB[pb] as number;
-        const b1 = pB[(pb + 1) | 0] as number;
-        const b2 = pB[(pb + 2) | 0] as number;
-        const a0 = A[pa] as number;
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c02 += a0 * b2;
-        const a1 = A[pa + d] as number;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c12 += a1 * b2;
-        pa += aCol;
-      }
       const r0 = i * cRow;
       const r1 = r0 + cRow;
-      const q2 = 2 * cCol;
-      if (accumulate) {
-        C[r0] = (C[r0] as number) + c00;
-        C[r0 + cCol] = (C[r0 + cCol] as number) + c01;
-        C[r0 + q2] = (C[r0 + q2] as number) + c02;
-        if (two) {
-          C[r1] = (C[r1] as number) + c10;
-          C[r1 + cCol] = (C[r1 + cCol] as number) + c11;
-          C[r1 + q2] = (C[r1 + q2] as number) + c12;
+      for (let p0 = 0; p0 < K; p0 += KC) {
+        const end = (K - p0 < KC ? K : p0 + KC) * 3;
+        let pa = i * aRow + p0 * aCol;
+        let c00 = 0, c01 = 0, c02 = 0, c10 = 0, c11 = 0, c12 = 0;
+        for (let pb = p0 * 3; pb < end; pb = (pb + 3) | 0) {
+          const b0 = pB[pb] as number;
+          const b1 = pB[(pb + 1) | 0] as number;
+          const b2 = pB[(pb + 2) | 0] as number;
+          const a0 = A[pa] as number;
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c02 += a0 * b2;
+          const a1 = A[pa + d] as number;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c12 += a1 * b2;
+          pa += aCol;
         }
-      } else {
-        C[r0] = c00;
-        C[r0 + cCol] = c01;
-        C[r0 + q2] = c02;
-        if (two) {
-          C[r1] = c10;
-          C[r1 + cCol] = c11;
-          C[r1 + q2] = c12;
+        if (p0 > 0 || accumulate) {
+          C[r0] = (C[r0] as number) + c00;
+          C[r0 + cCol] = (C[r0 + cCol] as number) + c01;
+          C[r0 + q2] = (C[r0 + q2] as number) + c02;
+          if (two) {
+            C[r1] = (C[r1] as number) + c10;
+            C[r1 + cCol] = (C[r1 + cCol] as number) + c11;
+            C[r1 + q2] = (C[r1 + q2] as number) + c12;
+          }
+        } else {
+          C[r0] = c00;
+          C[r0 + cCol] = c01;
+          C[r0 + q2] = c02;
+          if (two) {
+            C[r1] = c10;
+            C[r1 + cCol] = c11;
+            C[r1 + q2] = c12;
+          }
         }
       }
     }
@@ -320,33 +358,36 @@ const kernel = (() => {
       pB[2 * k] = B[k * bRow] as number;
       pB[2 * k + 1] = N > 1 ? (B[k * bRow + bCol] as number) : 0;
     }
-    const end = K * 2;
     for (let i = 0; i < M; i += 3) {
       const rows = M - i < 3 ? M - i : 3;
       const d1 = rows > 1 ? aRow : 0; // missing rows re-read row i; their sums are not stored
       const d2 = rows > 2 ? 2 * aRow : 0;
-      let pa = i * aRow;
-      let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
-      for (let pb = 0; pb < end; pb = (pb + 2) | 0) {
-        const b0 = pB[pb] as number;
-        const b1 = pB[(pb + 1) | 0] as number;
-        const a0 = A[pa] as number;
-        const a1 = A[pa + d1] as number;
-        const a2 = A[pa + d2] as number;
-        c00 += a0 * b0;
-        c01 += a0 * b1;
-        c10 += a1 * b0;
-        c11 += a1 * b1;
-        c20 += a2 * b0;
-        c21 += a2 * b1;
-        pa += aCol;
-      }
-      for (let r = 0; r < rows; r++) {
-        const o = (i + r) * cRow;
-        const v0 = r === 0 ? c00 : r === 1 ? c10 : c20;
-        const v1 = r === 0 ? c01 : r === 1 ? c11 : c21;
-        C[o] = accumulate ? (C[o] as number) + v0 : v0;
-        if (N > 1) C[o + cCol] = accumulate ? (C[o + cCol] as number) + v1 : v1;
+      for (let p0 = 0; p0 < K; p0 += KC) {
+        const end = (K - p0 < KC ? K : p0 + KC) * 2;
+        const add = p0 > 0 || accumulate;
+        let pa = i * aRow + p0 * aCol;
+        let c00 = 0, c01 = 0, c10 = 0, c11 = 0, c20 = 0, c21 = 0;
+        for (let pb = p0 * 2; pb < end; pb = (pb + 2) | 0) {
+          const b0 = pB[pb] as number;
+          const b1 = pB[(pb + 1) | 0] as number;
+          const a0 = A[pa] as number;
+          const a1 = A[pa + d1] as number;
+          const a2 = A[pa + d2] as number;
+          c00 += a0 * b0;
+          c01 += a0 * b1;
+          c10 += a1 * b0;
+          c11 += a1 * b1;
+          c20 += a2 * b0;
+          c21 += a2 * b1;
+          pa += aCol;
+        }
+        for (let r = 0; r < rows; r++) {
+          const o = (i + r) * cRow;
+          const v0 = r === 0 ? c00 : r === 1 ? c10 : c20;
+          const v1 = r === 0 ? c01 : r === 1 ? c11 : c21;
+          C[o] = add ? (C[o] as number) + v0 : v0;
+          if (N > 1) C[o + cCol] = add ? (C[o + cCol] as number) + v1 : v1;
+        }
       }
     }
   }

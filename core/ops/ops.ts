@@ -4,6 +4,7 @@
  */
 import { ShapeError, showShape } from "../errors";
 import { type Tensor, expect2d, sizeOf, zeros } from "../tensor";
+import { addRowTs, sumRowsInto } from "./elementwise";
 import { gemm } from "./gemm";
 
 /** Options of `dot`: which operands are transposed before multiplying. */
@@ -56,12 +57,7 @@ export function addRowInPlace(x: Tensor, row: Tensor, op = "addRow"): Tensor {
   if (sizeOf(row.shape) !== c) {
     throw new ShapeError(`${op}: cannot add a row of shape ${showShape(row.shape)} to each row of ${showShape(x.shape)}`, op, { x: x.shape, row: row.shape });
   }
-  const d = x.data;
-  const b = row.data;
-  for (let i = 0; i < r; i++) {
-    const o = i * c;
-    for (let j = 0; j < c; j++) d[o + j] = (d[o + j] as number) + (b[j] as number);
-  }
+  addRowTs(x.data, row.data, r, c);
   return x;
 }
 
@@ -69,12 +65,7 @@ export function addRowInPlace(x: Tensor, row: Tensor, op = "addRow"): Tensor {
 export function sumRows(x: Tensor): Tensor {
   const [r, c] = expect2d("sumRows", "x", x);
   const out = zeros([1, c]);
-  const d = out.data;
-  const s = x.data;
-  for (let i = 0; i < r; i++) {
-    const o = i * c;
-    for (let j = 0; j < c; j++) d[j] = (d[j] as number) + (s[o + j] as number);
-  }
+  sumRowsInto(x.data, r, c, out.data);
   return out;
 }
 

@@ -28,6 +28,8 @@ export interface LayerState {
   info: LayerInfo | undefined;
   /** The last call site seen per phase, reused on steps whose sites are not captured. */
   lastSite: { forward?: SourceSite; backward?: SourceSite };
+  /** Per parameter, up to two copies made by forward calls, with their step (see `TraceRecorder.paramCopy`). */
+  paramCopies?: Map<string, { step: number; data: Float64Array }[]>;
 }
 
 /** A tensor a call made (`output`, `dinputs`), looked up by the tensor object. */

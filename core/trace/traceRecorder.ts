@@ -214,7 +214,7 @@ export class TraceRecorder implements Tracer {
       if (a1) tensors.targets = a1;
       const out = isTensor(l.output) ? l.output : isTensor(result) ? result : undefined;
       if (out) tensors.output = out;
-      for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: p.value.data.slice() };
+      for (const p of safeParams(state.layer)) tensors[p.name] = { shape: p.value.shape, data: this.paramCopy(state, p.name, p.value.data) };
       const kind = state.layer.kind;
       if (typeof result === "number") loss = result;
       else if (kind === "cce" && out) loss = mean(out);
@@ -247,6 +247,34 @@ export class TraceRecorder implements Tracer {
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
       else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP) });
     }
+  }
+
+  /**
+   * The parameter as this forward call saw it (the optimizer changes it in place later). Records live
+   * two steps (`current`, then `previous`) and emitted calls carry their own copies, so the copy a
+   * layer's first forward made at step s is free again at step s + 2: copies alternate between two
+   * buffers and steps that are not recorded allocate nothing. A second forward of the layer in the same
+   * step gets a copy of its own.
+   */
+  private paramCopy(state: LayerState, name: string, data: Float64Array): Float64Array {
+    const copies = (state.paramCopies ??= new Map<string, { step: number; data: Float64Array }[]>());
+    let slots = copies.get(name);
+    if (slots === undefined) copies.set(name, (slots = []));
+    const step = this.step;
+    let free: { step: number; data: Float64Array } | undefined;
+    for (const c of slots) {
+      if (c.step === step) return data.slice();
+      if (c.step <= step - 2 && c.data.length === data.length) free = c;
+    }
+    if (free === undefined) {
+      const copy = data.slice();
+      if (slots.length < 2) slots.push({ step, data: copy });
+      else slots[step & 1] = { step, data: copy };
+      return copy;
+    }
+    free.step = step;
+    free.data.set(data);
+    return free.data;
   }
 
   private emitCall(rec: CallRecord): void {

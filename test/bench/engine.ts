@@ -4,13 +4,15 @@
  *   without the first layer's dinputs;
  * - the book's combined softmax + CCE backward against CCE backward then the softmax Jacobian;
  * - the tracer's overhead on W1 and W2 (the runner's recorder, with and without a site provider);
- * - the kernel alone on every product of the three steps, old and new.
+ * - the kernel alone on every product of the three steps, WebAssembly SIMD and TypeScript;
+ * - the gradient check of a Dense(784, 128) on 256 samples, by independent parts and one element at a time.
  * Prints one line `@@RESULT <json>` for run.mjs; `--only=steps,softmax,trace,kernel` picks sections,
  * `--scale=x` scales every time budget (run.mjs runs the steps in rounds), `--quick` divides them by 4.
  */
-import { CategoricalCrossentropy, Softmax, SoftmaxCategoricalCrossentropy, gemm } from "../../core/index";
+import { CategoricalCrossentropy, Dense, Rng, Softmax, SoftmaxCategoricalCrossentropy, type Tensor, gradCheckLayer, randn } from "../../core/index";
 import { TraceRecorder, type SiteProvider, type SourceSite } from "../../core/host";
-import { baselineGemm } from "./baselineGemm";
+import { gemmTs } from "../../core/ops/gemm";
+import { kernelInfo, setWasmKernels, wasmGemm } from "../../core/ops/wasm";
 import { type Timing, measure, measureInterleaved } from "./timing";
 import { WORKLOADS, type WorkloadSpec, buildModel, softmaxCase, stepFlops, workloadData } from "./workloads";
 
@@ -34,7 +36,7 @@ function budget(spec: WorkloadSpec): { time: number; iterations: number; warmupT
   return { time: q(2500), iterations: n(10), warmupTime: 0, warmupIterations: quick ? 2 : 3 };
 }
 
-const result: Record<string, unknown> = { impl: "engine", dtype: "float64" };
+const result: Record<string, unknown> = { impl: "engine", dtype: "float64", kernels: kernelInfo() };
 
 // ------------------------------------------------------------------ training steps
 
@@ -44,9 +46,19 @@ if (want("steps")) {
     const { X, y } = workloadData(spec);
     const model = buildModel(spec, X, y);
     const lean = buildModel(spec, X, y);
+    const plain = buildModel(spec, X, y);
     const b = budget(spec);
     log(`${spec.id} …`);
-    const t = measure({ book: () => model.step(), lean: () => lean.stepWithoutFirstDinputs() }, b);
+    // `typescript`: the same step with the WebAssembly kernels switched off (the engine's fallback).
+    const typescript = (): number => {
+      setWasmKernels(false);
+      try {
+        return plain.step();
+      } finally {
+        setWasmKernels(true);
+      }
+    };
+    const t = measure({ book: () => model.step(), lean: () => lean.stepWithoutFirstDinputs(), typescript }, b);
     const book = t.book as Timing;
     const noDx = t.lean as Timing;
     const finalLoss = model.step();
@@ -57,9 +69,10 @@ if (want("steps")) {
       flopsNoFirstDinputs: stepFlops(spec, false),
       timing: book,
       timingNoFirstDinputs: noDx,
+      timingTypeScript: t.typescript,
       loss: finalLoss,
     });
-    log(`${spec.id}: ${book.median.toFixed(3)} ms (without the first layer's dinputs ${noDx.median.toFixed(3)} ms), loss ${finalLoss.toFixed(4)}`);
+    log(`${spec.id}: ${book.median.toFixed(3)} ms (without the first layer's dinputs ${noDx.median.toFixed(3)} ms, TypeScript kernels ${(t.typescript as Timing).median.toFixed(3)} ms), loss ${finalLoss.toFixed(4)}`);
   }
   result.steps = steps;
 }
@@ -214,13 +227,50 @@ if (want("kernel")) {
     const C = new Float64Array(M * N);
     const big = M * N * K > 1e8;
     const t = measureInterleaved(
-      { new: () => gemm(tA, tB, M, N, K, A, B, C), old: () => baselineGemm(tA, tB, M, N, K, A, B, C) },
+      { wasm: () => wasmGemm(tA, tB, M, N, K, A, B, C, false), typescript: () => gemmTs(tA, tB, M, N, K, A, B, C) },
       big ? { time: q(600), iterations: n(4), warmupTime: 0, warmupIterations: 1 } : { time: q(250), iterations: 30, warmupTime: q(100), warmupIterations: 20 },
     );
-    rows.push({ name, transA: tA, transB: tB, M, N, K, flops: 2 * M * N * K, new: t.new, old: t.old });
+    rows.push({ name, transA: tA, transB: tB, M, N, K, flops: 2 * M * N * K, wasm: t.wasm, typescript: t.typescript });
   }
   log(`kernel: ${rows.length} products`);
   result.kernel = rows;
+}
+
+// ------------------------------------------------------------------ gradient checks
+
+if (want("gradcheck")) {
+  /** A Dense whose forward is an override: the check cannot know its structure and moves one element at a time. */
+  class OpaqueDense extends Dense {
+    override forward(inputs: Tensor): Tensor {
+      return super.forward(inputs);
+    }
+  }
+  const X = randn([256, 784], new Rng(3));
+  const make = <T extends Dense>(C: new (i: number, o: number, opts: { rng: Rng }) => T): T => new C(784, 128, { rng: new Rng(4) });
+  const parts = make(Dense);
+  const single = make(OpaqueDense);
+  const calls = { parts: 0, single: 0 };
+  const counted = (layer: Dense, key: "parts" | "single"): (() => boolean) => {
+    return () => {
+      const proto = (key === "parts" ? Dense.prototype : OpaqueDense.prototype) as unknown as { forward: (...a: unknown[]) => unknown };
+      const original = proto.forward;
+      let forwards = 0;
+      proto.forward = function (this: unknown, ...a: unknown[]): unknown {
+        forwards++;
+        return original.apply(this, a);
+      };
+      try {
+        return gradCheckLayer(layer, [X], undefined, { rng: new Rng(5), maxElements: 128 }).ok;
+      } finally {
+        proto.forward = original;
+        calls[key] = forwards;
+      }
+    };
+  };
+  log("gradient check of Dense(784, 128) on 256×784 …");
+  const t = measureInterleaved({ parts: counted(parts, "parts"), single: counted(single, "single") }, { time: q(1500), iterations: n(3), warmupTime: 0, warmupIterations: 1 });
+  result.gradcheck = { layer: "Dense(784, 128)", samples: 256, maxElements: 128, parts: t.parts, single: t.single, forwardsParts: calls.parts, forwardsSingle: calls.single };
+  log(`gradient check: by parts ${(t.parts as Timing).median.toFixed(1)} ms (${calls.parts} forward passes), one element at a time ${(t.single as Timing).median.toFixed(1)} ms (${calls.single})`);
 }
 
 process.stdout.write(`@@RESULT ${JSON.stringify(result)}\n`);

@@ -202,6 +202,142 @@ describe("gradient checks (central differences, float64)", () => {
     assert.ok(report.ok);
   });
 
+  describe("checking many elements per forward pass (built-in forwards)", () => {
+    /** Counts calls of a built-in forward while `fn` runs (the method stays the prototype's, so the fast path applies). */
+    function countingForwards<T>(cls: { prototype: { forward: (...a: never[]) => unknown } }, fn: () => T): { result: T; calls: number } {
+      const proto = cls.prototype as { forward: (...a: unknown[]) => unknown };
+      const original = proto.forward;
+      let calls = 0;
+      proto.forward = function (this: unknown, ...a: unknown[]): unknown {
+        calls++;
+        return original.apply(this, a);
+      };
+      try {
+        return { result: fn(), calls };
+      } finally {
+        proto.forward = original;
+      }
+    }
+
+    it("a Dense(784, 128) on 256 samples: 128 elements of each gradient in a few dozen forward passes, not 770", () => {
+      const rng = new Rng(21);
+      const layer = new Dense(784, 128, { rng });
+      layer.biases = randn([1, 128], rng);
+      const { result, calls } = countingForwards(Dense, () => gradCheckLayer(layer, [randn([256, 784], rng)], undefined, { rng, maxElements: 128 }));
+      assert.ok(result.ok, failures(result));
+      assert.deepEqual(
+        result.tensors.map((t) => [t.name, t.checked + t.kinks]),
+        [["dinputs", 128], ["dweights", 128], ["dbiases", 128]],
+      );
+      // One element at a time this is 2 + 3 + 2·3·128 = 773 passes; by parts, 2 per group of distinct rows (columns).
+      assert.ok(calls <= 60, `${calls} forward passes`);
+    });
+
+    it("finds a single wrong element of each Dense gradient among many checked together", () => {
+      class OneWrongDense extends Dense {
+        constructor(
+          private readonly tensorName: "dinputs" | "dweights" | "dbiases",
+          private readonly at: number,
+          nIn: number,
+          nOut: number,
+          rng: Rng,
+        ) {
+          super(nIn, nOut, { rng, weightScale: 1 });
+        }
+        override backward(dvalues: Tensor): Tensor {
+          super.backward(dvalues);
+          const t = this[this.tensorName];
+          const data = t.data.slice();
+          data[this.at] = (data[this.at] as number) + 0.01;
+          this[this.tensorName] = { shape: t.shape, data };
+          return this.dinputs;
+        }
+      }
+      for (const [name, at, index] of [
+        ["dinputs", 7 * 20 + 3, [7, 3]],
+        ["dweights", 5 * 30 + 11, [5, 11]],
+        ["dbiases", 17, [0, 17]],
+      ] as const) {
+        const rng = new Rng(8);
+        const layer = new OneWrongDense(name, at, 20, 30, rng);
+        const report = gradCheckLayer(layer, [randn([40, 20], rng)], undefined, { rng, maxElements: 2000 });
+        const bad = report.tensors.filter((t) => !t.ok);
+        assert.deepEqual(bad.map((t) => t.name), [name], failures(report));
+        assert.deepEqual(bad[0]?.worst?.index, index);
+        assert.ok(Math.abs((bad[0]?.worst?.absErr ?? 0) - 0.01) < 1e-6, JSON.stringify(bad[0]?.worst));
+      }
+    });
+
+    it("gives the same verdicts and numbers (to rounding) as checking one element at a time", () => {
+      // An override that only calls the built-in forward makes the check treat the layer as unknown.
+      class OpaqueDense extends Dense {
+        override forward(inputs: Tensor): Tensor {
+          return super.forward(inputs);
+        }
+      }
+      const make = <T extends Dense>(C: new (i: number, o: number, opts: { rng: Rng; weightScale: number }) => T): T => {
+        const l = new C(9, 7, { rng: new Rng(3), weightScale: 1 });
+        l.biases = randn([1, 7], new Rng(4));
+        return l;
+      };
+      const X = randn([11, 9], new Rng(5));
+      const fast = gradCheckLayer(make(Dense), [X], undefined, { rng: new Rng(6) });
+      const slow = gradCheckLayer(make(OpaqueDense), [X], undefined, { rng: new Rng(6) });
+      assert.ok(fast.ok && slow.ok);
+      for (let t = 0; t < 3; t++) {
+        const f = fast.tensors[t];
+        const s = slow.tensors[t];
+        assert.equal(f?.checked, s?.checked);
+        assert.deepEqual(f?.worst?.index, s?.worst?.index);
+        assert.ok(Math.abs((f?.worst?.numeric ?? 0) - (s?.worst?.numeric ?? 0)) <= 1e-7 * Math.max(1, Math.abs(s?.worst?.numeric ?? 0)));
+      }
+    });
+
+    it("still catches planted bugs in ReLU, Softmax and the cross-entropies checked by parts", () => {
+      class LeakyBug extends ReLU {
+        override backward(dvalues: Tensor): Tensor {
+          this.dinputs = dvalues; // passes the gradient where the input was negative too
+          return this.dinputs;
+        }
+      }
+      class SoftmaxBug extends Softmax {
+        override backward(dvalues: Tensor): Tensor {
+          this.dinputs = zip(dvalues, this.output, (d, s2) => d * s2 * (1 - s2)); // only the Jacobian's diagonal
+          return this.dinputs;
+        }
+      }
+      class CombinedBug extends SoftmaxCategoricalCrossentropy {
+        override backward(dvalues: Tensor, y: Tensor | number[]): Tensor {
+          super.backward(dvalues, y);
+          this.dinputs = map(this.dinputs, (v) => v * this.dinputs.shape[0]!); // forgets the 1/n
+          return this.dinputs;
+        }
+      }
+      class CceBug extends CategoricalCrossentropy {
+        override backward(dvalues: Tensor, y: Tensor | number[]): Tensor {
+          super.backward(dvalues, y);
+          this.dinputs = map(this.dinputs, (v) => -v); // wrong sign
+          return this.dinputs;
+        }
+      }
+      const rng = new Rng(12);
+      const y = Array.from({ length: 30 }, () => rng.int(4));
+      const probs = new Softmax();
+      probs.forward(randn([30, 4], rng));
+      const cases: [string, Layer, unknown[]][] = [
+        ["ReLU", new LeakyBug(), [randn([30, 8], rng)]],
+        ["Softmax", new SoftmaxBug(), [randn([30, 4], rng)]],
+        ["softmax + CCE", new CombinedBug(), [randn([30, 4], rng), y]],
+        ["CCE", new CceBug(), [probs.output, y]],
+      ];
+      for (const [what, layer, args] of cases) {
+        const report = gradCheckLayer(layer, args, undefined, { rng });
+        assert.equal(report.ok, false, `${what}: the bug was not caught`);
+        assert.equal(report.tensors[0]?.ok, false, what);
+      }
+    });
+  });
+
   it("whole model: every parameter of a Sequential against the loss", () => {
     fc.assert(
       fc.property(shape, ({ n, i, o, seed }) => {

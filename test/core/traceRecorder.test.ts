@@ -65,6 +65,40 @@ describe("trace recorder", () => {
     assert.notDeepEqual(Array.from(w0.data), Array.from(w2.data), "the optimizer changed the weights between steps");
   });
 
+  it("shows the last step's weights as its forward saw them, with the parameter copies reused between steps", () => {
+    // Steps past the kept ones reuse two buffers per parameter; the last step, emitted at the end after
+    // its own update, must still show the weights its forward used.
+    const seen: number[][] = [];
+    const { events } = record(
+      () => {
+        const [X, y] = spiralData(10, 3);
+        const d1 = new Dense(2, 4);
+        const d2 = new Dense(4, 3);
+        const loss = new SoftmaxCategoricalCrossentropy();
+        const opt = new SGD({ learningRate: 0.5 });
+        for (let e = 0; e < 9; e++) {
+          seen.push(Array.from(d1.weights.data));
+          d1.forward(X);
+          d2.forward(d1.output);
+          loss.forward(d2.output, y);
+          loss.backward(loss.output, y);
+          d2.backward(loss.dinputs);
+          d1.backward(d2.dinputs);
+          opt.updateParams(d1);
+          opt.updateParams(d2);
+        }
+      },
+      { keepSteps: 1 },
+    );
+    const forwards = of(events, "layer/call").filter((e) => e.call.layer === 0 && e.call.phase === "forward");
+    assert.deepEqual(
+      forwards.map((e) => e.call.step),
+      [0, 8],
+    );
+    assert.deepEqual(Array.from(forwards[1]?.call.tensors.weights?.data ?? []), seen[8]);
+    assert.notDeepEqual(seen[8], seen[7]);
+  });
+
   it("is invisible to untraced code: no tracer, no wrappers", () => {
     const d = new Dense(2, 2);
     assert.equal(Object.prototype.hasOwnProperty.call(d, "forward"), false);

@@ -1,0 +1,511 @@
+;; The engine's WebAssembly SIMD kernels (float64, two lanes per v128).
+;;
+;; Assembled at build time by core/ops/wasm/assemble.mjs (wabt) into kernels.generated.ts, loaded by
+;; core/ops/wasm.ts, which copies the operands into this module's memory, calls a kernel and copies the
+;; results out into fresh arrays. The plain TypeScript kernels (core/ops/gemm.ts, the layers' loops) are
+;; the fallback and the reference: every function here computes each result element with the same
+;; operations in the same order as its TypeScript counterpart, so the results are the same float64
+;; numbers (test/core/wasmKernels.test.ts checks it on random shapes).
+;;
+;; SIMD lanes always hold different result elements, never two terms of one sum: a sum over k is
+;; accumulated in k order within a depth block of KC = 256 (the TypeScript kernel's block), starting
+;; from 0, and the block sums are added to C in block order. There is no fused multiply-add (it would
+;; round differently).
+;;
+;; All offsets are byte offsets into memory; strides are in elements (float64). The caller lays out
+;; memory and guarantees that everything fits.
+(module
+  (memory (export "memory") 1 16384)
+
+  ;; ------------------------------------------------------------------ packing
+
+  ;; Copies one panel of 4 lanes × kc steps into dst as [k][lane] (4 doubles per step). Lane l of step
+  ;; k is read at src + (l·sLane + k·sK)·8; lanes ≥ `lanes` are zero (the edge panel of a block).
+  (func $pack_panel (param $src i32) (param $sLane i32) (param $sK i32) (param $lanes i32) (param $kc i32) (param $dst i32)
+    (local $end i32) (local $step i32) (local $k i32) (local $l i32)
+    (local $s1 i32) (local $s2 i32) (local $s3 i32)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (if (i32.eq (local.get $lanes) (i32.const 4))
+      (then
+        ;; The 4 lanes are adjacent in memory: copy 4 doubles per step.
+        (if (i32.eq (local.get $sLane) (i32.const 1))
+          (then
+            (local.set $step (i32.shl (local.get $sK) (i32.const 3)))
+            (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $kc) (i32.const 5))))
+            (loop $copy
+              (v128.store (local.get $dst) (v128.load (local.get $src)))
+              (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+              (local.set $src (i32.add (local.get $src) (local.get $step)))
+              (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+              (br_if $copy (i32.lt_u (local.get $dst) (local.get $end))))
+            (return)))
+        ;; Each lane is contiguous along k: four streams, two steps at a time through 2×2 transposes.
+        (if (i32.eq (local.get $sK) (i32.const 1))
+          (then
+            (local.set $step (i32.shl (local.get $sLane) (i32.const 3)))
+            (local.set $s1 (i32.add (local.get $src) (local.get $step)))
+            (local.set $s2 (i32.add (local.get $s1) (local.get $step)))
+            (local.set $s3 (i32.add (local.get $s2) (local.get $step)))
+            (local.set $k (i32.const 0))
+            (block $pairs_done
+              (loop $pairs
+                (br_if $pairs_done (i32.gt_u (i32.add (local.get $k) (i32.const 2)) (local.get $kc)))
+                (local.set $v0 (v128.load (local.get $src)))
+                (local.set $v1 (v128.load (local.get $s1)))
+                (local.set $v2 (v128.load (local.get $s2)))
+                (local.set $v3 (v128.load (local.get $s3)))
+                (v128.store (local.get $dst)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v0) (local.get $v1)))
+                (v128.store offset=16 (local.get $dst)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $v2) (local.get $v3)))
+                (v128.store offset=32 (local.get $dst)
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v0) (local.get $v1)))
+                (v128.store offset=48 (local.get $dst)
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $v2) (local.get $v3)))
+                (local.set $src (i32.add (local.get $src) (i32.const 16)))
+                (local.set $s1 (i32.add (local.get $s1) (i32.const 16)))
+                (local.set $s2 (i32.add (local.get $s2) (i32.const 16)))
+                (local.set $s3 (i32.add (local.get $s3) (i32.const 16)))
+                (local.set $dst (i32.add (local.get $dst) (i32.const 64)))
+                (local.set $k (i32.add (local.get $k) (i32.const 2)))
+                (br $pairs)))
+            (if (i32.lt_u (local.get $k) (local.get $kc))
+              (then
+                (f64.store (local.get $dst) (f64.load (local.get $src)))
+                (f64.store offset=8 (local.get $dst) (f64.load (local.get $s1)))
+                (f64.store offset=16 (local.get $dst) (f64.load (local.get $s2)))
+                (f64.store offset=24 (local.get $dst) (f64.load (local.get $s3)))))
+            (return)))))
+    ;; General strides, or an edge panel: one element at a time, zeros past the last lane.
+    (local.set $k (i32.const 0))
+    (loop $steps
+      (local.set $l (i32.const 0))
+      (loop $lanes_loop
+        (f64.store (local.get $dst)
+          (if (result f64) (i32.lt_u (local.get $l) (local.get $lanes))
+            (then (f64.load (i32.add (local.get $src)
+              (i32.shl (i32.add (i32.mul (local.get $l) (local.get $sLane)) (i32.mul (local.get $k) (local.get $sK))) (i32.const 3)))))
+            (else (f64.const 0))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
+        (local.set $l (i32.add (local.get $l) (i32.const 1)))
+        (br_if $lanes_loop (i32.lt_u (local.get $l) (i32.const 4))))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $steps (i32.lt_u (local.get $k) (local.get $kc)))))
+
+  ;; ------------------------------------------------------------------ the 4×4 micro-kernel
+
+  ;; C[mc × nc] (row stride ldc elements, at c) = or += the product of a block of op(A) (mc × kc) and a
+  ;; block of op(B) (kc × nc). `over` (the first depth block of a product that does not accumulate)
+  ;; writes C instead of adding to it. Each 4×4 tile keeps 8 accumulators (4 rows × 2 vectors of 2
+  ;; columns); A values are splatted.
+  ;; Where the blocks are is given by strides, so the same loop reads packed panels or the operands in
+  ;; place: row r of the 4-row panel starting at row i0 is at aBase + (i0/4)·aPanel + r·aRowB, and moves
+  ;; by aStep bytes per step of k; the 4 columns of the panel starting at column j0 are 4 adjacent
+  ;; doubles at bBase + (j0/4)·bPanel, moving by bStep per step of k. In an edge panel the missing rows
+  ;; re-read row 0 (their sums are not stored); missing columns read whatever follows (the caller pads
+  ;; every operand by 32 bytes), and are not stored either.
+  (func $macro (param $mc i32) (param $nc i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $over i32)
+               (param $aBase i32) (param $aPanel i32) (param $aRowB i32) (param $aStep i32)
+               (param $bBase i32) (param $bPanel i32) (param $bStep i32) (param $tile i32)
+    (local $j0 i32) (local $i0 i32) (local $w i32) (local $h i32) (local $k i32) (local $pb i32) (local $pbBase i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $cp i32) (local $rowb i32) (local $r i32) (local $q i32) (local $addr i32) (local $t f64)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowb (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $j0 (i32.const 0))
+    (loop $cols
+      (local.set $w (select (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4)
+        (i32.lt_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4))))
+      (local.set $pbBase (i32.add (local.get $bBase) (i32.mul (i32.shr_u (local.get $j0) (i32.const 2)) (local.get $bPanel))))
+      (local.set $i0 (i32.const 0))
+      (loop $rows
+        (local.set $h (select (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4)
+          (i32.lt_u (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4))))
+        (local.set $p0 (i32.add (local.get $aBase) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $aPanel))))
+        (local.set $p1 (select (i32.add (local.get $p0) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 1))))
+        (local.set $p2 (select (i32.add (local.get $p1) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 2))))
+        (local.set $p3 (select (i32.add (local.get $p2) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 3))))
+        (local.set $pb (local.get $pbBase))
+        (local.set $k (local.get $kc))
+        (local.set $c00 (v128.const i64x2 0 0))
+        (local.set $c01 (v128.const i64x2 0 0))
+        (local.set $c10 (v128.const i64x2 0 0))
+        (local.set $c11 (v128.const i64x2 0 0))
+        (local.set $c20 (v128.const i64x2 0 0))
+        (local.set $c21 (v128.const i64x2 0 0))
+        (local.set $c30 (v128.const i64x2 0 0))
+        (local.set $c31 (v128.const i64x2 0 0))
+        (loop $ks
+          (local.set $b0 (v128.load (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $a (v128.load64_splat (local.get $p0)))
+          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (local.get $p1)))
+          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (local.get $p2)))
+          (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat (local.get $p3)))
+          (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $p0 (i32.add (local.get $p0) (local.get $aStep)))
+          (local.set $p1 (i32.add (local.get $p1) (local.get $aStep)))
+          (local.set $p2 (i32.add (local.get $p2) (local.get $aStep)))
+          (local.set $p3 (i32.add (local.get $p3) (local.get $aStep)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br_if $ks (local.get $k)))
+        (local.set $cp (i32.add (local.get $c)
+          (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $ldc)) (local.get $j0)) (i32.const 3))))
+        (if (i32.and (i32.eq (local.get $w) (i32.const 4)) (i32.eq (local.get $h) (i32.const 4)))
+          (then
+            (if (local.get $over)
+              (then
+                (v128.store (local.get $cp) (local.get $c00))
+                (v128.store offset=16 (local.get $cp) (local.get $c01))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c10))
+                (v128.store offset=16 (local.get $cp) (local.get $c11))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c20))
+                (v128.store offset=16 (local.get $cp) (local.get $c21))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c30))
+                (v128.store offset=16 (local.get $cp) (local.get $c31)))
+              (else
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c00)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c01)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c10)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c11)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c20)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c21)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c30)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c31))))))
+          (else
+            ;; Edge tile: the accumulators go through the tile scratch; only existing elements are stored.
+            (v128.store (local.get $tile) (local.get $c00))
+            (v128.store offset=16 (local.get $tile) (local.get $c01))
+            (v128.store offset=32 (local.get $tile) (local.get $c10))
+            (v128.store offset=48 (local.get $tile) (local.get $c11))
+            (v128.store offset=64 (local.get $tile) (local.get $c20))
+            (v128.store offset=80 (local.get $tile) (local.get $c21))
+            (v128.store offset=96 (local.get $tile) (local.get $c30))
+            (v128.store offset=112 (local.get $tile) (local.get $c31))
+            (local.set $r (i32.const 0))
+            (loop $er
+              (local.set $q (i32.const 0))
+              (loop $eq
+                (local.set $addr (i32.add (local.get $cp)
+                  (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ldc)) (local.get $q)) (i32.const 3))))
+                (local.set $t (f64.load (i32.add (local.get $tile)
+                  (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 2)) (local.get $q)) (i32.const 3)))))
+                (f64.store (local.get $addr)
+                  (if (result f64) (local.get $over)
+                    (then (local.get $t))
+                    (else (f64.add (f64.load (local.get $addr)) (local.get $t)))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $eq (i32.lt_u (local.get $q) (local.get $w))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $er (i32.lt_u (local.get $r) (local.get $h))))))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (br_if $rows (i32.lt_u (local.get $i0) (local.get $mc))))
+      (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
+      (br_if $cols (i32.lt_u (local.get $j0) (local.get $nc)))))
+
+  ;; `macro` for a packed op(A) (panels of [k][4 rows], zero-padded): one pointer, the rows at fixed
+  ;; offsets, aStep 32 and aRowB 8 implied (the parameters are kept for the same signature).
+  (func $macro_packed (param $mc i32) (param $nc i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $over i32)
+               (param $aBase i32) (param $aPanel i32) (param $aRowB i32) (param $aStep i32)
+               (param $bBase i32) (param $bPanel i32) (param $bStep i32) (param $tile i32)
+    (local $j0 i32) (local $i0 i32) (local $w i32) (local $h i32) (local $k i32) (local $pb i32) (local $pbBase i32)
+    (local $p0 i32)
+    (local $cp i32) (local $rowb i32) (local $r i32) (local $q i32) (local $addr i32) (local $t f64)
+    (local $a v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowb (i32.shl (local.get $ldc) (i32.const 3)))
+    (local.set $j0 (i32.const 0))
+    (loop $cols
+      (local.set $w (select (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4)
+        (i32.lt_u (i32.sub (local.get $nc) (local.get $j0)) (i32.const 4))))
+      (local.set $pbBase (i32.add (local.get $bBase) (i32.mul (i32.shr_u (local.get $j0) (i32.const 2)) (local.get $bPanel))))
+      (local.set $i0 (i32.const 0))
+      (loop $rows
+        (local.set $h (select (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4)
+          (i32.lt_u (i32.sub (local.get $mc) (local.get $i0)) (i32.const 4))))
+        (local.set $p0 (i32.add (local.get $aBase) (i32.mul (i32.shr_u (local.get $i0) (i32.const 2)) (local.get $aPanel))))
+        (local.set $pb (local.get $pbBase))
+        (local.set $k (local.get $kc))
+        (local.set $c00 (v128.const i64x2 0 0))
+        (local.set $c01 (v128.const i64x2 0 0))
+        (local.set $c10 (v128.const i64x2 0 0))
+        (local.set $c11 (v128.const i64x2 0 0))
+        (local.set $c20 (v128.const i64x2 0 0))
+        (local.set $c21 (v128.const i64x2 0 0))
+        (local.set $c30 (v128.const i64x2 0 0))
+        (local.set $c31 (v128.const i64x2 0 0))
+        (loop $ks
+          (local.set $b0 (v128.load (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $a (v128.load64_splat (local.get $p0)))
+          (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat offset=8 (local.get $p0)))
+          (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat offset=16 (local.get $p0)))
+          (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $a (v128.load64_splat offset=24 (local.get $p0)))
+          (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
+          (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
+          (local.set $p0 (i32.add (local.get $p0) (i32.const 32)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $bStep)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br_if $ks (local.get $k)))
+        (local.set $cp (i32.add (local.get $c)
+          (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $ldc)) (local.get $j0)) (i32.const 3))))
+        (if (i32.and (i32.eq (local.get $w) (i32.const 4)) (i32.eq (local.get $h) (i32.const 4)))
+          (then
+            (if (local.get $over)
+              (then
+                (v128.store (local.get $cp) (local.get $c00))
+                (v128.store offset=16 (local.get $cp) (local.get $c01))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c10))
+                (v128.store offset=16 (local.get $cp) (local.get $c11))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c20))
+                (v128.store offset=16 (local.get $cp) (local.get $c21))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (local.get $c30))
+                (v128.store offset=16 (local.get $cp) (local.get $c31)))
+              (else
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c00)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c01)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c10)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c11)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c20)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c21)))
+                (local.set $cp (i32.add (local.get $cp) (local.get $rowb)))
+                (v128.store (local.get $cp) (f64x2.add (v128.load (local.get $cp)) (local.get $c30)))
+                (v128.store offset=16 (local.get $cp) (f64x2.add (v128.load offset=16 (local.get $cp)) (local.get $c31))))))
+          (else
+            ;; Edge tile: the accumulators go through the tile scratch; only existing elements are stored.
+            (v128.store (local.get $tile) (local.get $c00))
+            (v128.store offset=16 (local.get $tile) (local.get $c01))
+            (v128.store offset=32 (local.get $tile) (local.get $c10))
+            (v128.store offset=48 (local.get $tile) (local.get $c11))
+            (v128.store offset=64 (local.get $tile) (local.get $c20))
+            (v128.store offset=80 (local.get $tile) (local.get $c21))
+            (v128.store offset=96 (local.get $tile) (local.get $c30))
+            (v128.store offset=112 (local.get $tile) (local.get $c31))
+            (local.set $r (i32.const 0))
+            (loop $er
+              (local.set $q (i32.const 0))
+              (loop $eq
+                (local.set $addr (i32.add (local.get $cp)
+                  (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ldc)) (local.get $q)) (i32.const 3))))
+                (local.set $t (f64.load (i32.add (local.get $tile)
+                  (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 2)) (local.get $q)) (i32.const 3)))))
+                (f64.store (local.get $addr)
+                  (if (result f64) (local.get $over)
+                    (then (local.get $t))
+                    (else (f64.add (f64.load (local.get $addr)) (local.get $t)))))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $eq (i32.lt_u (local.get $q) (local.get $w))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $er (i32.lt_u (local.get $r) (local.get $h))))))
+        (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+        (br_if $rows (i32.lt_u (local.get $i0) (local.get $mc))))
+      (local.set $j0 (i32.add (local.get $j0) (i32.const 4)))
+      (br_if $cols (i32.lt_u (local.get $j0) (local.get $nc)))))
+
+  ;; ------------------------------------------------------------------ gemm
+
+  ;; C[M×N] (row-major, at c) = op(A)·op(B), or += when flags & 1, with op(A)[i,k] at a + (i·aRow + k·aCol)·8
+  ;; and op(B)[k,j] at b + (k·bRow + j·bCol)·8. M, N, K ≥ 1. flags & 2: pack op(A) into pA (MC×KC
+  ;; doubles); flags & 4: pack op(B) into pB (KC×NC), which is required unless bCol = 1 (the micro-kernel
+  ;; reads 4 adjacent columns). Unpacked operands are read in place; tile holds 16 doubles.
+  ;; Blocking: NC columns of op(B) and KC steps of depth at once (GotoBLAS order), then MC rows of op(A).
+  (func (export "gemm") (param $M i32) (param $N i32) (param $K i32)
+        (param $a i32) (param $aRow i32) (param $aCol i32)
+        (param $b i32) (param $bRow i32) (param $bCol i32)
+        (param $c i32) (param $flags i32) (param $pA i32) (param $pB i32) (param $tile i32)
+    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
+    (local $x0 i32) (local $over i32) (local $packA i32) (local $packB i32)
+    (local $bBase i32) (local $bPanel i32) (local $bStep i32)
+    (local.set $packA (i32.and (local.get $flags) (i32.const 2)))
+    (local.set $packB (i32.and (local.get $flags) (i32.const 4)))
+    (local.set $jc (i32.const 0))
+    (loop $jcs
+      (local.set $nc (select (i32.sub (local.get $N) (local.get $jc)) (global.get $NC)
+        (i32.lt_u (i32.sub (local.get $N) (local.get $jc)) (global.get $NC))))
+      (local.set $pc (i32.const 0))
+      (loop $pcs
+        (local.set $kc (select (i32.sub (local.get $K) (local.get $pc)) (global.get $KC)
+          (i32.lt_u (i32.sub (local.get $K) (local.get $pc)) (global.get $KC))))
+        (if (local.get $packB)
+          (then
+            ;; Pack op(B)[pc.., jc..] as panels of 4 columns.
+            (local.set $x0 (i32.const 0))
+            (loop $bp
+              (call $pack_panel
+                (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRow))
+                  (i32.mul (i32.add (local.get $jc) (local.get $x0)) (local.get $bCol))) (i32.const 3)))
+                (local.get $bCol) (local.get $bRow)
+                (select (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)
+                  (i32.lt_u (i32.sub (local.get $nc) (local.get $x0)) (i32.const 4)))
+                (local.get $kc)
+                (i32.add (local.get $pB) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
+              (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+              (br_if $bp (i32.lt_u (local.get $x0) (local.get $nc))))
+            (local.set $bBase (local.get $pB))
+            (local.set $bPanel (i32.shl (local.get $kc) (i32.const 5)))
+            (local.set $bStep (i32.const 32)))
+          (else
+            (local.set $bBase (i32.add (local.get $b) (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $bRow)) (local.get $jc)) (i32.const 3))))
+            (local.set $bPanel (i32.const 32))
+            (local.set $bStep (i32.shl (local.get $bRow) (i32.const 3)))))
+        (local.set $over (i32.and (i32.eqz (local.get $pc)) (i32.eqz (i32.and (local.get $flags) (i32.const 1)))))
+        (local.set $ic (i32.const 0))
+        (loop $ics
+          (local.set $mc (select (i32.sub (local.get $M) (local.get $ic)) (global.get $MC)
+            (i32.lt_u (i32.sub (local.get $M) (local.get $ic)) (global.get $MC))))
+          (if (local.get $packA)
+            (then
+              ;; Pack op(A)[ic.., pc..] as panels of 4 rows.
+              (local.set $x0 (i32.const 0))
+              (loop $ap
+                (call $pack_panel
+                  (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (i32.add (local.get $ic) (local.get $x0)) (local.get $aRow))
+                    (i32.mul (local.get $pc) (local.get $aCol))) (i32.const 3)))
+                  (local.get $aRow) (local.get $aCol)
+                  (select (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)
+                    (i32.lt_u (i32.sub (local.get $mc) (local.get $x0)) (i32.const 4)))
+                  (local.get $kc)
+                  (i32.add (local.get $pA) (i32.shl (i32.mul (local.get $x0) (local.get $kc)) (i32.const 3))))
+                (local.set $x0 (i32.add (local.get $x0) (i32.const 4)))
+                (br_if $ap (i32.lt_u (local.get $x0) (local.get $mc))))
+              (call $macro_packed (local.get $mc) (local.get $nc) (local.get $kc)
+                (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $jc)) (i32.const 3)))
+                (local.get $N) (local.get $over)
+                (local.get $pA) (i32.shl (local.get $kc) (i32.const 5)) (i32.const 8) (i32.const 32)
+                (local.get $bBase) (local.get $bPanel) (local.get $bStep) (local.get $tile)))
+            (else
+              (call $macro (local.get $mc) (local.get $nc) (local.get $kc)
+                (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $N)) (local.get $jc)) (i32.const 3)))
+                (local.get $N) (local.get $over)
+                (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $ic) (local.get $aRow)) (i32.mul (local.get $pc) (local.get $aCol))) (i32.const 3)))
+                (i32.shl (local.get $aRow) (i32.const 5)) (i32.shl (local.get $aRow) (i32.const 3)) (i32.shl (local.get $aCol) (i32.const 3))
+                (local.get $bBase) (local.get $bPanel) (local.get $bStep) (local.get $tile))))
+          (local.set $ic (i32.add (local.get $ic) (global.get $MC)))
+          (br_if $ics (i32.lt_u (local.get $ic) (local.get $M))))
+        (local.set $pc (i32.add (local.get $pc) (global.get $KC)))
+        (br_if $pcs (i32.lt_u (local.get $pc) (local.get $K))))
+      (local.set $jc (i32.add (local.get $jc) (global.get $NC)))
+      (br_if $jcs (i32.lt_u (local.get $jc) (local.get $N)))))
+
+  ;; Blocking constants, read by core/ops/wasm.ts to size the pack buffers. KC must equal the
+  ;; TypeScript kernel's (it is part of the summation order).
+  (global $KC (export "KC") i32 (i32.const 256))
+  (global $MC (export "MC") i32 (i32.const 128))
+  (global $NC (export "NC") i32 (i32.const 1024))
+
+  ;; ------------------------------------------------------------------ element-wise passes
+
+  ;; C[i, j] = C[i, j] + bias[j] for every row (Dense.forward's bias, after the product).
+  (func (export "add_row") (param $c i32) (param $bias i32) (param $M i32) (param $N i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $pairs i32)
+    (local.set $pairs (i32.and (local.get $N) (i32.const -2)))
+    (local.set $p (local.get $c))
+    (local.set $i (i32.const 0))
+    (loop $rows
+      (local.set $j (i32.const 0))
+      (block $pairs_done
+        (loop $cols
+          (br_if $pairs_done (i32.ge_u (local.get $j) (local.get $pairs)))
+          (v128.store (local.get $p) (f64x2.add (v128.load (local.get $p))
+            (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 3))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (local.set $j (i32.add (local.get $j) (i32.const 2)))
+          (br $cols)))
+      (if (i32.lt_u (local.get $j) (local.get $N))
+        (then
+          (f64.store (local.get $p) (f64.add (f64.load (local.get $p))
+            (f64.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 3))))))
+          (local.set $p (i32.add (local.get $p) (i32.const 8)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $M)))))
+
+  ;; out[j] = Σ_i x[i, j], summed from 0 in row order (np.sum(x, axis=0)); out has N doubles.
+  (func (export "sum_rows") (param $x i32) (param $out i32) (param $M i32) (param $N i32)
+    (local $i i32) (local $j i32) (local $p i32) (local $pairs i32) (local $q i32)
+    (local.set $pairs (i32.and (local.get $N) (i32.const -2)))
+    (memory.fill (local.get $out) (i32.const 0) (i32.shl (local.get $N) (i32.const 3)))
+    (local.set $p (local.get $x))
+    (local.set $i (i32.const 0))
+    (block $done
+      (br_if $done (i32.eqz (local.get $M)))
+      (loop $rows
+        (local.set $j (i32.const 0))
+        (local.set $q (local.get $out))
+        (block $pairs_done
+          (loop $cols
+            (br_if $pairs_done (i32.ge_u (local.get $j) (local.get $pairs)))
+            (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (v128.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (local.set $j (i32.add (local.get $j) (i32.const 2)))
+            (br $cols)))
+        (if (i32.lt_u (local.get $j) (local.get $N))
+          (then
+            (f64.store (local.get $q) (f64.add (f64.load (local.get $q)) (f64.load (local.get $p))))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $rows (i32.lt_u (local.get $i) (local.get $M))))))
+
+  ;; out[i] = x[i] < 0 ? 0 : x[i] (ReLU forward: NaN and −0 pass through, as in the TypeScript loop).
+  (func (export "relu_fwd") (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $v f64)
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        ;; pmax(v, 0) is v < 0 ? 0 : v, lane by lane.
+        (v128.store (local.get $out) (f64x2.pmax (v128.load (local.get $x)) (v128.const i64x2 0 0)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (local.set $v (f64.load (local.get $x)))
+        (f64.store (local.get $out) (select (f64.const 0) (local.get $v) (f64.lt (local.get $v) (f64.const 0)))))))
+
+  ;; out[i] = x[i] <= 0 ? 0 : g[i] (ReLU backward: the book's dinputs[inputs <= 0] = 0).
+  (func (export "relu_bwd") (param $x i32) (param $g i32) (param $out i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $x) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done
+      (loop $pairs
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $out)
+          (v128.andnot (v128.load (local.get $g)) (f64x2.le (v128.load (local.get $x)) (v128.const i64x2 0 0))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $out (i32.add (local.get $out) (i32.const 16)))
+        (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1))
+      (then
+        (f64.store (local.get $out)
+          (select (f64.const 0) (f64.load (local.get $g)) (f64.le (f64.load (local.get $x)) (f64.const 0)))))))
+)
