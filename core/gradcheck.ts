@@ -11,6 +11,7 @@
  * `dvalues` passed to backward (so `dinputs` must equal ∂f/∂inputs and `dP` must equal ∂f/∂P).
  */
 import { ArgumentError } from "./errors";
+import { RUN_LIMITS } from "./limits";
 import { CLIP, CategoricalCrossentropy, SoftmaxCategoricalCrossentropy } from "./layers/crossEntropy";
 import { Dense } from "./layers/dense";
 import { ReLU } from "./layers/relu";
@@ -27,11 +28,11 @@ import type { GradCheckTensor } from "./trace/traceTypes";
 export interface GradCheckOptions {
   /** Step of the central difference, relative to max(1, |x|). Default 1e-6. */
   h?: number;
-  /** Relative tolerance. Default 1e-5. */
+  /** Relative tolerance. Default: `RUN_LIMITS.gradientCheckRtol` (1e-5, core/limits.ts). */
   rtol?: number;
-  /** Absolute tolerance. Default 1e-7. */
+  /** Absolute tolerance. Default: `RUN_LIMITS.gradientCheckAtol` (1e-7). */
   atol?: number;
-  /** At most this many elements per tensor are checked (a seeded sample beyond that). Default 512. */
+  /** At most this many elements per tensor are checked (a seeded sample beyond that). Default: `RUN_LIMITS.gradientCheckMaxElements`. */
   maxElements?: number;
   /** Generator for `dvalues` (when none are given) and for sampling elements. Default `new Rng(1)`. */
   rng?: Rng;
@@ -61,7 +62,7 @@ interface Defaults {
 }
 
 function defaults(o: GradCheckOptions): Defaults {
-  return { h: o.h ?? 1e-6, rtol: o.rtol ?? 1e-5, atol: o.atol ?? 1e-7, maxElements: o.maxElements ?? 512, rng: o.rng ?? new Rng(1) };
+  return { h: o.h ?? 1e-6, rtol: o.rtol ?? RUN_LIMITS.gradientCheckRtol.default, atol: o.atol ?? RUN_LIMITS.gradientCheckAtol.default, maxElements: o.maxElements ?? RUN_LIMITS.gradientCheckMaxElements.default, rng: o.rng ?? new Rng(1) };
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 export * from "./index";
 export { runtime, configureLimits } from "./runtime";
+export { RUN_LIMITS, limitValue, type RunLimit, type RunLimitName } from "./limits";
 export { type Tracer } from "./trace/tracer";
 export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSink, type RecorderOptions } from "./trace/traceRecorder";
 export * from "./trace/traceTypes";

@@ -29,7 +29,25 @@ export type ToWebview =
   /** Trace events of run `runId`, in order, without tensor data. */
   | { type: "run/events"; runId: number; events: RunEvent[] }
   /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
-  | { type: "ui/reveal"; layer: number; step?: number };
+  | { type: "ui/reveal"; layer: number; step?: number }
+  /**
+   * Where the debugger is paused (the inspector follows it: that step, that call's card highlighted,
+   * calls after it in the step shown as not computed yet); no `position` when it runs on or has ended.
+   */
+  | { type: "debug/position"; runId: number; position?: DebugPositionInfo };
+
+/** The debugger's current position as the inspector needs it. */
+export interface DebugPositionInfo {
+  step: number;
+  /** The newest layer call completed at this position (calls after it in the step are not computed yet). */
+  seq: number;
+  /** The layer called or updated here. */
+  layer?: number;
+  /** `dense2.backward`, `SGD update dense1`. */
+  label: string;
+  /** False when the session shows a recorded position behind the model's. */
+  live: boolean;
+}
 
 /** Events from the webview to the host. */
 export type FromWebview =
@@ -38,7 +56,9 @@ export type FromWebview =
   | { type: "ui/openSource"; site: SourceSite }
   /** Run the last model file again / stop the running one. */
   | { type: "ui/runAgain" }
-  | { type: "ui/stop" };
+  | { type: "ui/stop" }
+  /** Run the model again recording this step in full (no step: ask which). */
+  | { type: "ui/recordStep"; step?: number };
 
 /** Requests the webview may send; the host answers each exactly once. */
 export interface Requests {
@@ -78,6 +98,7 @@ const FROM_WEBVIEW: Guards<FromWebview> = {
   "ui/openSource": (x) => isSite(x.site),
   "ui/runAgain": () => true,
   "ui/stop": () => true,
+  "ui/recordStep": (x) => x.step === undefined || (typeof x.step === "number" && Number.isInteger(x.step) && x.step >= 0),
 };
 
 /** What each event the host sends must hold (the webview's guard). */
@@ -86,6 +107,9 @@ const TO_WEBVIEW: Guards<ToWebview> = {
   "run/started": (x) => isObject(x.run) && typeof x.run.runId === "number",
   "run/events": (x) => typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string"),
   "ui/reveal": (x) => typeof x.layer === "number",
+  "debug/position": (x) =>
+    typeof x.runId === "number" &&
+    (x.position === undefined || (isObject(x.position) && typeof x.position.step === "number" && typeof x.position.seq === "number" && typeof x.position.label === "string")),
 };
 
 function accepted<T extends { type: string }>(guards: Guards<T>, x: unknown): x is T {

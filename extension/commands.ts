@@ -22,6 +22,7 @@ function toLayerRef(arg: unknown): { layer: number; file?: string } | undefined 
 export const commands: Record<string, Factory> = {
   "backpropLens.runBackwardPass": (ctx) => (arg) => ctx.runs.run(toUri(arg)),
   "backpropLens.stopRun": (ctx) => () => ctx.runs.stop(),
+  "backpropLens.recordStep": (ctx) => (arg) => ctx.runs.recordStep(typeof arg === "number" ? arg : undefined),
   "backpropLens.openInspector": (ctx) => () => {
     InspectorPanel.createOrShow(ctx.runs, false);
   },

@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { RUN_LIMITS, type RunLimit, type RunLimitName, limitValue } from "../core/host";
 
 /** The extension's settings (`backpropLens.*`), read fresh for every run. */
 export interface LensConfig {
@@ -14,17 +15,18 @@ export interface LensConfig {
 
 export function readConfig(scope?: vscode.Uri): LensConfig {
   const c = vscode.workspace.getConfiguration("backpropLens", scope);
-  const num = (key: string, fallback: number, min: number): number => {
-    const v = c.get<number>(key, fallback);
-    return typeof v === "number" && Number.isFinite(v) && v >= min ? v : fallback;
+  // Defaults and minimums come from the one table of run limits (core/limits.ts), as package.json's do.
+  const limit = (name: RunLimitName): number => {
+    const setting = (RUN_LIMITS[name] as RunLimit).setting as string;
+    return limitValue(name, c.get<number>(setting));
   };
   return {
-    timeLimitSeconds: num("timeLimitSeconds", 30, 1),
-    memoryLimitMb: num("memoryLimitMb", 1024, 64),
-    keepSteps: Math.floor(num("keepSteps", 3, 1)),
+    timeLimitSeconds: limit("timeLimitSeconds"),
+    memoryLimitMb: limit("memoryLimitMb"),
+    keepSteps: limit("keepSteps"),
     gradientCheck: c.get<boolean>("gradientCheck.enabled", true),
-    gradientCheckMaxElements: Math.floor(num("gradientCheck.maxElements", 128, 1)),
-    gradientCheckBudgetMs: num("gradientCheck.budgetMs", 1000, 0),
+    gradientCheckMaxElements: limit("gradientCheckMaxElements"),
+    gradientCheckBudgetMs: limit("gradientCheckBudgetMs"),
     openInspectorOnRun: c.get<boolean>("openInspectorOnRun", true),
     runOnSave: c.get<boolean>("runOnSave", false),
   };

@@ -12,12 +12,17 @@ import { RunController } from "./runController";
 import { StatusBar } from "./statusBar";
 import { readConfig } from "./config";
 import { offerSetup } from "./workspaceSetup";
+import { activateDebugger, liveSessions } from "./debug/activate";
+import type { BackpropDebugSession } from "./debug/session";
+import { liveModelWorkers } from "./runner/runModel";
 
 /** What `activate` returns: used by the integration tests, not a public API. */
 export interface LensTestApi {
   readonly ctx: LensContext;
   /** The open Gradient Inspector (the extension's own module instance, not a test bundle's copy). */
   inspector(): InspectorPanel | undefined;
+  /** The debugger's live adapters by VS Code session id, and the model workers still running. */
+  debug: { sessions: ReadonlyMap<string, BackpropDebugSession>; liveWorkers(): number };
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<LensTestApi> {
@@ -40,6 +45,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     const ctx: LensContext = { extension: context, log, status, runs, client };
 
     for (const [id, make] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, make(ctx)));
+    context.subscriptions.push(...activateDebugger(ctx));
 
     context.subscriptions.push(
       vscode.window.registerWebviewPanelSerializer(InspectorPanel.viewType, {
@@ -85,7 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     if (autorun) void openAndRun(autorun, runs);
 
     log.info("Backprop Lens activated");
-    return { ctx, inspector: () => InspectorPanel.instance };
+    return { ctx, inspector: () => InspectorPanel.instance, debug: { sessions: liveSessions, liveWorkers: liveModelWorkers } };
   } catch (e) {
     // VS Code shows nothing when activation fails: say it, then rethrow.
     const msg = e instanceof Error ? e.message : String(e);

@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import {
+  type DebugPositionInfo,
   type Envelope,
   type FromWebview,
   PROTOCOL_VERSION,
@@ -29,6 +30,8 @@ export interface InspectorHost {
   currentRun(): RunModel | undefined;
   runAgain(): void;
   stop(): void;
+  /** Re-runs the model recording a step in full (asks which when undefined). */
+  recordStep(step?: number): unknown;
   /** Reveals and highlights a source position in an editor. */
   openSource(site: SourceSite): Promise<void>;
 }
@@ -145,6 +148,13 @@ export class InspectorPanel extends Disposable {
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
   }
 
+  /** Where the debugger is paused in run `runId` (none: it runs on); sent after the events queued before it. */
+  debugPosition(runId: number, position?: DebugPositionInfo): void {
+    if (!this.ready) return;
+    this.flush();
+    this.send({ type: "debug/position", runId, ...(position ? { position } : {}) });
+  }
+
   /** Scrolls the webview to a layer's card. */
   async reveal(layer: number, step?: number): Promise<void> {
     this.panel.reveal(undefined, true);
@@ -227,6 +237,9 @@ export class InspectorPanel extends Disposable {
         break;
       case "ui/stop":
         this.host.stop();
+        break;
+      case "ui/recordStep":
+        void this.host.recordStep(body.step);
         break;
     }
   }

@@ -33,6 +33,23 @@ const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
 /** The most a restore reads. */
 const MAX_RESTORE_BYTES = MAX_SAVED_TRACE_BYTES + 8 * 2 ** 20;
 
+/** A debug run (the debugger's launcher): the control channel is opened and the handle handed over at once. */
+export interface DebugRunRequest {
+  timeLimitSeconds?: number;
+  memoryLimitMb?: number;
+  keepSteps?: number;
+  /** Called once the run has started, before any event. */
+  onStart(handle: RunHandle, store: RunModel, source: string): void;
+  onEvent(e: TraceEvent): void;
+}
+
+/** A re-run that records more steps, checked against the run it repeats. */
+export interface RecordRequest {
+  recordSteps: number[];
+  /** The first run's loss of each step, to tell whether the re-run is deterministic. */
+  compareLosses: Map<number, number>;
+}
+
 export interface FinishedRun {
   store: RunModel;
   result: RunResult;
@@ -82,7 +99,8 @@ export class RunController extends Disposable implements InspectorHost {
     this.files = new TraceFiles(this.dist("traceFile.js"));
     this.register({
       dispose: () => {
-        // The model's process must not outlive the window; its run stays "running" in the marker, so the
+        // Closing the window (or disabling the extension) stops a running or paused model: its process must
+        // not outlive the window; and its run stays "running" in the marker, so the
         // next window says it was interrupted.
         this.closing = true;
         this.active?.handle.cancel();
@@ -120,7 +138,7 @@ export class RunController extends Disposable implements InspectorHost {
    * Runs a model file (the given one, else the active editor's) and resolves when it ends;
    * resolves undefined when nothing was run (no file, untrusted workspace).
    */
-  async run(target?: vscode.Uri): Promise<RunResult | undefined> {
+  async run(target?: vscode.Uri, debug?: DebugRunRequest, record?: RecordRequest): Promise<RunResult | undefined> {
     const doc = await this.documentFor(target);
     if (doc === undefined) return undefined;
     if (!vscode.workspace.isTrusted) {
@@ -129,13 +147,17 @@ export class RunController extends Disposable implements InspectorHost {
     }
     this.active?.handle.cancel();
     const config = readConfig(doc.uri);
+    if (debug?.timeLimitSeconds !== undefined) config.timeLimitSeconds = debug.timeLimitSeconds;
+    if (debug?.memoryLimitMb !== undefined) config.memoryLimitMb = debug.memoryLimitMb;
+    if (debug?.keepSteps !== undefined) config.keepSteps = debug.keepSteps;
     const file = doc.uri.fsPath;
     const runId = ++this.runCounter;
     const startedAt = Date.now();
     const store = new RunModel({ runId, file, startedAt });
     this.latest = store;
     this.latestUri = doc.uri;
-    if (config.openInspectorOnRun) InspectorPanel.createOrShow(this, true);
+    let mismatch: { step: number; was: number; now: number } | undefined;
+    if (config.openInspectorOnRun || record) InspectorPanel.createOrShow(this, true);
     InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
@@ -164,16 +186,24 @@ export class RunController extends Disposable implements InspectorHost {
       timeLimitMs: config.timeLimitSeconds * 1000,
       memoryLimitMb: config.memoryLimitMb,
       keepSteps: config.keepSteps,
+      ...(record ? { recordSteps: record.recordSteps } : {}),
       gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements, budgetMs: config.gradientCheckBudgetMs } : false,
       pool: this.pool,
       debug: (m) => this.log.info(m),
+      ...(debug ? { control: true as const } : {}),
       onEvent: (e) => {
         if (e.type === "console") logLine(e.text);
+        if (record && e.type === "step/summary" && mismatch === undefined && e.summary.loss !== undefined) {
+          const was = record.compareLosses.get(e.summary.step);
+          if (was !== undefined && !Object.is(was, e.summary.loss)) mismatch = { step: e.summary.step, was, now: e.summary.loss };
+        }
         InspectorPanel.instance?.postEvents(runId, [store.ingest(e)]);
         if (e.type !== "run/end") this.files.add(runId, e);
+        debug?.onEvent(e);
       },
     });
     this.active = { handle, store };
+    debug?.onStart(handle, store, doc.getText());
     const result = await handle.result;
     if (this.closing) return result; // the window is closing: nothing more to show or save
     const superseded = this.active?.store !== store;
@@ -186,8 +216,53 @@ export class RunController extends Disposable implements InspectorHost {
     } else {
       this.files.abort(runId);
     }
+    if (record && !superseded) this.reportDeterminism(store, record, mismatch);
     this.finished.fire({ store, result, uri: doc.uri });
     return result;
+  }
+
+  /**
+   * "Record step 1234": re-runs the latest model with that step recorded in full (the recorder keeps the
+   * first steps, the last, and around the first anomaly; any other step needs a re-run), and checks that
+   * the re-run repeats the first one by comparing every step's loss.
+   */
+  async recordStep(step?: number): Promise<RunResult | undefined> {
+    const prev = this.latest;
+    const uri = this.latestUri;
+    if (!prev || !uri || !prev.end) {
+      void vscode.window.showInformationMessage("Backprop Lens: run a model first; then any of its steps can be recorded.");
+      return undefined;
+    }
+    const last = prev.end.steps - 1;
+    if (step === undefined) {
+      const text = await vscode.window.showInputBox({
+        title: "Record a step",
+        prompt: `Which step of ${path.basename(uri.fsPath)} to record in full (0–${last})? The model runs again up to it.`,
+        validateInput: (v) => (/^\d+$/.test(v.trim()) && Number(v) <= last ? undefined : `a whole number from 0 to ${last}`),
+      });
+      if (text === undefined) return undefined;
+      step = Number(text.trim());
+    }
+    if (!Number.isInteger(step) || step < 0 || step > last) {
+      void vscode.window.showWarningMessage(`Backprop Lens: step ${step} is not a step of the last run (0–${last}).`);
+      return undefined;
+    }
+    const compareLosses = new Map<number, number>();
+    for (const s of prev.summaries) if (s.loss !== undefined) compareLosses.set(s.step, s.loss);
+    this.log.info(`recording step ${step} of ${uri.fsPath}: running it again`);
+    const result = await this.run(uri, undefined, { recordSteps: [step], compareLosses });
+    const first = [...(this.latest?.layers.keys() ?? [])][0];
+    if (result && first !== undefined) void InspectorPanel.instance?.reveal(first, step);
+    return result;
+  }
+
+  private reportDeterminism(store: RunModel, record: RecordRequest, mismatch: { step: number; was: number; now: number } | undefined): void {
+    const text = mismatch
+      ? `This re-run is not the same run: at step ${mismatch.step} the loss was ${mismatch.was} and is now ${mismatch.now}, so the recorded step ${record.recordSteps.join(", ")} comes from a different run. The model is not deterministic: it uses Math.random or other changing input; seed it (seed(42)) and pass an rng to your layers.`
+      : `The re-run repeated the first run exactly (every step's loss is the same), so step ${record.recordSteps.join(", ")} is the one the first run computed.`;
+    this.log.info(text);
+    InspectorPanel.instance?.postEvents(store.runId, [store.ingest({ type: "console", level: mismatch ? "warn" : "info", text })]);
+    if (mismatch) void vscode.window.showWarningMessage(`Backprop Lens: ${text}`);
   }
 
   /** Stops the running model, if any. */

@@ -17,10 +17,11 @@ export const MAX_REPORT_ANOMALIES = 200;
  * The report of a run: per layer its construction, the distinct lines that called its forward and
  * backward, peeks (shape, statistics, a 3×6 corner) of the tensors of its last recorded forward and
  * backward call, the norms of its gradients and its gradient check; plus the run's error, anomalies
- * and first/last step summaries. A run that has not ended is reported as not ok.
+ * and first/last step summaries. A run that has not ended is reported as not ok. With `upToSeq` (the
+ * debugger's position), only calls up to that one count.
  */
-export function buildRunReport(store: RunModel): RunReport {
-  const layers = [...store.layers.values()].sort((a, b) => a.id - b.id).map((info) => layerReport(store, info));
+export function buildRunReport(store: RunModel, upToSeq?: number): RunReport {
+  const layers = [...store.layers.values()].sort((a, b) => a.id - b.id).map((info) => layerReport(store, info, upToSeq));
   const end = store.end;
   const summaries = store.summaries;
   const first = summaries[0];
@@ -41,11 +42,14 @@ export function buildRunReport(store: RunModel): RunReport {
   };
 }
 
-function layerReport(store: RunModel, info: LayerInfo): LayerReport {
+function layerReport(store: RunModel, info: LayerInfo, upToSeq: number | undefined): LayerReport {
   const callSites: LayerReport["callSites"] = [];
   const seen = new Set<string>();
-  const lastForward = store.lastCall(info.id, "forward");
-  const lastBackward = store.lastCall(info.id, "backward");
+  // A debug session paused at a position: the editor shows each layer as it was there.
+  const upTo = upToSeq === undefined ? undefined : store.callsOf(info.id).filter((c) => c.seq <= upToSeq);
+  const last = (phase: "forward" | "backward") => (upTo === undefined ? store.lastCall(info.id, phase) : [...upTo].reverse().find((c) => c.phase === phase));
+  const lastForward = last("forward");
+  const lastBackward = last("backward");
   for (const c of store.callsOf(info.id)) {
     if (!c.site) continue;
     const key = `${c.phase}\0${c.site.file}\0${c.site.line}`;

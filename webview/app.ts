@@ -2,7 +2,7 @@
  * The inspector app: one store (state + view state + tensor client), one message handler, one render
  * per animation frame. Created once in main.ts with the Host; nothing lives at module level.
  */
-import { PROTOCOL_VERSION, isToWebview, type Envelope, type ToWebview } from "../core/protocol";
+import { PROTOCOL_VERSION, isToWebview, type DebugPositionInfo, type Envelope, type ToWebview } from "../core/protocol";
 import { cssColorToRgb, divergingTable } from "./colors";
 import type { Host } from "./host";
 import { effectiveStep, reduce, type AppState } from "./model";
@@ -32,6 +32,9 @@ export class App {
   private theme = 0;
   private frame = 0;
   private pendingReveal: { layer: number; step?: number } | undefined;
+  /** The debugger's position in the shown run, and the card to bring into view for it. */
+  private debugPos: DebugPositionInfo | undefined;
+  private pendingFollow: number | undefined;
   private readonly cards = new Map<number, LayerCard>();
   private readonly visibleCallbacks = new Map<Element, () => void>();
   private readonly io: IntersectionObserver | undefined;
@@ -107,6 +110,16 @@ export class App {
     }
     if (e.kind !== "event" || !isToWebview(e.body)) return;
     const msg: ToWebview = e.body;
+    if (msg.type === "debug/position") {
+      const same = this.state.kind === "run" && this.state.run.header.runId === msg.runId;
+      this.debugPos = same ? msg.position : undefined;
+      if (this.debugPos) {
+        this.view.selectedStep = this.debugPos.step;
+        this.pendingFollow = this.debugPos.layer;
+      }
+      this.schedule();
+      return;
+    }
     if (msg.type === "ui/reveal") {
       this.pendingReveal = { layer: msg.layer, ...(msg.step !== undefined ? { step: msg.step } : {}) };
       if (msg.step !== undefined) this.view.selectedStep = msg.step;
@@ -213,6 +226,7 @@ export class App {
     },
     runAgain: () => this.host.post({ kind: "event", body: { type: "ui/runAgain" } }),
     stop: () => this.host.post({ kind: "event", body: { type: "ui/stop" } }),
+    recordStep: (step) => this.host.post({ kind: "event", body: { type: "ui/recordStep", ...(step !== undefined ? { step } : {}) } }),
   };
 
   private ctx(): Ctx | undefined {
@@ -248,6 +262,7 @@ export class App {
         this.drawTimes.push({ key, ms });
         if (this.drawTimes.length > 200) this.drawTimes.shift();
       },
+      ...(this.debugPos ? { debug: this.debugPos } : {}),
     };
   }
 
@@ -305,6 +320,17 @@ export class App {
     } else this.cardList.querySelector(".waiting")?.remove();
     this.output.update(ctx);
     this.doReveal();
+    this.doFollow();
+  }
+
+  /** Brings the debugger's current card into view without taking the focus from the editor. */
+  private doFollow(): void {
+    const layer = this.pendingFollow;
+    if (layer === undefined) return;
+    const card = this.cards.get(layer);
+    if (!card) return;
+    this.pendingFollow = undefined;
+    (card.el.querySelector(".debug-current-call") ?? card.el).scrollIntoView({ block: "center" });
   }
 
   private renderCurves(ctx: Ctx): void {
@@ -328,7 +354,22 @@ export class App {
         testid: "curves",
         describe: `${pts.length} steps, loss from ${pts[0]?.loss?.toFixed(4)} to ${pts[pts.length - 1]?.loss?.toFixed(4)}`,
       });
-      return h("section", { class: "curves", attrs: { "aria-label": "Training curves" } }, this.curveChart.el);
+      // A click on the curves shows that step, or (not recorded) runs the model again to record it.
+      const plot = this.curveChart.plot;
+      plot.over.addEventListener("click", () => {
+        const i = plot.cursor.idx;
+        const step = i === null || i === undefined ? undefined : plot.data[0][i];
+        if (typeof step !== "number") return;
+        const run = this.state.kind === "run" ? this.state.run : undefined;
+        if (run?.steps.includes(step)) this.actions.selectStep(step);
+        else if (run?.end) this.actions.recordStep(step);
+      });
+      return h(
+        "section",
+        { class: "curves", attrs: { "aria-label": "Training curves" } },
+        this.curveChart.el,
+        h("p", { class: "muted hint", testid: "curves-hint" }, "Click a step to show it; a step that was not recorded is recorded by running the model again."),
+      );
     });
     if (!rebuilt && this.curveChart && (this.curveChart.plot.data[0]?.length ?? 0) !== x.length) this.curveChart.setData(x, ys);
   }

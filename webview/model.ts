@@ -41,6 +41,7 @@ export function reduce(state: AppState, msg: ToWebview): AppState {
       for (const e of msg.events) state.run.apply(e);
       return state;
     case "ui/reveal":
+    case "debug/position":
       return state;
   }
 }

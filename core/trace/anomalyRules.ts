@@ -127,6 +127,25 @@ export function truncatedAnomaly(step: number, maxCalls: number): Anomaly {
   };
 }
 
+/**
+ * A layer that ran without being traced: its `forward`/`backward` are function fields (`forward = (…) =>
+ * …`), which replace the recorder's wrappers after the base constructor ran, and it was called before
+ * the recorder's next event (another layer or optimizer built, another layer called) could wrap them.
+ */
+export function unseenLayerAnomaly(info: LayerInfo): Anomaly {
+  return {
+    code: "untraced-layer",
+    severity: "error",
+    step: 0,
+    layer: info.id,
+    ...siteOf(info.site, undefined),
+    message:
+      `${info.name} (${info.className}) ran but was not traced or gradient-checked: its forward/backward are function fields ` +
+      `(forward = (inputs) => …), which replace the methods Backprop Lens wraps when the layer is built, and it was called ` +
+      `before any other layer or optimizer was built or called; write forward(inputs) { … } and backward(dvalues) { … } as methods`,
+  };
+}
+
 /** A gradient that failed its check, at its worst element; undefined for one that passed. */
 export function gradientCheckAnomaly(t: GradCheckTensor, info: LayerInfo, step: number, site: SourceSite | undefined): Anomaly | undefined {
   if (t.ok || t.worst === undefined) return undefined;

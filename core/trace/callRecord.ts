@@ -28,6 +28,15 @@ export interface LayerState {
   info: LayerInfo | undefined;
   /** The last call site seen per phase, reused on steps whose sites are not captured. */
   lastSite: { forward?: SourceSite; backward?: SourceSite };
+  /** The layer's own `forward` and `backward` (a class method, or a function field), which the wrappers call. */
+  originals: Record<Phase, (...a: unknown[]) => unknown>;
+  /** The recorder's wrappers, set as own properties of the layer. */
+  wrappers: Record<Phase, (...a: unknown[]) => unknown>;
+  /**
+   * True when a function field (`forward = (…) => …`) replaced a wrapper after the layer was built and
+   * the recorder put its wrapper back only when the run finished, so any call before that went unseen.
+   */
+  unseenUntilFinish?: boolean;
   /** Per parameter, up to two copies made by forward calls, with their step (see `TraceRecorder.paramCopy`). */
   paramCopies?: Map<string, { step: number; data: Float64Array }[]>;
 }

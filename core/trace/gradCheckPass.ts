@@ -26,11 +26,12 @@ export function gradCheckPass(layers: readonly LayerState[], records: readonly C
     const forward = forwardOf(calls, lastBackward);
     if (forward === undefined) continue;
     const layer = state.layer as unknown as Record<string, unknown>;
-    // Bypass the wrappers (own properties) so the check's many calls are not traced.
+    // Bypass the wrappers (own properties) so the check's many calls are not traced: the layer's own
+    // functions (class methods, or function fields) stand in for them meanwhile.
     const wrappedF = layer.forward;
     const wrappedB = layer.backward;
-    delete layer.forward;
-    delete layer.backward;
+    layer.forward = state.originals.forward;
+    layer.backward = state.originals.backward;
     const saved = snapshotParams(state.layer);
     try {
       const report = gradCheckLayer(state.layer, forward.args, lastBackward.args, checkOptions);

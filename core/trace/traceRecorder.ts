@@ -32,10 +32,11 @@ import { NonFiniteError } from "../errors";
 import type { Layer } from "../layers/layer";
 import { mean } from "../ops/ops";
 import type { Optimizer } from "../optim/optimizer";
+import { RUN_LIMITS } from "../limits";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, isTensor } from "../tensor";
-import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly } from "./anomalyRules";
+import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly, unseenLayerAnomaly } from "./anomalyRules";
 import { type CallRecord, type LayerState, type Produced, type SiteProvider, accuracyOf, asTensor, layerCallEvent, layerInfo, release, safeParams } from "./callRecord";
 import { attachContext, needsContext, originDetail } from "./errorContext";
 import { type GradCheckPassOptions, gradCheckPass } from "./gradCheckPass";
@@ -43,6 +44,7 @@ import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace
 import { l2norm } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
+import type { CallObserver } from "../debug/observer";
 import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
 
 export type { SiteProvider } from "./callRecord";
@@ -56,7 +58,7 @@ export interface TraceSink {
 export interface RecorderOptions {
   sink: TraceSink;
   sites?: SiteProvider;
-  /** Steps whose every call is emitted with full tensors, from step 0. Default 3. */
+  /** Steps whose every call is emitted with full tensors, from step 0. Default: `RUN_LIMITS.keepSteps` (core/limits.ts). */
   keepSteps?: number;
   /** Stop the run at the first non-finite loss. Default true. */
   stopOnNonFinite?: boolean;
@@ -64,7 +66,14 @@ export interface RecorderOptions {
   gradCheck?: GradCheckPassOptions | false;
   /** A gradient norm above this (and 100× its first value) is reported as exploding. Default 1e3. */
   explodingNorm?: number;
+  /** The debugger's worker-side code (debug runs only). */
+  observer?: CallObserver;
+  /** More steps to emit in full ("record step 1234": the runner re-runs the model up to it). */
+  recordSteps?: readonly number[];
 }
+
+/** A step whose loss is more than this many times the step before's is a loss jump (its step and the one before are kept). */
+const LOSS_JUMP = 2;
 
 /** Layer calls recorded per step; beyond this a step's oldest calls are dropped (and not emitted). */
 const MAX_CALLS_PER_STEP = 512;
@@ -76,6 +85,12 @@ export class TraceRecorder implements Tracer {
   private readonly stopOnNonFinite: boolean;
   private readonly gradCheckOptions: GradCheckPassOptions | false;
   private readonly exploding: ExplodingGradientRule;
+  private readonly observer: CallObserver | undefined;
+  private readonly extraSteps: Set<number>;
+  /** The first anomaly's step and the one before were emitted in full. */
+  private keptAnomaly = false;
+  private previousLoss: number | undefined;
+  private explodedThisStep = false;
 
   private readonly layers = new Map<Layer, LayerState>();
   private readonly byId: LayerState[] = [];
@@ -100,10 +115,12 @@ export class TraceRecorder implements Tracer {
   constructor(options: RecorderOptions) {
     this.sink = options.sink;
     this.sites = options.sites;
-    this.keepSteps = options.keepSteps ?? 3;
+    this.keepSteps = options.keepSteps ?? RUN_LIMITS.keepSteps.default;
     this.stopOnNonFinite = options.stopOnNonFinite ?? true;
     this.gradCheckOptions = options.gradCheck ?? false;
     this.exploding = new ExplodingGradientRule(options.explodingNorm ?? 1e3);
+    this.observer = options.observer;
+    this.extraSteps = new Set(options.recordSteps ?? []);
   }
 
   /** Makes this recorder observe every layer, optimizer and value constructed from now on. */
@@ -130,38 +147,68 @@ export class TraceRecorder implements Tracer {
 
   attachLayer(layer: Layer): void {
     if (this.layers.has(layer)) return;
+    this.rewrap();
     const chain: string[] = [];
     for (let p = Object.getPrototypeOf(layer) as object | null; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
       const name = (p as { constructor?: { name?: string } }).constructor?.name;
       if (name) chain.push(name);
     }
-    const state: LayerState = { layer, id: this.byId.length, ctorSite: this.sites?.capture("construct", chain), info: undefined, lastSite: {} };
-    this.layers.set(layer, state);
-    this.byId.push(state);
     // The wrappers need both the recorder and the caller's `this`, so they cannot be arrow functions.
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
+    const state: LayerState = {
+      layer,
+      id: this.byId.length,
+      ctorSite: this.sites?.capture("construct", chain),
+      info: undefined,
+      lastSite: {},
+      originals: { forward: layer.forward as (...a: unknown[]) => unknown, backward: layer.backward as (...a: unknown[]) => unknown },
+      // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
+      wrappers: {
+        forward: function (this: unknown, ...args: unknown[]): unknown {
+          return self.traced(state, "forward", state.originals.forward, this, args);
+        },
+        backward: function (this: unknown, ...args: unknown[]): unknown {
+          return self.traced(state, "backward", state.originals.backward, this, args);
+        },
+      },
+    };
+    this.layers.set(layer, state);
+    this.byId.push(state);
     const target = layer as unknown as Record<string, unknown>;
-    const fwd = layer.forward as (...a: unknown[]) => unknown;
-    const bwd = layer.backward as (...a: unknown[]) => unknown;
-    // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
-    target.forward = function (this: unknown, ...args: unknown[]): unknown {
-      return self.traced(state, "forward", fwd, this, args);
-    };
-    target.backward = function (this: unknown, ...args: unknown[]): unknown {
-      return self.traced(state, "backward", bwd, this, args);
-    };
+    target.forward = state.wrappers.forward;
+    target.backward = state.wrappers.backward;
+  }
+
+  /**
+   * Puts the wrappers back where a layer's own `forward`/`backward` replaced them. The base constructor
+   * wraps the methods before the subclass's fields exist, so a function field (`forward = (inputs) => …`)
+   * overwrites the wrapper; the recorder then wraps that function at its next event (another layer or
+   * optimizer built, a layer called, the run's end). Cheap: two property reads per layer.
+   */
+  private rewrap(atFinish = false): void {
+    for (const state of this.byId) {
+      const target = state.layer as unknown as Record<string, unknown>;
+      for (const phase of ["forward", "backward"] as const) {
+        const own = target[phase];
+        if (own === state.wrappers[phase] || typeof own !== "function") continue;
+        state.originals[phase] = own as (...a: unknown[]) => unknown;
+        target[phase] = state.wrappers[phase];
+        if (atFinish) state.unseenUntilFinish = true;
+      }
+    }
   }
 
   private traced(state: LayerState, phase: Phase, original: (...a: unknown[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
     if (this.finished) return original.apply(thisArg, args);
     const nested = this.callStack.length > 0;
+    if (!nested) this.rewrap();
     if (!nested && phase === "forward" && (this.phase === "backward" || this.phase === "update")) this.nextStep();
     if (!nested) this.phase = phase;
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
     // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined) {
+    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
       state.lastSite[phase] = site;
     } else {
@@ -169,15 +216,18 @@ export class TraceRecorder implements Tracer {
     }
     const parent = this.callStack[this.callStack.length - 1];
     this.callStack.push(state);
+    this.observer?.enter(state, phase, site, args);
     let result: unknown;
     try {
       result = original.apply(thisArg, args);
     } catch (e) {
       this.annotate(e, state, phase, site, args);
+      this.observer?.exit(e);
       throw e;
     } finally {
       this.callStack.pop();
     }
+    this.observer?.exit();
     this.record(state, phase, site, parent?.id, args, result);
     return result;
   }
@@ -241,7 +291,8 @@ export class TraceRecorder implements Tracer {
     // A loop of forward calls without a backward stays in one step: keep that step bounded.
     if (this.current.length >= MAX_CALLS_PER_STEP) release(this.current.splice(0, MAX_CALLS_PER_STEP / 2));
     this.current.push(rec);
-    if (this.step < this.keepSteps) {
+    this.observer?.complete(rec);
+    if (this.step < this.keepSteps || this.extraSteps.has(this.step)) {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
@@ -312,11 +363,24 @@ export class TraceRecorder implements Tracer {
         const norms: Record<string, number> = {};
         for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
         grads.push({ layer: rec.state.id, norms });
-        for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) this.emit({ type: "anomaly", anomaly });
+        for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) {
+          this.explodedThisStep = true;
+          this.emit({ type: "anomaly", anomaly });
+        }
       }
       if (grads.length > 0) summary.grads = grads;
     }
     this.emit({ type: "step/summary", summary });
+    // The first anomaly (an exploding gradient, a loss jump, a non-finite loss) keeps its step and the one
+    // before in full, so a plain run can show how it came about.
+    const jumped = this.stepLoss !== undefined && this.previousLoss !== undefined && Number.isFinite(this.previousLoss) && this.previousLoss > 0 && this.stepLoss > LOSS_JUMP * this.previousLoss;
+    if (!this.keptAnomaly && (this.explodedThisStep || jumped || (this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)))) {
+      this.keptAnomaly = true;
+      this.emitStepTensors(this.previous);
+      this.emitStepTensors(this.current);
+    }
+    this.explodedThisStep = false;
+    if (this.stepLoss !== undefined) this.previousLoss = this.stepLoss;
     if (this.stopOnNonFinite && this.stepLoss !== undefined && !Number.isFinite(this.stepLoss)) {
       const anomaly = firstNonFiniteAnomaly([...this.previous, ...this.current], (rec) => this.infoOf(rec.state), this.stepLoss) ?? nonFiniteLossAnomaly(step, this.stepLoss);
       this.emitStepTensors(this.current);
@@ -341,7 +405,9 @@ export class TraceRecorder implements Tracer {
   // ---------------------------------------------------------------- optimizers
 
   attachOptimizer(optimizer: Optimizer): void {
+    this.rewrap();
     this.optimizers.push(optimizer);
+    this.observer?.optimizer(optimizer);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     const target = optimizer as unknown as Record<string, unknown>;
@@ -385,6 +451,7 @@ export class TraceRecorder implements Tracer {
   finish(options: { completed: boolean } = { completed: true }): void {
     if (this.finished) return;
     this.uninstall();
+    this.rewrap(true);
     let failure: unknown;
     if (options.completed && (this.current.length > 0 || this.step > 0)) {
       try {
@@ -396,6 +463,7 @@ export class TraceRecorder implements Tracer {
     this.finished = true;
     this.emitStepTensors(this.current);
     this.reportDeadRelus();
+    this.reportUnseenLayers();
     if (failure !== undefined) throw failure;
     if (options.completed && this.gradCheckOptions !== false) gradCheckPass(this.byId, this.current, this.gradCheckOptions, (e) => this.emit(e));
   }
@@ -409,6 +477,17 @@ export class TraceRecorder implements Tracer {
       if (anomaly === undefined) continue;
       this.reported.add(key);
       this.emit({ type: "anomaly", anomaly });
+    }
+  }
+
+  /** Layers that ran (they hold an `output` or `dinputs`) while a function field hid them from the recorder. */
+  private reportUnseenLayers(): void {
+    for (const state of this.byId) {
+      if (!state.unseenUntilFinish || state.info !== undefined) continue;
+      const l = state.layer as unknown as Record<string, unknown>;
+      if (!isTensor(l.output) && !isTensor(l.dinputs)) continue;
+      this.emit({ type: "layer/new", layer: this.infoOf(state) });
+      this.emit({ type: "anomaly", anomaly: unseenLayerAnomaly(this.infoOf(state)) });
     }
   }
 

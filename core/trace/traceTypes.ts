@@ -159,7 +159,8 @@ export interface ScalarBackward {
   site?: SourceSite;
 }
 
-export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated";
+/** `untraced-layer`: a layer ran but could not be traced (its forward/backward are function fields it set too late to wrap). */
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "untraced-layer";
 export type Severity = "error" | "warning" | "information";
 
 /** Something wrong or suspicious, at a layer and a line. */

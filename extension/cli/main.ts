@@ -16,11 +16,23 @@ import {
   formatNumber,
   formatTensor,
   isParamGradientName,
+  RUN_LIMITS,
+  type RunLimit,
+  type RunLimitName,
 } from "../../core/host";
+import { version } from "../../package.json";
 import { type RunResult, runModel } from "../runner/runModel";
 import { pythonCandidates } from "../runner/python/interpreter";
 
-const VERSION = "0.1.0";
+/** The version of the package (`package.json`), so the CLI and the extension never disagree. */
+const VERSION: string = version;
+
+/** The limit options' lines of the usage text, from the one table of run limits (core/limits.ts). */
+function limitOptions(): string {
+  return Object.values(RUN_LIMITS as Record<string, RunLimit>)
+    .map((l) => (l.cli ? `  ${`${l.cli.flag} ${l.cli.arg}`.padEnd(25)}${l.cli.help} (default ${l.default})\n` : ""))
+    .join("");
+}
 
 const USAGE = `Backprop Lens ${VERSION}: run a hand-written backprop model and show every layer's values and gradients.
 
@@ -34,12 +46,7 @@ Usage:
       exits with status 1 naming the layer, tensor, element and line when one disagrees.
 
 Options:
-  --time-limit <seconds>   stop the model after this long (default 30)
-  --memory-limit <MB>      memory the model may add to its process, everything counted (default 1024)
-  --keep-steps <n>         steps whose tensors are recorded from step 0 (default 3; the last step is always kept)
-  --rtol <x> --atol <x>    gradient-check tolerances (default 1e-5, 1e-7)
-  --max-elements <n>       gradient-check at most n elements per tensor (default 2048)
-  --python <path>          the interpreter for a .py model (default: python3, then python)
+${limitOptions()}  --python <path>          the interpreter for a .py model (default: python3, then python)
   -h, --help               this text
   --version                the version
 `;
@@ -48,12 +55,8 @@ interface Args {
   command: "run" | "check";
   file: string;
   json?: string;
-  timeLimit: number;
-  memoryLimit: number;
-  keepSteps: number;
-  rtol: number;
-  atol: number;
-  maxElements: number;
+  /** Every run limit: the option's value, else the table's default. */
+  limits: Record<RunLimitName, number>;
   python?: string;
 }
 
@@ -65,14 +68,21 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
   const [command, ...rest] = argv;
   if (command !== "run" && command !== "check") throw new UsageError(command ? `unknown command "${command}"` : "no command given");
   const args: Partial<Args> & { command: "run" | "check" } = { command };
-  const num = (flag: string, v: string | undefined): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} needs a positive number`);
-    return n;
-  };
+  const limits: Partial<Record<RunLimitName, number>> = {};
+  const byFlag = new Map<string, RunLimitName>();
+  for (const [name, l] of Object.entries(RUN_LIMITS as Record<string, RunLimit>)) if (l.cli) byFlag.set(l.cli.flag, name as RunLimitName);
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i] as string;
     const next = (): string | undefined => rest[++i];
+    const limit = byFlag.get(a);
+    if (limit !== undefined) {
+      const v = next();
+      const n = Number(v);
+      const { minimum, integer } = RUN_LIMITS[limit] as RunLimit;
+      if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n < minimum) throw new UsageError(`${a} needs a number of at least ${minimum}`);
+      limits[limit] = integer ? Math.floor(n) : n;
+      continue;
+    }
     switch (a) {
       case "--json": {
         const v = next();
@@ -80,30 +90,12 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
         args.json = v;
         break;
       }
-      case "--time-limit":
-        args.timeLimit = num(a, next());
-        break;
-      case "--memory-limit":
-        args.memoryLimit = num(a, next());
-        break;
-      case "--keep-steps":
-        args.keepSteps = Math.floor(num(a, next()));
-        break;
-      case "--rtol":
-        args.rtol = num(a, next());
-        break;
-      case "--atol":
-        args.atol = num(a, next());
-        break;
       case "--python": {
         const v = next();
         if (v === undefined) throw new UsageError("--python needs the path of an interpreter");
         args.python = v;
         break;
       }
-      case "--max-elements":
-        args.maxElements = Math.floor(num(a, next()));
-        break;
       default:
         if (a.startsWith("-")) throw new UsageError(`unknown option ${a}`);
         if (args.file !== undefined) throw new UsageError(`one model file at a time (got ${args.file} and ${a})`);
@@ -111,17 +103,13 @@ function parseArgs(argv: string[]): Args | "help" | "version" {
     }
   }
   if (args.file === undefined) throw new UsageError(`${command}: which model file?`);
+  const all = Object.fromEntries(Object.keys(RUN_LIMITS).map((name) => [name, limits[name as RunLimitName] ?? RUN_LIMITS[name as RunLimitName].default]));
   return {
     command,
     file: args.file,
     ...(args.json !== undefined ? { json: args.json } : {}),
     ...(args.python !== undefined ? { python: args.python } : {}),
-    timeLimit: args.timeLimit ?? 30,
-    memoryLimit: args.memoryLimit ?? 1024,
-    keepSteps: args.keepSteps ?? 3,
-    rtol: args.rtol ?? 1e-5,
-    atol: args.atol ?? 1e-7,
-    maxElements: args.maxElements ?? 2048,
+    limits: all as Record<RunLimitName, number>,
   };
 }
 
@@ -235,6 +223,8 @@ function indent(text: string, pad: string): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  const running: { cancel?: () => void } = {};
+  endQuietlyOnClosedPipe(() => running.cancel?.());
   let args: Args | "help" | "version";
   try {
     args = parseArgs(argv);
@@ -263,13 +253,22 @@ async function main(argv: string[]): Promise<number> {
   const handle = runModel({
     file,
     workerScript: path.join(__dirname, "worker.js"),
-    timeLimitMs: args.timeLimit * 1000,
-    memoryLimitMb: args.memoryLimit,
-    keepSteps: args.keepSteps,
-    gradCheck: args.command === "check" ? { rtol: args.rtol, atol: args.atol, maxElements: args.maxElements } : false,
+    timeLimitMs: args.limits.timeLimitSeconds * 1000,
+    memoryLimitMb: args.limits.memoryLimitMb,
+    keepSteps: args.limits.keepSteps,
+    gradCheck:
+      args.command === "check"
+        ? {
+            rtol: args.limits.gradientCheckRtol,
+            atol: args.limits.gradientCheckAtol,
+            maxElements: args.limits.gradientCheckMaxElements,
+            budgetMs: args.limits.gradientCheckBudgetMs,
+          }
+        : false,
     onEvent: (e) => report.on(e),
     python: { interpreters: pythonCandidates({ configured: args.python }) },
   });
+  running.cancel = (): void => handle.cancel();
   const onSignal = (): void => handle.cancel();
   process.once("SIGINT", onSignal);
   const result: RunResult = await handle.result;
@@ -294,6 +293,8 @@ async function main(argv: string[]): Promise<number> {
     status = 1;
   }
   if (args.command === "check" && result.ok) status = printChecks(report, out) ? 0 : 1;
+  // A layer that ran untraced was not checked either: `check` must not pass it silently.
+  if (args.command === "check" && report.anomalies.some((a) => a.code === "untraced-layer")) status = 1;
   return status;
 }
 
@@ -323,6 +324,20 @@ function printChecks(report: Report, out: (s: string) => void): boolean {
   const failures = report.anomalies.filter((a) => a.code === "gradient-check");
   for (const a of failures) process.stderr.write(`\n${report.site(a.site)}: ${a.message}\n`);
   return ok;
+}
+
+/**
+ * `backprop-lens run model.ts | head -1`: when the reader closes the pipe, writing fails with EPIPE.
+ * Stop the model and end quietly (status 0), as command-line tools do, instead of an unhandled error.
+ */
+function endQuietlyOnClosedPipe(stop: () => void): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") throw e;
+      stop();
+      process.exit(0);
+    });
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -491,6 +491,15 @@ function startWorker(script: string, memoryLimitMb: number, onReady?: () => void
     },
     stop(e) {
       stopError ??= e;
+      // What the worker posted, then the run's end, go into the pipe before the worker is terminated, and
+      // the process exits once they are written: whatever terminate() does to this process (Node has been
+      // seen to abort in it), the host already has how the run ended.
+      for (let m = receiveMessageOnPort(events); m !== undefined; m = receiveMessageOnPort(events)) onWorker(m.message as WorkerMessage);
+      ended({ code: null, signal: null });
+      if (endFrame && !endSent) {
+        endSent = true;
+        flushAll(() => process.exit(0), { t: "end", token, end: endFrame });
+      }
       void worker.terminate();
     },
     kill() {

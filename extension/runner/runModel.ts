@@ -11,7 +11,7 @@
  */
 import * as path from "node:path";
 import * as engine from "../../core/index";
-import type { GradCheckOptions, RunError, TraceEvent } from "../../core/host";
+import { type GradCheckOptions, RUN_LIMITS, type RunError, type TraceEvent } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
 import type { ControlMessage } from "./control";
 import type { ProcessLauncher } from "./launcher";
@@ -33,12 +33,14 @@ export interface RunModelOptions {
   processScript?: string;
   /** esbuild binary when the esbuild package is bundled (the extension). */
   esbuildBinary?: string;
-  /** Stop the model after this long (not counting time paused in the debugger). Default 30 s. */
+  /** Stop the model after this long (not counting time paused in the debugger). Default: `RUN_LIMITS.timeLimitSeconds` (core/limits.ts). */
   timeLimitMs?: number;
-  /** Memory the model may add to its process, heap and everything else. Default 1024 MB. */
+  /** Memory the model may add to its process, heap and everything else. Default: `RUN_LIMITS.memoryLimitMb`. */
   memoryLimitMb?: number;
-  /** Steps emitted in full from step 0. Default 3. */
+  /** Steps emitted in full from step 0. Default: `RUN_LIMITS.keepSteps`. */
   keepSteps?: number;
+  /** More steps to emit in full (a re-run that records step 1234). */
+  recordSteps?: number[];
   /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
   /** A debug run: the control channel is used (`RunHandle.send`/`onControl`; the worker's `workerControl()`). */
@@ -75,7 +77,7 @@ export interface RunHandle {
   readonly result: Promise<RunResult>;
   /** Stops the run (compile or process) at once; `result` resolves with a `cancelled` error. */
   cancel(): void;
-  /** Sends a command to the model's thread (or the Python tracer's stdin); ignored once the run has ended. */
+  /** Sends a command to the model's thread (or the Python tracer's stdin): queued until the model process runs, ignored once the run has ended. */
   send(cmd: ControlMessage): void;
   /** Control messages from the model, in order with the trace events; returns the unsubscribe. */
   onControl(cb: (m: ControlMessage) => void): () => void;
@@ -87,6 +89,16 @@ export type EndState = "done" | "failed" | "stopped" | "lost";
 export function endStateOf(r: { ok: boolean; error?: RunError }): EndState {
   if (r.ok) return "done";
   return r.error?.kind === "cancelled" ? "stopped" : r.error?.kind === "lost" ? "lost" : "failed";
+}
+
+let liveProcesses = 0;
+
+/**
+ * Model processes started for runs (not the warm spare) that have not exited yet, in this process: the
+ * tests check that nothing is left behind after Stop or a closed debug session.
+ */
+export function liveModelWorkers(): number {
+  return liveProcesses;
 }
 
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
@@ -101,7 +113,9 @@ export function runModel(given: RunModelOptions): RunHandle {
   let cancelled = false;
   let running: { stop(e: RunError): void; send(c: ControlMessage): void } | undefined;
   const listeners = new Set<(m: ControlMessage) => void>();
-  const memoryLimitMb = options.memoryLimitMb ?? 1024;
+  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
+  /** Commands sent before the process runs the model (the debugger configures at once). */
+  let early: ControlMessage[] | undefined = [];
   const processScript = options.processScript ?? path.join(path.dirname(options.workerScript), "modelProcess.js");
   const emit = (e: TraceEvent): void => {
     try {
@@ -114,8 +128,13 @@ export function runModel(given: RunModelOptions): RunHandle {
   const proc = options.launcher
     ? new ModelProcess({ script: processScript, ...(options.debug ? { debug: options.debug } : {}) })
     : (options.pool?.take(options.workerScript, memoryLimitMb) ?? new ModelProcess({ script: processScript, prestart: { workerScript: options.workerScript, memoryLimitMb }, ...(options.debug ? { debug: options.debug } : {}) }));
+  if (proc.alive) {
+    liveProcesses++;
+    proc.child.once("exit", () => liveProcesses--);
+  }
   const result = (async (): Promise<RunResult> => {
     const end = (given: SupervisedEnd, compileMs: number): RunResult => {
+      early = undefined;
       const explained = given.program && options.explainExit && given.error?.kind !== "cancelled" ? options.explainExit(given.program, given.error) : undefined;
       const r: SupervisedEnd = explained ? { ...given, ok: false, error: explained } : given;
       emit({ type: "run/end", ok: r.ok, steps: r.steps, durationMs: r.durationMs, keptSteps: r.keptSteps, ...(r.error ? { error: r.error } : {}) });
@@ -124,7 +143,7 @@ export function runModel(given: RunModelOptions): RunHandle {
     const t0 = performance.now();
     let spec: RunSpec;
     const fileName = path.basename(options.file);
-    const limits = { memoryLimitMb, timeLimitMs: options.timeLimitMs ?? 30_000, keepSteps: options.keepSteps ?? 3, fileName };
+    const limits = { memoryLimitMb, timeLimitMs: options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000, keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default, fileName };
     if (options.launcher) {
       spec = { producer: { kind: "process", launcher: { cwd: path.dirname(options.file), ...options.launcher } }, ...limits };
     } else {
@@ -152,6 +171,7 @@ export function runModel(given: RunModelOptions): RunHandle {
             memoryLimitMb,
             keepSteps: limits.keepSteps,
             gradCheck: options.gradCheck ?? false,
+            ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
             control: options.control === true,
           },
         },
@@ -179,6 +199,8 @@ export function runModel(given: RunModelOptions): RunHandle {
       ...(options.debug ? { debug: options.debug } : {}),
     });
     running = s;
+    for (const c of early ?? []) s.send(c);
+    early = undefined;
     const r = await s.end;
     running = undefined;
     if (!options.launcher) options.pool?.refill(options.workerScript, memoryLimitMb);
@@ -193,7 +215,8 @@ export function runModel(given: RunModelOptions): RunHandle {
       else proc.kill();
     },
     send(cmd: ControlMessage): void {
-      running?.send(cmd);
+      if (running) running.send(cmd);
+      else if (early && !cancelled) early.push(cmd);
     },
     onControl(cb: (m: ControlMessage) => void): () => void {
       listeners.add(cb);

@@ -94,10 +94,26 @@ export class ModelProcess {
       });
     }
     this.child.on("error", (e) => this.fail(`the model process could not start: ${e.message}`));
-    this.child.on("exit", (code, signal) => {
+    // 'exit' can come before the last bytes of the message pipe have been read (Node documents that the
+    // stdio streams may still be open): the end is reported once the pipe has closed too, so that a
+    // process that wrote its end and exited is never taken for one that died (at most 500 ms later).
+    let pipeClosed = pipe === null || pipe === undefined;
+    let exit: [number | null, NodeJS.Signals | null] | undefined;
+    const exited = (): void => {
+      if (!exit || this.exited) return;
       this.exited = true;
       resolveReady();
+      const [code, signal] = exit;
       for (const f of this.onExit.splice(0)) f(code, signal);
+    };
+    pipe?.once("close", () => {
+      pipeClosed = true;
+      exited();
+    });
+    this.child.on("exit", (code, signal) => {
+      exit = [code, signal];
+      if (pipeClosed) exited();
+      else setTimeout(exited, 500).unref?.();
     });
     // A spare must never keep a CLI alive; `claim` refs it for its run.
     this.setRef(false);

@@ -214,6 +214,7 @@ export class TraceLimiter {
         level: "warn",
         text: `… ${this.consoleDropped.toLocaleString("en-US")} more line${this.consoleDropped === 1 ? " was" : "s were"} not kept (the output of a run is cut at ${this.budget.consoleLines.toLocaleString("en-US")} lines)`,
       });
+      this.consoleDropped = 0; // said once, however often finish() is called
     }
     return out;
   }

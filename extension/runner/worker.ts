@@ -41,7 +41,9 @@ import {
 } from "../../core/host";
 import { SAB, WORKER_STATE, WORKER_WINDOW } from "./control";
 import { BundleSites, engineConstructorOf, framesOf, installStackMapping } from "./sites";
-import { createWorkerControl, modelStarting } from "./workerControl";
+import { controlIsOwned, createWorkerControl, modelStarting } from "./workerControl";
+import { debuggerFor } from "../debug/worker/setup";
+import type { WorkerDebugger } from "../debug/worker/workerDebugger";
 import { ENGINE_RUNTIME_ID, type MainToWorker, type WorkerBoot, type WorkerInput, type WorkerMessage } from "./workerProtocol";
 
 /** Thrown by the allocation hook when the model's tensors exceed the memory limit. */
@@ -128,6 +130,8 @@ function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
 let input: WorkerInput;
 let sites: BundleSites;
 let recorder: TraceRecorder;
+/** The debugger's worker side, on a debug run (extension/debug/worker): the recorder's observer. */
+let debug: WorkerDebugger | undefined;
 let bundle = "";
 let started = 0;
 let ended = false;
@@ -152,18 +156,30 @@ function startRun(message: MainToWorker): void {
   };
   sites = new BundleSites(bundle, input.compiled.map, input.compiled.sources);
   installStackMapping(sites);
-  recorder = new TraceRecorder({ sink: { emit }, sites, keepSteps: input.keepSteps, gradCheck: input.gradCheck });
+  // Debug runs (contract 6): the control channel and the debugger's worker-side code (extension/debug/worker).
+  const control = input.control ? createWorkerControl({ control: controlPort, sab, flush, send: (m, t) => send(m, t) }) : undefined;
+  const dbg = control && !controlIsOwned() ? debuggerFor(control, sites, input.compiled.code, input.keepSteps) : undefined;
+  debug = dbg;
+  recorder = new TraceRecorder({
+    sink: { emit: dbg ? (e, transfer): void => (emit(e, transfer), dbg.onEvent(e)) : emit },
+    sites,
+    keepSteps: input.keepSteps,
+    gradCheck: input.gradCheck,
+    ...(input.recordSteps ? { recordSteps: input.recordSteps } : {}),
+    ...(dbg ? { observer: dbg } : {}),
+  });
   installConsole();
   installProcessHooks();
   // The model's own event loop decides when the run is over, as in Node: our ports keep nothing alive.
   events.unref();
   controlPort.unref();
-  const control = input.control ? createWorkerControl({ control: controlPort, sab, flush, send: (m, t) => send(m, t) }) : undefined;
   started = now();
   send({ kind: "running" });
   emit({ type: "run/start", version: TRACE_FORMAT_VERSION, file: input.compiled.file, startedAt: Date.now() });
   try {
     modelStarting({ control, recorder, file: input.compiled.file });
+    // The debugger waits for the host's breakpoints (paused: not counted towards the time limit).
+    dbg?.start();
   } catch (e) {
     endRun({ kind: "internal", message: `${baseName(input.compiled.file)}: the runner's worker-side code failed before the model started: ${e instanceof Error ? e.message : String(e)}` });
     realExit(0);
@@ -190,7 +206,7 @@ async function runTopLevel(): Promise<void> {
     }
   } catch (e) {
     // As in Node, an error out of the top level or main() ends the program.
-    endRun(toRunError(e));
+    endRun(toRunError(e), false, { value: e });
     realExit(0);
     return;
   }
@@ -199,14 +215,20 @@ async function runTopLevel(): Promise<void> {
   send({ kind: "settled" });
 }
 
-/** Ends the run once: the recorder's last step and checks, then the worker's `run/end`. */
-function endRun(error: RunError | undefined, completed = error === undefined): void {
+/**
+ * Ends the run once: the recorder's last step and checks, then the worker's `run/end`. `thrown` is what
+ * the model threw, if it did: on a debug run the debugger stops there first (its Errors filter).
+ */
+function endRun(error: RunError | undefined, completed = error === undefined, thrown?: { value: unknown }): void {
   if (ended) return;
   ended = true;
+  if (thrown && error) debuggerSeesError(thrown.value, error.message);
   try {
     recorder.finish({ completed });
   } catch (e) {
-    error ??= toRunError(e);
+    const late = toRunError(e);
+    if (error === undefined) debuggerSeesError(e, late.message);
+    error ??= late;
   }
   emit({
     type: "run/end",
@@ -217,6 +239,15 @@ function endRun(error: RunError | undefined, completed = error === undefined): v
     ...(error ? { error } : {}),
   });
   flush();
+}
+
+/** The debugger's exception stop; a failure in it must not lose the run's end. */
+function debuggerSeesError(e: unknown, message: string): void {
+  try {
+    debug?.onError(e, message);
+  } catch {
+    // the run's end is reported all the same
+  }
 }
 
 // ------------------------------------------------------------------ console
@@ -272,12 +303,12 @@ function installProcessHooks(): void {
   process.on("uncaughtException", (e) => {
     // A model with its own handler keeps running, as in Node.
     if (process.listenerCount("uncaughtException") > 1) return;
-    endRun(toRunError(e, phase === "callbacks" || phase === "main" ? "thrown in a callback: a timer, an event or a promise continuation" : undefined));
+    endRun(toRunError(e, phase === "callbacks" || phase === "main" ? "thrown in a callback: a timer, an event or a promise continuation" : undefined), false, { value: e });
     realExit(0);
   });
   process.on("unhandledRejection", (reason) => {
     if (process.listenerCount("unhandledRejection") > 1) return;
-    endRun(toRunError(reason, "a promise rejection that nothing handled"));
+    endRun(toRunError(reason, "a promise rejection that nothing handled"), false, { value: reason });
     realExit(0);
   });
   process.on("beforeExit", () => {

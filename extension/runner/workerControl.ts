@@ -39,13 +39,22 @@ export interface ModelStart {
 }
 
 const starts: ((s: ModelStart) => void)[] = [];
+let ownControl = false;
 
 /**
  * Registers worker-side code to run before each model starts (modules bundled into the worker register
- * at import time). A hook that throws fails the run before the model starts.
+ * at import time). A hook that throws fails the run before the model starts. With `ownsControl`, the
+ * hook takes the control channel of a debug run for itself and the debugger's worker side is not
+ * started (a worker bundle built for something other than the debugger, e.g. the channel's tests).
  */
-export function onModelStart(hook: (s: ModelStart) => void): void {
+export function onModelStart(hook: (s: ModelStart) => void, options: { ownsControl?: boolean } = {}): void {
   starts.push(hook);
+  if (options.ownsControl) ownControl = true;
+}
+
+/** True when registered worker-side code took the control channel (see `onModelStart`). */
+export function controlIsOwned(): boolean {
+  return ownControl;
 }
 
 /** Called by worker.ts. */

@@ -20,7 +20,9 @@ export interface WorkerInput {
   keepSteps: number;
   /** Gradient-check every layer at the end of the run (within `budgetMs` in all, when given). */
   gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
-  /** A debug run: the worker has a `WorkerControl` (`workerControl()`). */
+  /** More steps to record in full ("record step 1234"). */
+  recordSteps?: number[];
+  /** A debug run: the worker has a `WorkerControl` (`workerControl()`) and the debugger's worker side. */
   control: boolean;
 }
 

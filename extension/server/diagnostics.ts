@@ -6,7 +6,7 @@
  * |----------------------------------------|------------------------------------------------|
  * | run error (syntax, import, throw, shape, non-finite, timeout, memory, too-large, internal) | Error |
  * | run error `cancelled`                  | none (the user stopped the run)                |
- * | anomaly `non-finite`, `gradient-check` | Error                                          |
+ * | anomaly `non-finite`, `gradient-check`, `untraced-layer` | Error                       |
  * | anomaly `exploding-gradient`           | Warning                                        |
  * | anomaly `dead-relu`                    | Warning if its severity is warning, else Information |
  * | anomaly `truncated`                    | none                                           |

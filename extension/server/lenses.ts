@@ -4,7 +4,7 @@
  * of each layer line). Pure: they take the store and the document's text.
  */
 import { type CodeLens, type InlayHint, InlayHintKind, type Range } from "vscode-languageserver";
-import { REVEAL_LAYER_COMMAND, RUN_COMMAND } from "./lspProtocol";
+import { DEBUG_COMMAND, REVEAL_LAYER_COMMAND, RUN_COMMAND } from "./lspProtocol";
 import { looksLikePythonModel } from "../runner/python/modelFile";
 import { importsBackpropLens } from "./modelFile";
 import type { LayerOnLine, ReportStore } from "./reportStore";
@@ -12,12 +12,15 @@ import { lensTitle, mainGradient, revealArgs } from "./summary";
 import { short, shapeText } from "./text";
 
 export const RUN_LENS_TITLE = "▶ Run Backward Pass";
+export const DEBUG_LENS_TITLE = "Debug Backward Pass";
 
 /** The code lenses of a document: the run lens when it imports "backprop-lens", then one per layer built in it. */
 export function codeLenses(store: ReportStore, file: string, uri: string, text: string): CodeLens[] {
   const lenses: CodeLens[] = [];
   if (importsBackpropLens(text) || (/\.pyw?$/i.test(file) && looksLikePythonModel(text))) {
     lenses.push({ range: lineRange(0), command: { title: RUN_LENS_TITLE, command: RUN_COMMAND, arguments: [uri] } });
+    // The debugger drives TypeScript/JavaScript models (the Python tracer does not speak its control messages yet).
+    if (importsBackpropLens(text)) lenses.push({ range: lineRange(0), command: { title: DEBUG_LENS_TITLE, command: DEBUG_COMMAND, arguments: [uri] } });
   }
   for (const item of store.layersInFile(file)) {
     if (!item.roles.includes("construction")) continue;

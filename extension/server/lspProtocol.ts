@@ -83,6 +83,8 @@ export type LayerAtResult = {
 export const REVEAL_LAYER_COMMAND = "backpropLens.revealLayer";
 /** The command the top-of-file code lens runs (argument: the document URI string). */
 export const RUN_COMMAND = "backpropLens.runBackwardPass";
+/** The command of the "Debug Backward Pass" lens beside it (argument: the document URI string). */
+export const DEBUG_COMMAND = "backpropLens.debugBackwardPass";
 
 /**
  * JSON-RPC carries JSON, which has no NaN or ±Infinity (`JSON.stringify` turns them into `null`),

@@ -33,6 +33,7 @@ const ANOMALY_LABEL: Record<string, string> = {
   "dead-relu": "dead ReLU",
   "exploding-gradient": "exploding gradient",
   "gradient-check": "gradient check failed",
+  "untraced-layer": "not traced",
 };
 
 /** `⚠ dead ReLU` for a layer's first anomaly (`+1` when there are more), or undefined. */

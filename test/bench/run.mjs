@@ -262,6 +262,15 @@ function table(title, head, rows, notes = []) {
   console.log(lines.join("\n") + "\n");
 }
 
+// The debugger's cost when no breakpoint is hit (test/bench/debugger.ts, owned by the debugger's code).
+let debuggerBench;
+if (want("debugger") && !from) {
+  const esbuild = await import("esbuild");
+  const outfile = path.join(outDir, "debugger.cjs");
+  await esbuild.build({ entryPoints: [path.join(here, "debugger.ts")], bundle: true, platform: "node", format: "cjs", target: "node20", outfile, logLevel: "warning" });
+  debuggerBench = runChild("debugger", process.execPath, [outfile, ...(quick ? ["--quick"] : [])]);
+}
+
 const byImpl = (impl) => (impl === "numpy" || impl === "torch" ? results.python?.results.find((r) => r.impl === impl) : results.tfjs.find((r) => r.impl === impl));
 const stepOf = (impl, id) => byImpl(impl)?.steps?.find((s) => s.id === id)?.timing;
 const eng = results.engine;
@@ -406,6 +415,16 @@ if (proc) {
     if (markdown) console.log(["**Targets**", "", ...lines.map((l) => `- ${l}`)].join("\n") + "\n");
     else console.log(["Targets", ...lines.map((l) => `  ${l}`)].join("\n") + "\n");
   }
+}
+
+if (debuggerBench?.rows?.length) {
+  const t = debuggerBench.rows;
+  table(
+    "Debugger, no breakpoint hit (median ms per step)",
+    ["workload", "untraced", "traced", "traced + debugger", "debugger's cost (% of untraced)"],
+    t.map((r) => [r.title, `${ms(r.timings.untraced)} ms`, `${ms(r.timings.traced)} ms`, `${ms(r.timings["traced + debugger"])} ms`, `${(r.overhead * 100).toFixed(1)}%`]),
+    ["traced + debugger: the worker-side debugger of a debug run (a line breakpoint no call reaches, `*.backward` with the condition `step == -1`, the default exception filters). Target: at most 10%."],
+  );
 }
 
 const used = [

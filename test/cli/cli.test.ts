@@ -4,7 +4,7 @@
  * `npm run build` must have run (npm run test:unit does).
  */
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -90,7 +90,7 @@ describe("CLI: backprop-lens run|check", function () {
     assert.match(run.stdout, /leaky = LeakyReLU/);
     const check = backpropLens("check", example("06-custom-layer.ts"));
     assert.equal(check.status, 0, check.stderr);
-    assert.match(check.stdout, /ok {3}leaky \(LeakyReLU\)\.dinputs: \d+ elements/);
+    assert.match(check.stdout, /ok {3}leaky \(LeakyReLU\)\.dinputs: \d+ (of \d+ )?elements/);
     assert.match(check.stdout, /ok {3}dense1 \(Dense\(2, 8\)\)\.dweights: 16 elements/);
   });
 
@@ -99,6 +99,32 @@ describe("CLI: backprop-lens run|check", function () {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /FAIL sigmoid \(Sigmoid\)\.dinputs/);
     assert.match(r.stderr, /wrong-backward\.ts:28: gradient check failed: sigmoid\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+/);
+  });
+
+  it("check: a layer whose forward and backward are arrow-function fields is traced and its wrong backward fails", () => {
+    const r = backpropLens("check", fixture("arrow-fields.ts"));
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /sigmoid = Sigmoid   \S*arrow-fields\.ts:22\n  forward  line 26/);
+    assert.match(r.stdout, /FAIL sigmoid \(Sigmoid\)\.dinputs/);
+    assert.match(r.stderr, /arrow-fields\.ts:31: gradient check failed: sigmoid\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+/);
+  });
+
+  it("a closed output pipe (backprop-lens run … | head -1) ends the CLI quietly, not with an unhandled EPIPE", async () => {
+    const child = spawn(process.execPath, [cli, "run", example("02-layer-batch.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    let first = "";
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (s: string) => (stderr += s));
+    // Like `head -1`: read the first line, then close the pipe while the CLI still has lines to write.
+    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+      if (first === "") {
+        first = s.split("\n")[0] ?? "";
+        child.stdout.destroy();
+      }
+    });
+    const status = await new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    assert.match(first, /^\[\[ 0\.44 -0\.38 -0\.07  1\.37\]/);
+    assert.equal(stderr, "");
+    assert.equal(status, 0);
   });
 
   it("--json writes the whole trace in the documented format", () => {

@@ -19,6 +19,7 @@ import {
   sum,
   tensor,
   value,
+  zip,
 } from "../../core/host";
 import { record, train } from "../helpers/record";
 
@@ -218,5 +219,75 @@ describe("trace recorder", () => {
     const sampled = Array.from({ length: 100_000 }, (_, i) => i).filter(isSampled).length;
     assert.ok(sampled < 1200, `${sampled} summaries with norms for 100,000 steps`);
     assert.ok(Array.from({ length: 10_001 }, (_, i) => i).filter(isSampled).length > 400);
+  });
+  describe("a layer whose forward and backward are arrow-function fields", () => {
+    /** A sigmoid written with fields instead of methods; `bug` drops the (1 − s) factor from backward. */
+    const sigmoid = (bug: boolean) =>
+      class ArrowSigmoid extends Layer {
+        forward = (inputs: Tensor): Tensor => {
+          this.inputs = inputs;
+          this.output = map(inputs, (x) => 1 / (1 + Math.exp(-x)));
+          return this.output;
+        };
+        backward = (dvalues: Tensor): Tensor => {
+          this.dinputs = zip(dvalues, this.output, (d, s) => (bug ? d * s : d * s * (1 - s)));
+          return this.dinputs;
+        };
+      };
+
+    const model = (bug: boolean) => (): void => {
+      const [X, y] = spiralData(10, 3);
+      const d1 = new Dense(2, 4);
+      const s = new (sigmoid(bug))();
+      const d2 = new Dense(4, 3);
+      const loss = new SoftmaxCategoricalCrossentropy();
+      d1.forward(X);
+      s.forward(d1.output);
+      d2.forward(s.output);
+      loss.forward(d2.output, y);
+      loss.backward(loss.output, y);
+      d2.backward(loss.dinputs);
+      s.backward(d2.dinputs);
+      d1.backward(s.dinputs);
+    };
+
+    it("is traced like a method layer, and its gradient check fails on a wrong backward", () => {
+      const { events, error } = record(model(true), { gradCheck: true });
+      assert.equal(error, undefined);
+      const layer = of(events, "layer/new").find((e) => e.layer.className === "ArrowSigmoid");
+      assert.ok(layer, "the arrow-field layer is in the trace");
+      const calls = of(events, "layer/call").filter((e) => e.call.layer === layer.layer.id);
+      assert.deepEqual(
+        calls.map((c) => c.call.phase),
+        ["forward", "backward"],
+      );
+      const check = of(events, "gradcheck").find((e) => e.result.layer === layer.layer.id);
+      assert.ok(check, "the arrow-field layer is gradient-checked");
+      assert.equal(check.result.ok, false);
+      assert.ok(of(events, "anomaly").some((e) => e.anomaly.code === "gradient-check" && e.anomaly.layer === layer.layer.id));
+    });
+
+    it("passes its gradient check when its backward is right (the check calls the layer's own functions)", () => {
+      const { events } = record(model(false), { gradCheck: true });
+      const layer = of(events, "layer/new").find((e) => e.layer.className === "ArrowSigmoid");
+      const check = of(events, "gradcheck").find((e) => e.result.layer === layer?.layer.id);
+      assert.equal(check?.result.ok, true);
+      assert.ok(check.result.tensors.some((t) => t.name === "dinputs" && t.checked > 0));
+    });
+
+    it("called before the recorder could wrap it, it is reported as untraced instead of passing silently", () => {
+      const { events } = record(
+        () => {
+          const s = new (sigmoid(true))();
+          s.forward(tensor([[0.5, -1]]));
+          s.backward(tensor([[1, 1]]));
+        },
+        { gradCheck: true },
+      );
+      const untraced = of(events, "anomaly").filter((e) => e.anomaly.code === "untraced-layer");
+      assert.equal(untraced.length, 1);
+      assert.equal(untraced[0]?.anomaly.severity, "error");
+      assert.match(untraced[0]?.anomaly.message ?? "", /ArrowSigmoid#0 \(ArrowSigmoid\) ran but was not traced.*function fields.*as methods/);
+    });
   });
 });

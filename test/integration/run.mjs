@@ -24,6 +24,7 @@ const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-fresh-"));
 const only = process.argv.find((a) => a.startsWith("--suite="))?.slice("--suite=".length);
 const suites = [
   { name: "trusted", trust: false, folder: ws },
+  { name: "debug", trust: false, folder: ws },
   { name: "untrusted", trust: true, folder: ws },
   { name: "fresh", trust: false, folder: fresh },
 ].filter((s) => !only || s.name === only);

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { RUN_LENS_TITLE, codeLenses, inlayHints } from "../../extension/server/lenses";
+import { DEBUG_LENS_TITLE, RUN_LENS_TITLE, codeLenses, inlayHints } from "../../extension/server/lenses";
 import { importsBackpropLens } from "../../extension/server/modelFile";
 import { ReportStore } from "../../extension/server/reportStore";
 import { abs, linesOf, makeLayer, makeReport, reportFromTrace } from "./fixtures";
@@ -18,18 +18,22 @@ describe("code lenses", () => {
   const report = reportFromTrace("02-layer-batch", MODEL);
   const text = fs.readFileSync(abs(MODEL), "utf8");
 
-  it("a model file gets ▶ Run Backward Pass at the top, running backpropLens.runBackwardPass with its URI", () => {
-    const [run] = codeLenses(new ReportStore(), abs(MODEL), URI, text);
+  it("a model file gets ▶ Run Backward Pass and Debug Backward Pass at the top, each with its URI", () => {
+    const [run, debug] = codeLenses(new ReportStore(), abs(MODEL), URI, text);
     assert.deepEqual(run, {
       range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
       command: { title: RUN_LENS_TITLE, command: "backpropLens.runBackwardPass", arguments: [URI] },
+    });
+    assert.deepEqual(debug, {
+      range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+      command: { title: DEBUG_LENS_TITLE, command: "backpropLens.debugBackwardPass", arguments: [URI] },
     });
     assert.equal(RUN_LENS_TITLE, "▶ Run Backward Pass");
     assert.deepEqual(codeLenses(new ReportStore(), abs("x.ts"), "file:///x.ts", 'import * as fs from "node:fs";'), []);
   });
 
   it("after a run, each construction line gets a summary that reveals the layer", () => {
-    const lenses = codeLenses(store(report), abs(MODEL), URI, text).slice(1);
+    const lenses = codeLenses(store(report), abs(MODEL), URI, text).slice(2);
     assert.deepEqual(
       lenses.map((l) => `${l.range.start.line + 1}: ${l.command?.title}`),
       ["20: dense1: [3, 3] · ‖dW‖ 40", "35: dense2: [3, 3] · ‖dW‖ 70", "36: relu: [3, 3] · ‖dinputs‖ 11"],
@@ -43,6 +47,7 @@ describe("code lenses", () => {
     const titles = codeLenses(store(reportFromTrace("wrong-backward", model)), abs(model), "file:///w.ts", fs.readFileSync(abs(model), "utf8")).map((l) => l.command?.title);
     assert.deepEqual(titles, [
       "▶ Run Backward Pass",
+      "Debug Backward Pass",
       "dense1: [60, 4] · ‖dW‖ 6.8e-4 · grad check ok",
       "sigmoid: [60, 4] · ‖dinputs‖ 1e-3 · grad check FAILED",
       "dense2: [60, 3] · ‖dW‖ 0.0027 · grad check ok",
@@ -61,7 +66,7 @@ describe("code lenses", () => {
     const s = store(report);
     const old = linesOf(MODEL);
     s.applyChange(abs(MODEL), { range: { start: { line: 19, character: 0 }, end: { line: 19, character: 5 } }, text: "let" }, (n) => old[n] ?? "", old.length);
-    assert.equal(codeLenses(s, abs(MODEL), URI, text)[1]?.command?.title, "dense1: [3, 3] · ‖dW‖ 40 · line changed since the run");
+    assert.equal(codeLenses(s, abs(MODEL), URI, text)[2]?.command?.title, "dense1: [3, 3] · ‖dW‖ 40 · line changed since the run");
   });
 });
 

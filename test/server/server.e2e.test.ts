@@ -90,7 +90,7 @@ describe("language server over stdio (dist/server.js)", function () {
 
   it("before any run: the Run lens, no hover", async () => {
     const lenses = await conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: modelUri } });
-    assert.deepEqual(lenses?.map((l) => l.command?.title), ["▶ Run Backward Pass"]);
+    assert.deepEqual(lenses?.map((l) => l.command?.title), ["▶ Run Backward Pass", "Debug Backward Pass"]);
     assert.equal(await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }), null);
   });
 
@@ -111,7 +111,7 @@ describe("language server over stdio (dist/server.js)", function () {
     assert.equal(decodeWire<LayerAtResult>(await conn.sendRequest(LAYER_AT_REQUEST, { uri: modelUri, line: 0 })), null);
 
     const lenses = await conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: modelUri } });
-    assert.deepEqual(lenses?.map((l) => l.command?.title), ["▶ Run Backward Pass", "dense1: [3, 3] · ‖dW‖ 40", "dense2: [3, 3] · ‖dW‖ 70", "relu: [3, 3] · ‖dinputs‖ 11"]);
+    assert.deepEqual(lenses?.map((l) => l.command?.title), ["▶ Run Backward Pass", "Debug Backward Pass", "dense1: [3, 3] · ‖dW‖ 40", "dense2: [3, 3] · ‖dW‖ 70", "relu: [3, 3] · ‖dinputs‖ 11"]);
     const hints = await conn.sendRequest(InlayHintRequest.type, { textDocument: { uri: modelUri }, range: { start: { line: 19, character: 0 }, end: { line: 20, character: 0 } } });
     assert.deepEqual(hints?.map((h) => h.label), ["‖dweights‖ = 40, out [3, 3]", "→ out [3, 3]"]);
   });

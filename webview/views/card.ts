@@ -60,6 +60,8 @@ export class LayerCard {
     this.el.setAttribute("aria-label", `${info.name} = ${info.description}`);
     this.el.classList.toggle("collapsed", collapsed);
     this.el.classList.toggle("has-error", anomalies.some((a) => a.severity === "error") || (check !== undefined && !check.ok));
+    // The debugger is paused at this layer's call (or update) in the step shown.
+    this.el.classList.toggle("debug-current", ctx.debug !== undefined && ctx.debug.layer === info.id && ctx.debug.step === step);
     this.body.hidden = collapsed;
     this.head.update(JSON.stringify([info, collapsed, check?.ok, anomalies.length, calls.length]), () => this.renderHead(ctx, info, collapsed, check, anomalies.length));
     if (collapsed) return;
@@ -69,7 +71,8 @@ export class LayerCard {
     // Re-rendering the calls moves focus away from a heatmap: remember which one had it.
     const active = document.activeElement;
     const focused = active instanceof HTMLCanvasElement && this.calls.el.contains(active) ? active.closest("figure")?.getAttribute("data-key") : undefined;
-    const rebuilt = this.calls.update(JSON.stringify([step, calls.map((c) => c.seq), view.zoom, ctx.theme, width, sel ?? null, run.steps.length]), () => this.renderCalls(ctx, info, calls, sel));
+    const debugKey = ctx.debug && ctx.debug.step === step ? [ctx.debug.seq, ctx.debug.label] : null;
+    const rebuilt = this.calls.update(JSON.stringify([step, calls.map((c) => c.seq), view.zoom, ctx.theme, width, sel ?? null, run.steps.length, debugKey]), () => this.renderCalls(ctx, info, calls, sel));
     if (rebuilt && focused) (this.calls.el.querySelector(`figure[data-key="${CSS.escape(focused)}"] canvas`) as HTMLCanvasElement | null)?.focus();
     if (info.kind === "softmax" || info.kind === "softmax-cce") {
       const sample = view.samples[String(info.id)] ?? 0;
@@ -156,6 +159,21 @@ export class LayerCard {
 
   private renderCalls(ctx: Ctx, info: LayerInfo, calls: CallSummary[], sel: Ctx["view"]["selectedElement"]): Node[] {
     const { run, step } = ctx;
+    const debugHere = ctx.debug && ctx.debug.step === step ? ctx.debug : undefined;
+    // At the debugger's position, a phase this layer ran in other steps but not yet in this one is still to come.
+    const notYet = (phase: "forward" | "backward"): Node | null => {
+      if (!debugHere || calls.some((c) => c.phase === phase) || !run.callsOf(info.id).some((c) => c.phase === phase)) return null;
+      return h(
+        "div",
+        { class: `call ${phase} not-yet`, testid: "call-not-yet", attrs: { "data-phase": phase } },
+        h("div", { class: "call-head" }, icon(phase === "forward" ? "arrow-right" : "arrow-left"), h("span", { class: "phase" }, phase === "forward" ? "Forward" : "Backward")),
+        h("p", { class: "muted" }, `Not computed yet at the debugger's position (${debugHere.label}, step ${debugHere.step}).`),
+      );
+    };
+    if (calls.length === 0 && debugHere) {
+      const pending = [notYet("forward"), notYet("backward")].filter((n): n is Node => n !== null);
+      if (pending.length > 0) return pending;
+    }
     if (calls.length === 0) {
       const other = run.stepsOf(info.id);
       if (other.length === 0) return [h("p", { class: "muted" }, ctx.run.end ? "This layer was never called." : "Not called yet.")];
@@ -170,8 +188,18 @@ export class LayerCard {
       ];
     }
     const params = info.params.map((p) => p.name);
-    return calls.map((call) => {
+    const debug = debugHere;
+    const rendered = calls.map((call) => {
       const names = orderedTensors(call, params);
+      // Past the debugger's position in this step: the call has not happened yet there.
+      if (debug && call.seq > debug.seq) {
+        return h(
+          "div",
+          { class: `call ${call.phase} not-yet`, testid: "call-not-yet", attrs: { "data-phase": call.phase, "data-seq": call.seq } },
+          h("div", { class: "call-head" }, icon(call.phase === "forward" ? "arrow-right" : "arrow-left"), h("span", { class: "phase" }, call.phase === "forward" ? "Forward" : "Backward"), call.site ? h("span", { class: "muted" }, `line ${call.site.line}`) : null),
+          h("p", { class: "muted" }, `Not computed yet at the debugger's position (${debug.label}, step ${debug.step}): ${names.join(", ")} come when this call runs.`),
+        );
+      }
       const head = h(
         "div",
         { class: "call-head" },
@@ -181,6 +209,7 @@ export class LayerCard {
         call.loss !== undefined ? h("span", { class: "chip" }, `loss ${statNumber(call.loss)}`) : null,
         call.accuracy !== undefined ? h("span", { class: "chip" }, `accuracy ${statNumber(call.accuracy)}`) : null,
         call.phase === "backward" ? h("span", { class: "hint" }, "click an element of a gradient to see its chain rule") : null,
+        debug && call.seq === debug.seq ? h("span", { class: "chip debug-here", testid: "debug-here" }, icon("debug-pause"), debug.live ? " debugger paused here" : " debugger here (recorded)") : null,
       );
       const panels = names.map((name) => {
         const t = call.tensors[name];
@@ -203,8 +232,11 @@ export class LayerCard {
         });
         return panel;
       });
-      return h("div", { class: `call ${call.phase}`, testid: "call", attrs: { "data-phase": call.phase, "data-seq": call.seq } }, head, h("div", { class: "tensor-row" }, ...panels));
+      const current = debug && call.seq === debug.seq ? " debug-current-call" : "";
+      return h("div", { class: `call ${call.phase}${current}`, testid: "call", attrs: { "data-phase": call.phase, "data-seq": call.seq } }, head, h("div", { class: "tensor-row" }, ...panels));
     });
+    const later = notYet("backward");
+    return later ? [...rendered, later] : rendered;
   }
 
   private updateNorms(ctx: Ctx, info: LayerInfo): void {

@@ -2,6 +2,7 @@
  * What every view gets from the app: the data, the view state, the tensor client and the actions
  * (no view reaches for globals).
  */
+import type { DebugPositionInfo } from "../../core/protocol";
 import type { SourceSite, TensorData } from "../../core/trace/traceTypes";
 import type { ColorTable } from "../heatmapCore";
 import type { RunModel } from "../../core/run/runModel";
@@ -19,6 +20,8 @@ export interface Actions {
   setOutputOpen(open: boolean): void;
   runAgain(): void;
   stop(): void;
+  /** Re-run the model recording a step in full (the host asks which when undefined). */
+  recordStep(step?: number): void;
 }
 
 export interface Ctx {
@@ -44,4 +47,6 @@ export interface Ctx {
   contentWidth: number;
   /** Records a heatmap draw time (ms) for the dev page's measurements. */
   recordDraw(key: string, ms: number): void;
+  /** Where the debugger is paused in this run, if it is. */
+  debug?: DebugPositionInfo;
 }

@@ -26,9 +26,12 @@ export class Header {
     this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);
     const summary = run.summaries.length;
     const lossHere = run.summaries.find((s) => s.step === ctx.step)?.loss;
-    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size]), () => {
-      const text =
-        status === "running"
+    const paused = status === "running" ? ctx.debug : undefined;
+    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size, paused ?? null]), () => {
+      // Paused in the debugger: say where (the model waits there).
+      const text = paused
+        ? `paused at ${paused.label} · step ${paused.step}${paused.live ? "" : " (recorded; the model waits further on)"}`
+        : status === "running"
           ? `running${summary > 0 ? ` · step ${run.summaries[summary - 1]?.step ?? 0}` : ""}`
           : status === "done"
             ? `done in ${formatMs(run.end?.durationMs ?? 0)}`
@@ -37,7 +40,7 @@ export class Header {
               : status === "lost"
                 ? `lost after ${formatMs(run.end?.durationMs ?? 0)}`
                 : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
-      const ic = status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : status === "lost" ? "warning" : "error";
+      const ic = paused ? "debug-pause" : status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : status === "lost" ? "warning" : "error";
       return [
         h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
         run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
@@ -45,12 +48,19 @@ export class Header {
         lossHere !== undefined ? h("span", { class: "muted" }, ` · loss ${statNumber(lossHere)}`) : null,
       ];
     });
-    this.steps.update(JSON.stringify([run.steps, ctx.step]), () => {
+    this.steps.update(JSON.stringify([run.steps, ctx.step, run.end?.steps ?? null]), () => {
       if (run.steps.length === 0) return h("span", { class: "muted" }, "no step recorded yet");
       const select = hx("vscode-single-select", { testid: "step-picker", attrs: { "aria-label": "Step" } });
       for (const s of run.steps) select.appendChild(hx("vscode-option", { attrs: { value: String(s), selected: s === ctx.step } }, s === run.steps[run.steps.length - 1] && s > 2 && run.end ? `step ${s} (last)` : `step ${s}`));
+      // Any other step: the model runs again and records it (the host asks which).
+      if (run.end && run.end.steps > run.steps.length) select.appendChild(hx("vscode-option", { testid: "record-step", attrs: { value: "record" } }, "Record another step…"));
       select.addEventListener("change", () => {
-        const v = Number((select as HTMLElement & { value: string }).value);
+        const raw = (select as HTMLElement & { value: string }).value;
+        if (raw === "record") {
+          ctx.actions.recordStep();
+          return;
+        }
+        const v = Number(raw);
         if (Number.isInteger(v)) ctx.actions.selectStep(v);
       });
       return [h("label", { class: "hdr-label", attrs: { id: "step-label" } }, "Step"), select];

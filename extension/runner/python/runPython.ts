@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type RunError, type SourceSite, TRACE_FORMAT_VERSION, type TraceEvent, baseName } from "../../../core/host";
+import { RUN_LIMITS, type RunError, type SourceSite, TRACE_FORMAT_VERSION, type TraceEvent, baseName } from "../../../core/host";
 import type { RunHandle, RunModelOptions, RunResult } from "../runModel";
 import { noPythonMessage, pythonCandidates } from "./interpreter";
 import { type Frame, FrameDecoder } from "./wire";
@@ -69,8 +69,8 @@ const WHERE_TIMEOUT_MS = 700;
 export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = {}): PythonRunHandle {
   const candidates = py.interpreters && py.interpreters.length > 0 ? [...py.interpreters] : pythonCandidates();
   const tracer = py.tracer ?? defaultTracerScript();
-  const timeLimitMs = options.timeLimitMs ?? 30_000;
-  const memoryLimitMb = options.memoryLimitMb ?? 1024;
+  const timeLimitMs = options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000;
+  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
   const controlListeners = new Set<ControlListener>();
   const emit = (e: TraceEvent): void => {
     try {
@@ -193,7 +193,7 @@ export function runPythonModel(options: RunModelOptions, py: PythonRunOptions = 
         const config = {
           file: options.file,
           ...(options.source !== undefined ? { source: options.source } : {}),
-          keepSteps: options.keepSteps ?? 3,
+          keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default,
           gradCheck: options.gradCheck ? options.gradCheck : null,
           memoryLimitMb,
           traceVersion: TRACE_FORMAT_VERSION,
