@@ -1,4 +1,4 @@
-// One build per target (see MODELS.md "Build, packaging, config"):
+// One build per target (the processes they run in: docs/architecture.md, "The parts" and "The processes"):
 //   dist/extension.js  the VS Code extension host entry          (node, cjs, vscode external)
 //   dist/server.js     the language server                      (node, cjs)
 //   dist/modelProcess.js  the model's own process (supervisor)  (node, cjs)

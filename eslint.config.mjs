@@ -1,5 +1,8 @@
-// ESLint: typescript-eslint's recommended rules, plus the dependency rule of MODELS.md:
-// core/ imports nothing from vscode, the DOM or Node; webview/ imports neither vscode nor Node.
+// ESLint: typescript-eslint's recommended rules, plus the dependency rules of docs/architecture.md
+// ("Dependencies between the parts"): core/ imports nothing from vscode, the DOM or Node; webview/
+// imports neither vscode nor Node; no import cycles of values anywhere (eslint-plugin-import-x's
+// no-cycle; `import type` does not count, it has no run-time effect; see docs/dependencies.md).
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
 const nodeModules = ["node:*", "fs", "fs/*", "path", "os", "child_process", "worker_threads", "vm", "util", "crypto", "inspector", "module", "url"];
@@ -12,6 +15,16 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-console": "off",
     },
+  },
+  {
+    files: ["core/**/*.ts", "extension/**/*.ts", "webview/**/*.ts", "test/**/*.ts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/extensions": [".ts", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json"] })],
+    },
+    rules: { "import-x/no-cycle": ["error", { ignoreExternal: true }] },
   },
   {
     files: ["core/**/*.ts"],

@@ -17,6 +17,7 @@
  *
  * No user string ever goes into a LaTeX string except through `latexText`, which escapes it.
  */
+import { shortNumber } from "./format";
 import { isGradientName } from "./trace/tensorNames";
 import type { LayerKind } from "./trace/traceTypes";
 import type { Tensor } from "./tensor";
@@ -34,27 +35,8 @@ export interface ExplainNeeds {
  * itself (`backward[tensor]`) is always included.
  */
 export function explainNeeds(kind: LayerKind, tensor: string): ExplainNeeds {
-  const own = [tensor];
-  switch (kind) {
-    case "dense":
-      if (tensor === "dweights") return { forward: ["inputs"], backward: [...own, "dvalues"] };
-      if (tensor === "dbiases") return { forward: [], backward: [...own, "dvalues"] };
-      if (tensor === "dinputs") return { forward: ["weights"], backward: [...own, "dvalues"] };
-      break;
-    case "relu":
-      if (tensor === "dinputs") return { forward: ["inputs"], backward: [...own, "dvalues"] };
-      break;
-    case "softmax":
-      if (tensor === "dinputs") return { forward: ["output"], backward: [...own, "dvalues"] };
-      break;
-    case "softmax-cce":
-    case "cce":
-      if (tensor === "dinputs") return { forward: [], backward: [...own, "dvalues", "targets"] };
-      break;
-    case "custom":
-      break;
-  }
-  return { forward: [], backward: own };
+  const rule = RULES[kind][tensor];
+  return rule ? { forward: [...rule.forward], backward: [tensor, ...rule.backward] } : { forward: [], backward: [tensor] };
 }
 
 /** Whether a tensor of a call is a gradient the inspector can explain (`d…` of a backward call). */
@@ -119,23 +101,9 @@ export interface Explanation {
   gradCheck?: GradCheckTensor;
 }
 
-/** A number for an equation: integers plainly (`2`), else up to 6 significant digits (`2.7`, `0.0333333`, `2.82718e−5`), minus as `−`. */
+/** A number for an equation: `shortNumber` (core/format.ts) at 6 significant digits (`2`, `2.7`, `0.0333333`, `2.82718e−5`). */
 export function eqNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (!Number.isFinite(v)) return v > 0 ? "∞" : "−∞";
-  if (Object.is(v, -0) || v === 0) return "0";
-  const a = Math.abs(v);
-  let s: string;
-  if (Number.isInteger(v) && a < 1e15) s = String(a);
-  else if (a >= 1e6 || a < 1e-4) {
-    const [m, e] = a.toExponential(5).split("e") as [string, string];
-    s = `${trimZeros(m)}e${e.replace("+", "").replace("-", "−")}`;
-  } else s = trimZeros(a.toPrecision(6));
-  return v < 0 ? `−${s}` : s;
-}
-
-function trimZeros(s: string): string {
-  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+  return shortNumber(v, 6);
 }
 
 /** `eqNumber` as LaTeX (`2.82718 \times 10^{-5}`, `-3`). */
@@ -259,123 +227,8 @@ export function explainElement(req: ExplainRequest): Explanation {
   };
   const product = (t: ExplainTerm): [string, string] => [t.factors.map(factor).join("·"), t.factors.map(latexFactor).join(" \\cdot ")];
 
-  switch (kind) {
-    case "dense": {
-      if (tensor === "dweights") {
-        const x = fw.inputs;
-        const n = rows(dv);
-        const terms: ExplainTerm[] = [];
-        if (x && dv) for (let k = 0; k < n; k++) terms.push(term([`inputs[${k}][${r}]`, `dvalues[${k}][${c}]`], [el(x, k, r), el(dv, k, c)]));
-        return sumOf(
-          terms,
-          "dweights[i][j] = Σₙ inputs[n][i] · dvalues[n][j]",
-          "\\mathrm{dweights}_{i,j} = \\sum_{n} \\mathrm{inputs}_{n,i} \\cdot \\mathrm{dvalues}_{n,j}",
-          product,
-          need([["inputs", x], ["dvalues", dv]]),
-        );
-      }
-      if (tensor === "dbiases") {
-        const n = rows(dv);
-        const terms: ExplainTerm[] = [];
-        if (dv) for (let k = 0; k < n; k++) terms.push(term([`dvalues[${k}][${c}]`], [el(dv, k, c)]));
-        return sumOf(
-          terms,
-          "dbiases[0][j] = Σₙ dvalues[n][j]",
-          "\\mathrm{dbiases}_{0,j} = \\sum_{n} \\mathrm{dvalues}_{n,j}",
-          (t) => [eqNumber(t.value), latexNumber(t.value)],
-          need([["dvalues", dv]]),
-        );
-      }
-      if (tensor === "dinputs") {
-        const w = fw.weights;
-        const m = colsOf(dv);
-        const terms: ExplainTerm[] = [];
-        if (w && dv) for (let j = 0; j < m; j++) terms.push(term([`dvalues[${r}][${j}]`, `weights[${c}][${j}]`], [el(dv, r, j), el(w, c, j)]));
-        return sumOf(
-          terms,
-          "dinputs[n][i] = Σⱼ dvalues[n][j] · weights[i][j]",
-          "\\mathrm{dinputs}_{n,i} = \\sum_{j} \\mathrm{dvalues}_{n,j} \\cdot \\mathrm{weights}_{i,j}",
-          product,
-          need([["weights", w], ["dvalues", dv]]),
-        );
-      }
-      break;
-    }
-    case "relu": {
-      if (tensor !== "dinputs") break;
-      const x = fw.inputs;
-      const xi = el(x, r, c);
-      const mask = xi > 0 ? 1 : 0;
-      const terms = x && dv ? [term([`dvalues[${r}][${c}]`, `1[inputs[${r}][${c}] > 0]`], [el(dv, r, c), mask])] : [];
-      return sumOf(
-        terms,
-        "dinputs[n][i] = dvalues[n][i] · 1[inputs[n][i] > 0]",
-        "\\mathrm{dinputs}_{n,i} = \\mathrm{dvalues}_{n,i} \\cdot \\mathbb{1}[\\mathrm{inputs}_{n,i} > 0]",
-        (t) => [
-          `${factor(t.factors[0] as number)}·1[${eqNumber(xi)} > 0]`,
-          `${latexFactor(t.factors[0] as number)} \\cdot \\mathbb{1}[${latexNumber(xi)} > 0]`,
-        ],
-        need([["inputs", x], ["dvalues", dv]]),
-      );
-    }
-    case "softmax": {
-      if (tensor !== "dinputs") break;
-      const s = fw.output;
-      const m = colsOf(dv);
-      const terms: ExplainTerm[] = [];
-      if (s && dv) {
-        const si = el(s, r, c);
-        for (let j = 0; j < m; j++) {
-          const J = si * ((c === j ? 1 : 0) - el(s, r, j));
-          terms.push(term([`J_${r}[${c}][${j}]`, `dvalues[${r}][${j}]`], [J, el(dv, r, j)]));
-        }
-      }
-      return sumOf(
-        terms,
-        "dinputs[n][i] = Σⱼ J_n[i][j] · dvalues[n][j],  J_n = diag(s_n) − s_n·s_nᵀ",
-        "\\mathrm{dinputs}_{n,i} = \\sum_{j} J^{(n)}_{i,j} \\cdot \\mathrm{dvalues}_{n,j},\\quad J^{(n)} = \\operatorname{diag}(s_n) - s_n s_n^{\\top}",
-        product,
-        need([["output", s], ["dvalues", dv]]),
-      );
-    }
-    case "softmax-cce": {
-      if (tensor !== "dinputs") break;
-      // The book passes the softmax output as dvalues; the forward output is the same matrix.
-      const p = dv ?? fw.output;
-      const y = bw.targets ?? fw.targets;
-      const n = rows(p);
-      const yhat = el(p, r, c);
-      const yv = targetOf(y, r, c);
-      const v = (yhat - yv) / n;
-      const terms = p && y ? [{ labels: [`ŷ[${r}][${c}]`, `y[${r}][${c}]`, "N"], factors: [yhat, yv, n], value: v }] : [];
-      return sumOf(
-        terms,
-        "dinputs[n][i] = (ŷ[n][i] − y[n][i]) / N",
-        "\\mathrm{dinputs}_{n,i} = \\frac{\\hat{y}_{n,i} - y_{n,i}}{N}",
-        () => [`(${eqNumber(yhat)} − ${eqNumber(yv)}) / ${n}`, `\\frac{${latexNumber(yhat)} - ${latexNumber(yv)}}{${n}}`],
-        need([["ŷ (dvalues)", p], ["targets", y]]),
-      );
-    }
-    case "cce": {
-      if (tensor !== "dinputs") break;
-      const p = dv;
-      const y = bw.targets ?? fw.targets;
-      const n = rows(p);
-      const yhat = el(p, r, c);
-      const yv = targetOf(y, r, c);
-      const v = -yv / yhat / n;
-      const terms = p && y ? [{ labels: [`y[${r}][${c}]`, `ŷ[${r}][${c}]`, "N"], factors: [yv, yhat, n], value: v }] : [];
-      return sumOf(
-        terms,
-        "dinputs[n][i] = −y[n][i] / ŷ[n][i] / N",
-        "\\mathrm{dinputs}_{n,i} = -\\frac{y_{n,i}}{\\hat{y}_{n,i}\\, N}",
-        () => [`−${factor(yv)} / ${eqNumber(yhat)} / ${n}`, `-\\frac{${latexNumber(yv)}}{${latexNumber(yhat)} \\cdot ${n}}`],
-        need([["ŷ (dvalues)", p], ["targets", y]]),
-      );
-    }
-    case "custom":
-      break;
-  }
+  const rule = RULES[kind][tensor];
+  if (rule) return rule.explain({ tensor, r, c, fw, bw, dv, sumOf, need, product });
   // Custom layers (and gradients without a known rule): the value and the gradient check.
   const check = req.gradCheck;
   const checkText = check
@@ -392,9 +245,183 @@ export function explainElement(req: ExplainRequest): Explanation {
     value,
     text: `${target} = ${eqNumber(value)}`,
     latex: `${texRef(tensor.replace(/[^A-Za-z0-9]/g, ""), own && own.shape.length < 2 ? [c] : [r, c])} = ${latexNumber(value)}`,
-    note: `${kind === "custom" ? "a custom layer: its backward is your code, so there is no formula to show" : `no rule for ${tensor} of a ${kind} layer`}; ${checkText}`,
+    note: `${kind === "custom" ? "a custom layer: its backward is your code (its values, the numeric derivative and their ratio are below)" : `no rule for ${tensor} of a ${kind} layer`}; ${checkText}`,
   };
 }
+
+/** What a rule's `explain` gets: the element, the calls' tensors, and the helpers that write the sum. */
+interface RuleContext {
+  tensor: string;
+  r: number;
+  c: number;
+  fw: Record<string, Tensor | undefined>;
+  bw: Record<string, Tensor | undefined>;
+  dv: Tensor | undefined;
+  sumOf(terms: ExplainTerm[], rule: string, ruleLatex: string, joinTerm: (t: ExplainTerm) => [string, string], missing?: string): Explanation;
+  need(names: [string, Tensor | undefined][]): string | undefined;
+  product(t: ExplainTerm): [string, string];
+}
+
+/** How one gradient of one layer kind is explained: the tensors it reads and the written-out sum. */
+interface Rule {
+  /** Tensors of the matching forward call it reads. */
+  forward: readonly string[];
+  /** Tensors of the backward call it reads besides the element's own tensor. */
+  backward: readonly string[];
+  explain(x: RuleContext): Explanation;
+}
+
+/**
+ * One entry per layer kind: its gradients' rules. A gradient without an entry (and every gradient of a
+ * custom layer) gets the value and the gradient check instead. A new layer kind adds its entry here.
+ */
+const RULES: Record<LayerKind, Partial<Record<string, Rule>>> = {
+  dense: {
+    dweights: {
+      forward: ["inputs"],
+      backward: ["dvalues"],
+      explain: ({ r, c, fw, dv, sumOf, need, product }) => {
+        const x = fw.inputs;
+        const n = rows(dv);
+        const terms: ExplainTerm[] = [];
+        if (x && dv) for (let k = 0; k < n; k++) terms.push(term([`inputs[${k}][${r}]`, `dvalues[${k}][${c}]`], [el(x, k, r), el(dv, k, c)]));
+        return sumOf(
+          terms,
+          "dweights[i][j] = Σₙ inputs[n][i] · dvalues[n][j]",
+          "\\mathrm{dweights}_{i,j} = \\sum_{n} \\mathrm{inputs}_{n,i} \\cdot \\mathrm{dvalues}_{n,j}",
+          product,
+          need([["inputs", x], ["dvalues", dv]]),
+        );
+      },
+    },
+    dbiases: {
+      forward: [],
+      backward: ["dvalues"],
+      explain: ({ c, dv, sumOf, need }) => {
+        const n = rows(dv);
+        const terms: ExplainTerm[] = [];
+        if (dv) for (let k = 0; k < n; k++) terms.push(term([`dvalues[${k}][${c}]`], [el(dv, k, c)]));
+        return sumOf(
+          terms,
+          "dbiases[0][j] = Σₙ dvalues[n][j]",
+          "\\mathrm{dbiases}_{0,j} = \\sum_{n} \\mathrm{dvalues}_{n,j}",
+          (t) => [eqNumber(t.value), latexNumber(t.value)],
+          need([["dvalues", dv]]),
+        );
+      },
+    },
+    dinputs: {
+      forward: ["weights"],
+      backward: ["dvalues"],
+      explain: ({ r, c, fw, dv, sumOf, need, product }) => {
+        const w = fw.weights;
+        const m = colsOf(dv);
+        const terms: ExplainTerm[] = [];
+        if (w && dv) for (let j = 0; j < m; j++) terms.push(term([`dvalues[${r}][${j}]`, `weights[${c}][${j}]`], [el(dv, r, j), el(w, c, j)]));
+        return sumOf(
+          terms,
+          "dinputs[n][i] = Σⱼ dvalues[n][j] · weights[i][j]",
+          "\\mathrm{dinputs}_{n,i} = \\sum_{j} \\mathrm{dvalues}_{n,j} \\cdot \\mathrm{weights}_{i,j}",
+          product,
+          need([["weights", w], ["dvalues", dv]]),
+        );
+      },
+    },
+  },
+  relu: {
+    dinputs: {
+      forward: ["inputs"],
+      backward: ["dvalues"],
+      explain: ({ r, c, fw, dv, sumOf, need }) => {
+        const x = fw.inputs;
+        const xi = el(x, r, c);
+        const mask = xi > 0 ? 1 : 0;
+        const terms = x && dv ? [term([`dvalues[${r}][${c}]`, `1[inputs[${r}][${c}] > 0]`], [el(dv, r, c), mask])] : [];
+        return sumOf(
+          terms,
+          "dinputs[n][i] = dvalues[n][i] · 1[inputs[n][i] > 0]",
+          "\\mathrm{dinputs}_{n,i} = \\mathrm{dvalues}_{n,i} \\cdot \\mathbb{1}[\\mathrm{inputs}_{n,i} > 0]",
+          (t) => [
+            `${factor(t.factors[0] as number)}·1[${eqNumber(xi)} > 0]`,
+            `${latexFactor(t.factors[0] as number)} \\cdot \\mathbb{1}[${latexNumber(xi)} > 0]`,
+          ],
+          need([["inputs", x], ["dvalues", dv]]),
+        );
+      },
+    },
+  },
+  softmax: {
+    dinputs: {
+      forward: ["output"],
+      backward: ["dvalues"],
+      explain: ({ r, c, fw, dv, sumOf, need, product }) => {
+        const s = fw.output;
+        const m = colsOf(dv);
+        const terms: ExplainTerm[] = [];
+        if (s && dv) {
+          const si = el(s, r, c);
+          for (let j = 0; j < m; j++) {
+            const J = si * ((c === j ? 1 : 0) - el(s, r, j));
+            terms.push(term([`J_${r}[${c}][${j}]`, `dvalues[${r}][${j}]`], [J, el(dv, r, j)]));
+          }
+        }
+        return sumOf(
+          terms,
+          "dinputs[n][i] = Σⱼ J_n[i][j] · dvalues[n][j],  J_n = diag(s_n) − s_n·s_nᵀ",
+          "\\mathrm{dinputs}_{n,i} = \\sum_{j} J^{(n)}_{i,j} \\cdot \\mathrm{dvalues}_{n,j},\\quad J^{(n)} = \\operatorname{diag}(s_n) - s_n s_n^{\\top}",
+          product,
+          need([["output", s], ["dvalues", dv]]),
+        );
+      },
+    },
+  },
+  "softmax-cce": {
+    dinputs: {
+      forward: [],
+      backward: ["dvalues", "targets"],
+      explain: ({ r, c, fw, bw, dv, sumOf, need }) => {
+        // The book passes the softmax output as dvalues; the forward output is the same matrix.
+        const p = dv ?? fw.output;
+        const y = bw.targets ?? fw.targets;
+        const n = rows(p);
+        const yhat = el(p, r, c);
+        const yv = targetOf(y, r, c);
+        const v = (yhat - yv) / n;
+        const terms = p && y ? [{ labels: [`ŷ[${r}][${c}]`, `y[${r}][${c}]`, "N"], factors: [yhat, yv, n], value: v }] : [];
+        return sumOf(
+          terms,
+          "dinputs[n][i] = (ŷ[n][i] − y[n][i]) / N",
+          "\\mathrm{dinputs}_{n,i} = \\frac{\\hat{y}_{n,i} - y_{n,i}}{N}",
+          () => [`(${eqNumber(yhat)} − ${eqNumber(yv)}) / ${n}`, `\\frac{${latexNumber(yhat)} - ${latexNumber(yv)}}{${n}}`],
+          need([["ŷ (dvalues)", p], ["targets", y]]),
+        );
+      },
+    },
+  },
+  cce: {
+    dinputs: {
+      forward: [],
+      backward: ["dvalues", "targets"],
+      explain: ({ r, c, fw, bw, dv, sumOf, need }) => {
+        const p = dv;
+        const y = bw.targets ?? fw.targets;
+        const n = rows(p);
+        const yhat = el(p, r, c);
+        const yv = targetOf(y, r, c);
+        const v = -yv / yhat / n;
+        const terms = p && y ? [{ labels: [`y[${r}][${c}]`, `ŷ[${r}][${c}]`, "N"], factors: [yv, yhat, n], value: v }] : [];
+        return sumOf(
+          terms,
+          "dinputs[n][i] = −y[n][i] / ŷ[n][i] / N",
+          "\\mathrm{dinputs}_{n,i} = -\\frac{y_{n,i}}{\\hat{y}_{n,i}\\, N}",
+          () => [`−${factor(yv)} / ${eqNumber(yhat)} / ${n}`, `-\\frac{${latexNumber(yv)}}{${latexNumber(yhat)} \\cdot ${n}}`],
+          need([["ŷ (dvalues)", p], ["targets", y]]),
+        );
+      },
+    },
+  },
+  custom: {},
+};
 
 function term(labels: string[], factors: number[]): ExplainTerm {
   let v = 1;

@@ -123,3 +123,35 @@ function indices(n: number, summarize: boolean, edge: number): number[] {
   if (!summarize || n <= 2 * edge) return Array.from({ length: n }, (_, i) => i);
   return [...Array.from({ length: edge }, (_, i) => i), -1, ...Array.from({ length: edge }, (_, i) => n - edge + i)];
 }
+
+/** The minus sign of every number written for people (not the NumPy tensor text above): U+2212. */
+export const MINUS = "\u2212";
+
+/**
+ * A number as the product writes it for people everywhere outside NumPy-style tensor text: messages,
+ * hovers, lenses, inline hints, statistics, equations, chart legends and the CLI's summaries.
+ * `digits` significant digits, trailing zeros dropped; whole numbers below 1e15 in full (`300`);
+ * exponent form below 1e−3 and from 1e5, written `5.6e−4` / `2.5e6` (no `+`, no padding); a real
+ * minus sign; `NaN`, `∞`, `−∞`.
+ */
+export function shortNumber(v: number, digits = 4): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (!Number.isFinite(v)) return v > 0 ? "∞" : `${MINUS}∞`;
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  let s: string;
+  if (Number.isInteger(a) && a < 1e15) s = String(a);
+  else if (a < 1e-3 || a >= 1e5) {
+    const [m, e] = a.toExponential(Math.max(0, digits - 1)).split("e") as [string, string];
+    const exp = Number(e);
+    s = `${trimZeros(m)}e${exp < 0 ? MINUS : ""}${Math.abs(exp)}`;
+  } else {
+    // In [1e−3, 1e5) String() of the rounded value never uses an exponent.
+    s = String(Number(a.toPrecision(digits)));
+  }
+  return v < 0 ? `${MINUS}${s}` : s;
+}
+
+function trimZeros(s: string): string {
+  return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
+}

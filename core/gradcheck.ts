@@ -176,6 +176,8 @@ function checkTensorParts(
   let worst: GradCheckTensor["worst"];
   let ok = true;
   let kinks = 0;
+  const checkedAt: number[] = [];
+  const numerics: number[] = [];
   for (let q = 0; q < indices.length; q++) {
     if (done[q] !== 1) continue;
     if (skipped[q] === 1) {
@@ -201,6 +203,8 @@ function checkTensorParts(
         continue;
       }
     }
+    checkedAt.push(i);
+    numerics.push(numeric);
     const score = allowed > 0 ? absErr / allowed : absErr;
     if (score > worstScore || Number.isNaN(absErr)) {
       worstScore = Number.isNaN(absErr) ? Infinity : score;
@@ -208,7 +212,7 @@ function checkTensorParts(
     }
     if (!pass) ok = false;
   }
-  return { name, ok, checked: visited - kinks, total: x.length, kinks, worst, rtol: o.rtol, atol: o.atol };
+  return { name, ok, checked: visited - kinks, total: x.length, kinks, worst, rtol: o.rtol, atol: o.atol, numeric: { indices: checkedAt, values: numerics } };
 }
 
 function sampleIndices(n: number, max: number, rng: Rng): number[] {

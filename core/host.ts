@@ -5,6 +5,7 @@
 export * from "./index";
 export { runtime, configureLimits } from "./runtime";
 export { RUN_LIMITS, limitValue, type RunLimit, type RunLimitName } from "./limits";
+export { shortNumber, MINUS } from "./format";
 export { type Tracer } from "./trace/tracer";
 export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSink, type RecorderOptions } from "./trace/traceRecorder";
 export * from "./trace/traceTypes";

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { InspectorPanel } from "./inspectorPanel";
 import { newModelFile } from "./newModelFile";
 import { toUri } from "./uris";
-import { installEnginePackage, setupFolderFor } from "./workspaceSetup";
+import { afterSetup, installEnginePackage, setupFolderFor } from "./workspaceSetup";
 import type { LensContext } from "./lensContext";
 
 type Factory = (ctx: LensContext) => (...args: unknown[]) => unknown;
@@ -42,13 +42,8 @@ export const commands: Record<string, Factory> = {
     }
     const folder = setupFolderFor(target);
     const result = await installEnginePackage(ctx.extension.extensionUri, folder);
-    const said = {
-      installed: `"backprop-lens" added to ${folder.fsPath}/node_modules: the editor now knows the engine's API.`,
-      updated: `"backprop-lens" in ${folder.fsPath}/node_modules updated to this extension's version.`,
-      present: `"backprop-lens" is already set up in ${folder.fsPath}.`,
-      "user-package": `${folder.fsPath}/node_modules/backprop-lens was installed by you; it was left as it is.`,
-    }[result];
-    void vscode.window.showInformationMessage(`Backprop Lens: ${said}`);
+    ctx.log.info(`set up ${folder.fsPath}: ${result}`);
+    await afterSetup(folder, result, ctx.log);
     return result;
   },
 };

@@ -72,6 +72,33 @@ export class InspectorPanel extends Disposable {
     return new InspectorPanel(panel, host);
   }
 
+  /**
+   * Shows the panel beside the model it is about to show: never over the model's editor, and never
+   * with another file between. When the model's editor shares the panel's group (the user opened the
+   * file while focus was in the inspector's group), the model stays and the panel moves to the next
+   * group; a model that is not visible is shown in a group of its own first.
+   */
+  static async showBeside(host: InspectorHost, doc: vscode.TextDocument): Promise<InspectorPanel> {
+    const existing = InspectorPanel.current;
+    const panelCol = existing?.panel.viewColumn;
+    let editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === doc.uri.toString() && e.viewColumn !== undefined);
+    if (!editor) {
+      const col = panelCol === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+      editor = await vscode.window.showTextDocument(doc, { viewColumn: col, preserveFocus: false, preview: false });
+    }
+    const modelCol = editor.viewColumn ?? vscode.ViewColumn.One;
+    const want = (modelCol + 1) as vscode.ViewColumn;
+    if (existing) {
+      if (panelCol === modelCol || panelCol === undefined) existing.panel.reveal(want, true);
+      else existing.panel.reveal(undefined, true);
+      // The model stays in front in its own group.
+      if (panelCol === modelCol) await vscode.window.showTextDocument(doc, { viewColumn: modelCol, preserveFocus: true, preview: false });
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(InspectorPanel.viewType, "Gradient Inspector", { viewColumn: want, preserveFocus: true }, InspectorPanel.options(host.extensionUri));
+    return new InspectorPanel(panel, host);
+  }
+
   /** Adopts a panel VS Code restored after a reload. */
   static revive(panel: vscode.WebviewPanel, host: InspectorHost): InspectorPanel {
     InspectorPanel.current?.dispose();

@@ -157,7 +157,8 @@ export class RunController extends Disposable implements InspectorHost {
     this.latest = store;
     this.latestUri = doc.uri;
     let mismatch: { step: number; was: number; now: number } | undefined;
-    if (config.openInspectorOnRun || record) InspectorPanel.createOrShow(this, true);
+    // Beside the model it shows, never over it (issue 13).
+    if (config.openInspectorOnRun || record) await InspectorPanel.showBeside(this, doc);
     InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);

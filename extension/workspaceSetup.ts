@@ -10,6 +10,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
+import { engineResolvesFrom } from "./engineResolves";
 
 export type SetupResult = "installed" | "updated" | "present" | "user-package";
 
@@ -32,20 +33,7 @@ export function setupFolderFor(file: vscode.Uri): vscode.Uri {
   return vscode.workspace.getWorkspaceFolder(file)?.uri ?? vscode.Uri.file(path.dirname(file.fsPath));
 }
 
-/**
- * True when "backprop-lens" resolves from `file`: a node_modules/backprop-lens above it, or a
- * tsconfig/jsconfig above it that maps the name (`paths`), as this repository's examples/ do.
- */
-export async function engineResolvesFrom(file: string): Promise<boolean> {
-  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-    if ((await readManifest(path.join(dir, "node_modules", "backprop-lens", "package.json")))?.name === "backprop-lens") return true;
-    for (const config of ["tsconfig.json", "jsconfig.json"]) {
-      const text = await fs.readFile(path.join(dir, config), "utf8").catch(() => "");
-      if (/"paths"[\s\S]*"backprop-lens"/.test(text)) return true;
-    }
-    if (path.dirname(dir) === dir) return false;
-  }
-}
+export { engineResolvesFrom } from "./engineResolves";
 
 /** Copies (or refreshes) the engine package into `<folder>/node_modules/backprop-lens`. */
 export async function installEnginePackage(extensionUri: vscode.Uri, folder: vscode.Uri): Promise<SetupResult> {
@@ -83,7 +71,35 @@ export async function offerSetup(context: vscode.ExtensionContext, doc: vscode.T
   if (pick === "Set Up") {
     const result = await installEnginePackage(context.extensionUri, folder);
     log.info(`set up ${folder.fsPath}: ${result}`);
+    await afterSetup(folder, result, log);
   } else if (pick === "Don't Ask Again") {
     await context.workspaceState.update(NEVER_KEY, [...never, folder.fsPath]);
   }
+}
+
+/** What Set Up says when it is done, for each result. */
+export function setupMessage(folder: vscode.Uri, result: SetupResult): string {
+  return {
+    installed: `"backprop-lens" added to ${folder.fsPath}/node_modules: the folder is set up, and TypeScript now knows the engine's API.`,
+    updated: `"backprop-lens" in ${folder.fsPath}/node_modules updated to this extension's version.`,
+    present: `"backprop-lens" is already set up in ${folder.fsPath}.`,
+    "user-package": `${folder.fsPath}/node_modules/backprop-lens was installed by you; it was left as it is.`,
+  }[result];
+}
+
+/**
+ * After a setup: TypeScript's service keeps a failed module lookup of the files it has open (the file
+ * the user had open showed "cannot find module" for a long time while files opened later were fine),
+ * so it is restarted to look again at once; then the folder is confirmed in a message.
+ */
+export async function afterSetup(folder: vscode.Uri, result: SetupResult, log: vscode.LogOutputChannel): Promise<void> {
+  if (result === "installed" || result === "updated") {
+    try {
+      await vscode.commands.executeCommand("typescript.restartTsServer");
+    } catch (e) {
+      // No TypeScript extension (or it is disabled): nothing holds a stale lookup.
+      log.info(`set up: TypeScript service not restarted (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
+  void vscode.window.showInformationMessage(`Backprop Lens: ${setupMessage(folder, result)}`);
 }

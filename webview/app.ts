@@ -3,12 +3,13 @@
  * per animation frame. Created once in main.ts with the Host; nothing lives at module level.
  */
 import { PROTOCOL_VERSION, isToWebview, type DebugPositionInfo, type Envelope, type ToWebview } from "../core/protocol";
-import { cssColorToRgb, divergingTable } from "./colors";
+import { cssColorToRgb, scaleTables } from "./colors";
 import type { Host } from "./host";
 import { effectiveStep, reduce, type AppState } from "./model";
 import { TensorClient } from "./tensorClient";
-import { defaultViewState, MAX_ZOOM, MIN_ZOOM, type SelectedElement, type ViewState } from "./viewState";
+import { defaultViewState, MAX_ZOOM, MIN_ZOOM, viewForRun, type SelectedElement, type ViewState } from "./viewState";
 import { LayerCard } from "./views/card";
+import type { HeatZoom } from "./views/heatmap";
 import { gaps, lineChart, paletteColor } from "./views/charts";
 import type { Actions, Ctx } from "./views/context";
 import { h, icon, Slot } from "./views/dom";
@@ -16,6 +17,9 @@ import { errorBanner } from "./views/errorBanner";
 import { Header } from "./views/header";
 import { OutputPanel } from "./views/output";
 import { problemsStrip } from "./views/problems";
+import { compareSection } from "./views/compare";
+import { gradFlowSection } from "./views/gradFlow";
+import { networkSection } from "./views/network";
 import { scalarSection } from "./views/scalar";
 
 export interface AppOptions {
@@ -27,7 +31,21 @@ export class App {
   private state: AppState = { kind: "connecting" };
   private view: ViewState;
   private readonly client: TensorClient;
-  private readonly colors = divergingTable();
+  private readonly tables = scaleTables();
+  /** The one zoomed heatmap (persisted with the view, so a re-render or reload keeps it). */
+  private readonly heatZoom: HeatZoom = {
+    active: undefined,
+    claim: (key, region, reset) => {
+      const prev = this.zoomReset;
+      if (prev && prev.key !== key) prev.reset();
+      this.zoomReset = region ? { key, reset } : undefined;
+      (this.heatZoom as { active: HeatZoom["active"] }).active = region ? { key, region } : undefined;
+      if (region) this.view.heatZoom = { key, ...region };
+      else delete this.view.heatZoom;
+      this.save();
+    },
+  };
+  private zoomReset: { key: string; reset: () => void } | undefined;
   private special: [number, number, number] = [255, 0, 255];
   private theme = 0;
   private frame = 0;
@@ -44,6 +62,9 @@ export class App {
   private readonly problems = new Slot(h("div", { class: "problems-slot" }));
   private readonly curves = new Slot(h("div", { class: "curves-slot" }));
   private readonly scalar = new Slot(h("div", { class: "scalar-slot" }));
+  private readonly network = new Slot(h("div", { class: "network-slot" }));
+  private readonly flow = new Slot(h("div", { class: "flow-slot" }));
+  private readonly compare = new Slot(h("div", { class: "compare-slot" }));
   private readonly cardList = h("div", { class: "cards", testid: "cards" });
   private readonly output: OutputPanel;
   private readonly message = new Slot(h("div", { class: "message-slot" }));
@@ -59,6 +80,8 @@ export class App {
     options: AppOptions = {},
   ) {
     this.view = host.loadViewState() ?? defaultViewState();
+    const z = this.view.heatZoom;
+    if (z) (this.heatZoom as { active: HeatZoom["active"] }).active = { key: z.key, region: { r0: z.r0, c0: z.c0, rows: z.rows, cols: z.cols } };
     this.client = new TensorClient(host, { timeoutMs: options.timeoutMs ?? 15000 });
     this.output = new OutputPanel((open) => {
       if (this.view.outputOpen === open) return;
@@ -137,6 +160,18 @@ export class App {
       this.resetRunViews();
     }
     this.runId = runId;
+    if (this.state.kind === "run") {
+      // A new run (or another file) starts at its own defaults, not at the previous run's step or element.
+      const view = viewForRun(this.view, this.state.run.header);
+      if (view !== this.view) {
+        if (view.heatZoom === undefined) {
+          (this.heatZoom as { active: HeatZoom["active"] }).active = undefined;
+          this.zoomReset = undefined;
+        }
+        this.view = view;
+        this.save();
+      }
+    }
     this.schedule();
   }
 
@@ -145,7 +180,8 @@ export class App {
     this.cardList.replaceChildren();
     for (const el of this.visibleCallbacks.keys()) this.io?.unobserve(el);
     this.visibleCallbacks.clear();
-    for (const slot of [this.banner, this.problems, this.curves, this.scalar]) slot.reset();
+    for (const slot of [this.banner, this.problems, this.curves, this.network, this.flow, this.compare, this.scalar]) slot.reset();
+    this.header.reset();
     this.curveChart = undefined;
   }
 
@@ -253,7 +289,8 @@ export class App {
         this.visibleCallbacks.set(el, cb);
         this.io.observe(el);
       },
-      colors: this.colors,
+      tables: this.tables,
+      heatZoom: this.heatZoom,
       special: this.special,
       cssVar: (name, fallback = "") => rootStyle.getPropertyValue(name).trim() || fallback,
       theme: this.theme,
@@ -296,13 +333,25 @@ export class App {
     const { run } = ctx;
     if (this.root.firstChild !== this.header.el) {
       this.message.reset();
-      this.root.replaceChildren(this.header.el, this.banner.el, this.problems.el, this.curves.el, this.scalar.el, this.cardList, this.output.el);
+      this.root.replaceChildren(this.header.el, this.banner.el, this.problems.el, this.curves.el, this.network.el, this.flow.el, this.compare.el, this.scalar.el, this.cardList, this.output.el);
     }
     this.header.update(ctx);
     const err = run.end?.error;
     this.banner.update(JSON.stringify([err ?? null, run.layers.size]), () => (err ? errorBanner(ctx, err) : null));
     this.problems.update(JSON.stringify([run.anomalies.length, run.gradChecks.length, run.layers.size, run.steps]), () => problemsStrip(ctx));
     this.renderCurves(ctx);
+    const live = run.end ? run.summaries.length : Math.floor(run.summaries.length / 100);
+    this.flow.update(JSON.stringify([live, ctx.step, ctx.theme, Math.round(this.width / 80), run.layers.size]), () => gradFlowSection(ctx));
+    this.compare.update(JSON.stringify([run.steps, run.calls.length, this.view.compare ?? null, ctx.theme, Math.round(this.width / 80), this.view.zoom]), () =>
+      run.steps.length >= 2
+        ? compareSection(ctx, this.view.compare, (c) => {
+            this.view.compare = c;
+            this.save();
+            this.schedule();
+          })
+        : null,
+    );
+    this.network.update(JSON.stringify([ctx.step, run.callsInStep(ctx.step).length, run.layers.size, ctx.theme, Math.round(this.width / 80)]), () => networkSection(ctx));
     this.scalar.update(JSON.stringify([ctx.step, run.scalarNodes.length, run.scalarBackwards.length, ctx.view.selectedScalar ?? null, ctx.theme]), () => scalarSection(ctx));
 
     const order = run.layerOrder();
@@ -341,7 +390,8 @@ export class App {
       return;
     }
     const hasAcc = pts.some((p) => p.accuracy !== undefined);
-    const width = Math.max(280, Math.min(this.width - 32, 960));
+    // The panel's content width less the section's own padding and border (the chart was 5 px too wide).
+    const width = Math.max(240, Math.min(this.width - 32 - 28, 960));
     const x = pts.map((p) => p.step);
     const ys = [gaps(pts.map((p) => p.loss ?? NaN)), ...(hasAcc ? [gaps(pts.map((p) => p.accuracy ?? NaN))] : [])];
     const rebuilt = this.curves.update(JSON.stringify([hasAcc, ctx.theme, Math.round(width / 40)]), () => {

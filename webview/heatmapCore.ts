@@ -121,3 +121,193 @@ export function moveCursor(key: string, ctrl: boolean, r: number, c: number, row
       return undefined;
   }
 }
+
+// ---------------------------------------------------------------- scales
+
+/**
+ * Which colour scale a tensor gets, named in its legend:
+ * - `diverging`: signed values (and every gradient), symmetric around 0 (negative blue, 0 white, positive red);
+ * - `probability`: rows of probabilities (a softmax output: every value in [0, 1], each row summing to 1), 0 … 1;
+ * - `sequential`: other non-negative values (a ReLU output), 0 … max;
+ * - `categorical`: class targets (integer class indices, or one-hot rows), one colour per class.
+ */
+export type ScaleKind = "diverging" | "sequential" | "probability" | "categorical";
+
+export interface Scale {
+  kind: ScaleKind;
+  /** The value at the low and high end (diverging: −max and +max; categorical: the first and last class). */
+  lo: number;
+  hi: number;
+  /** Number of classes (categorical). */
+  classes?: number;
+  /** One-hot rows (categorical): the class of a cell is its column, 0 cells are background. */
+  oneHot?: boolean;
+}
+
+/** The words of the legend: `diverging around 0`, `sequential 0 … max`, `probabilities 0 … 1`, `categorical: 3 classes`. */
+export function scaleName(s: Scale): string {
+  switch (s.kind) {
+    case "diverging":
+      return "diverging scale, symmetric around 0";
+    case "probability":
+      return "sequential scale of probabilities, 0 to 1";
+    case "sequential":
+      return "sequential scale, 0 to the largest value";
+    case "categorical":
+      return `categorical: ${s.classes ?? 0} class${s.classes === 1 ? "" : "es"}${s.oneHot ? " (one-hot)" : ""}`;
+  }
+}
+
+/** Picks the scale of a tensor from its name and values (see `ScaleKind`). */
+export function chooseScale(name: string, data: ArrayLike<number>, cols: number): Scale {
+  const n = data.length;
+  let min = Infinity;
+  let max = -Infinity;
+  let integers = true;
+  for (let i = 0; i < n; i++) {
+    const v = data[i] as number;
+    if (v - v !== 0) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (integers && !Number.isInteger(v)) integers = false;
+  }
+  const gradient = /^d[A-Za-z]/.test(name);
+  if (!gradient && name === "targets" && n > 0 && integers && min >= 0) {
+    if (max <= 1 && cols > 1 && isOneHot(data, cols)) return { kind: "categorical", lo: 0, hi: cols - 1, classes: cols, oneHot: true };
+    return { kind: "categorical", lo: 0, hi: max, classes: Math.max(1, max + 1) };
+  }
+  if (!gradient && n > 0 && min >= 0 && max > 0) {
+    if (max <= 1 && cols > 1 && rowsSumToOne(data, cols)) return { kind: "probability", lo: 0, hi: 1 };
+    return { kind: "sequential", lo: 0, hi: max };
+  }
+  const m = symmetricMax(data);
+  return { kind: "diverging", lo: -m, hi: m };
+}
+
+function isOneHot(data: ArrayLike<number>, cols: number): boolean {
+  for (let r = 0; r * cols < data.length; r++) {
+    let ones = 0;
+    for (let c = 0; c < cols; c++) if ((data[r * cols + c] as number) === 1) ones++;
+    if (ones !== 1) return false;
+  }
+  return true;
+}
+
+function rowsSumToOne(data: ArrayLike<number>, cols: number): boolean {
+  for (let r = 0; r * cols < data.length; r++) {
+    let s = 0;
+    for (let c = 0; c < cols; c++) s += data[r * cols + c] as number;
+    if (Math.abs(s - 1) > 1e-6) return false;
+  }
+  return true;
+}
+
+/** The colour tables of the scales: diverging and sequential ramps of 256, a categorical palette. */
+export interface ScaleTables {
+  diverging: ColorTable;
+  sequential: ColorTable;
+  categorical: ColorTable;
+}
+
+// ---------------------------------------------------------------- regions
+
+/** The part of a matrix a heatmap shows: rows [r0, r0 + rows), columns [c0, c0 + cols). */
+export interface Region {
+  r0: number;
+  c0: number;
+  rows: number;
+  cols: number;
+}
+
+export function fullRegion(rows: number, cols: number): Region {
+  return { r0: 0, c0: 0, rows, cols };
+}
+
+/** Keeps a region inside a `rows × cols` matrix, at least 1×1. */
+export function clampRegion(g: Region, rows: number, cols: number): Region {
+  const h = Math.max(1, Math.min(rows, Math.round(g.rows)));
+  const w = Math.max(1, Math.min(cols, Math.round(g.cols)));
+  return { r0: Math.max(0, Math.min(rows - h, Math.round(g.r0))), c0: Math.max(0, Math.min(cols - w, Math.round(g.c0))), rows: h, cols: w };
+}
+
+/** The region zoomed by `factor` (> 1 in) around the cell (r, c), which stays under the pointer. */
+export function zoomRegion(g: Region, factor: number, r: number, c: number, rows: number, cols: number): Region {
+  const h = g.rows / factor;
+  const w = g.cols / factor;
+  const fr = (r - g.r0) / g.rows;
+  const fc = (c - g.c0) / g.cols;
+  return clampRegion({ r0: r - fr * h, c0: c - fc * w, rows: h, cols: w }, rows, cols);
+}
+
+/** The region from two corner cells (a dragged rectangle), inclusive. */
+export function regionBetween(a: readonly [number, number], b: readonly [number, number]): Region {
+  return { r0: Math.min(a[0], b[0]), c0: Math.min(a[1], b[1]), rows: Math.abs(a[0] - b[0]) + 1, cols: Math.abs(a[1] - b[1]) + 1 };
+}
+
+/** The region moved by (dr, dc) cells, kept inside the matrix. */
+export function panRegion(g: Region, dr: number, dc: number, rows: number, cols: number): Region {
+  return clampRegion({ ...g, r0: g.r0 + dr, c0: g.c0 + dc }, rows, cols);
+}
+
+/**
+ * Writes one RGBA pixel per element of region `g` of the row-major `cols`-wide matrix `data`, coloured
+ * by `scale`. NaN and ±∞ get `special`; a categorical cell that is not a class gets `special` too.
+ */
+export function fillRegion(data: ArrayLike<number>, cols: number, g: Region, out: Uint8ClampedArray, scale: Scale, tables: ScaleTables, special: readonly [number, number, number], background: readonly [number, number, number] = [128, 128, 128]): void {
+  let o = 0;
+  const put = (lut: ColorTable, i: number): void => {
+    out[o] = lut[i * 3] as number;
+    out[o + 1] = lut[i * 3 + 1] as number;
+    out[o + 2] = lut[i * 3 + 2] as number;
+  };
+  const palette = tables.categorical.length / 3;
+  const span = scale.hi - scale.lo;
+  const k = scale.kind === "diverging" ? 127.5 / (scale.hi > 0 ? scale.hi : 1) : 255 / (span > 0 ? span : 1);
+  for (let r = g.r0; r < g.r0 + g.rows; r++) {
+    const row = r * cols;
+    for (let c = g.c0; c < g.c0 + g.cols; c++, o += 4) {
+      const v = data[row + c] as number;
+      out[o + 3] = 255;
+      if (v - v !== 0) {
+        out[o] = special[0];
+        out[o + 1] = special[1];
+        out[o + 2] = special[2];
+        continue;
+      }
+      if (scale.kind === "categorical") {
+        const cls = scale.oneHot ? (v === 1 ? c : -1) : v;
+        if (scale.oneHot && v === 0) {
+          out[o] = background[0];
+          out[o + 1] = background[1];
+          out[o + 2] = background[2];
+        } else if (Number.isInteger(cls) && cls >= 0) put(tables.categorical, cls % palette);
+        else {
+          out[o] = special[0];
+          out[o + 1] = special[1];
+          out[o + 2] = special[2];
+        }
+        continue;
+      }
+      let i = scale.kind === "diverging" ? (v * k + 127.5 + 0.5) | 0 : ((v - scale.lo) * k + 0.5) | 0;
+      if (i < 0) i = 0;
+      else if (i > 255) i = 255;
+      put(scale.kind === "diverging" ? tables.diverging : tables.sequential, i);
+    }
+  }
+}
+
+/**
+ * Display size that fits the card: the width never exceeds `maxWidth` (cells may be under a pixel, the
+ * readout stays exact), square cells while they fit, tall matrices up to `maxHeight`.
+ */
+export function fitSize(rows: number, cols: number, cell: number, maxWidth: number, maxHeight: number): { width: number; height: number } {
+  const cw = Math.min(cell, maxWidth / cols);
+  const ch = Math.min(cell, maxHeight / rows);
+  // Square cells when both axes allow it; else each axis on its own (a 300 × 3 matrix stays readable).
+  const square = Math.min(cw, ch);
+  let width = cols * square;
+  let height = rows * square;
+  if (width < Math.min(160, maxWidth) && cols * cw > width) width = Math.min(cols * cw, Math.max(width, Math.min(160, maxWidth)));
+  if (height < Math.min(120, maxHeight) && rows * ch > height) height = Math.min(rows * ch, Math.max(height, Math.min(120, maxHeight)));
+  return { width: Math.max(8, Math.min(maxWidth, Math.round(width))), height: Math.max(8, Math.min(maxHeight, Math.round(height))) };
+}

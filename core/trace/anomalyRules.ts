@@ -5,6 +5,7 @@
  * needs (`TraceRecorder.endStep` for per-step rules, `finish` for end-of-run rules).
  */
 import { showShape } from "../errors";
+import { shortNumber } from "../format";
 import type { Tensor } from "../tensor";
 import { type Anomaly, type GradCheckTensor, type LayerInfo, type SourceSite, baseName } from "./traceTypes";
 import { type CallRecord, orderOfNames } from "./callRecord";
@@ -75,9 +76,9 @@ export function firstNonFiniteAnomaly(records: readonly CallRecord[], infoOf: (r
         index,
         ...siteOf(rec.site, info.site),
         message:
-          `${String(v)} first appeared in ${info.name}.${name}[${index.join("][")}] of shape ${showShape(t.shape)} ` +
+          `${fmt(v)} first appeared in ${info.name}.${name}[${index.join("][")}] of shape ${showShape(t.shape)} ` +
           `at step ${rec.step}${where}, in ${info.description}${info.site ? ` built at ${baseName(info.site.file)}:${info.site.line}` : ""}; ` +
-          (loss !== undefined ? `the loss became ${String(loss)}` : "the model has no loss layer, so the run went on"),
+          (loss !== undefined ? `the loss became ${fmt(loss)}` : "the model has no loss layer, so the run went on"),
       };
     }
   }
@@ -86,7 +87,7 @@ export function firstNonFiniteAnomaly(records: readonly CallRecord[], infoOf: (r
 
 /** A non-finite loss no kept tensor explains. */
 export function nonFiniteLossAnomaly(step: number, loss: number): Anomaly {
-  return { code: "non-finite", severity: "error", step, message: `the loss became ${String(loss)} at step ${step}` };
+  return { code: "non-finite", severity: "error", step, message: `the loss became ${fmt(loss)} at step ${step}` };
 }
 
 /**
@@ -170,8 +171,7 @@ function siteOf(a: SourceSite | undefined, b: SourceSite | undefined): { site?: 
   return a ? { site: a } : b ? { site: b } : {};
 }
 
+/** Numbers in messages: the product's one notation (`shortNumber`, 6 significant digits). */
 function fmt(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a >= 1e5 || a < 1e-4) ? v.toExponential(3) : String(Number(v.toPrecision(6)));
+  return shortNumber(v, 6);
 }

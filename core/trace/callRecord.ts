@@ -3,7 +3,6 @@
  * becomes a `layer/call` event (references instead of copies where a tensor is another call's).
  * Used by the recorder (`traceRecorder.ts`), its anomaly rules and its gradient-check pass.
  */
-import { ShapeError, TensorTooLargeError } from "../errors";
 import type { Layer } from "../layers/layer";
 import { accuracy } from "../layers/crossEntropy";
 import { type Tensor, type TensorLike, isTensor, sameShape, tensor } from "../tensor";
@@ -191,8 +190,8 @@ export function asTensor(x: unknown): Tensor | undefined {
   if (Array.isArray(x) || x instanceof Float64Array) {
     try {
       return tensor(x as TensorLike);
-    } catch (e) {
-      if (e instanceof TensorTooLargeError || e instanceof ShapeError) return undefined;
+    } catch {
+      // Not a valid tensor (ragged, too large): the call is recorded without it.
       return undefined;
     }
   }

@@ -4,8 +4,9 @@
  * with plain numbers, and every non-finite number (in tensors or anywhere else) as the strings
  * `"NaN"`, `"Infinity"`, `"-Infinity"` (and negative zero as `"-0"`, which JSON would lose). Numbers
  * keep full float64 precision (JSON's shortest round-trip form), so a decoded trace equals the
- * recorded one bit for bit.
+ * recorded one bit for bit. The spelling is core/jsonNumbers.ts's `"trace"` one.
  */
+import { decodeTraceNumber, encodeJson } from "../jsonNumbers";
 import { TRACE_FORMAT_VERSION, type TraceEvent } from "./traceTypes";
 
 /** The top level of a trace file. */
@@ -21,40 +22,15 @@ export interface TraceFile {
   events: TraceEvent[];
 }
 
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-function encodeValue(v: unknown): Json {
-  if (typeof v === "number") return Object.is(v, -0) ? "-0" : Number.isFinite(v) ? v : v !== v ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
-  if (v instanceof Float64Array) return Array.from(v, (x) => encodeValue(x));
-  if (Array.isArray(v)) return v.map(encodeValue);
-  if (v === undefined) return null;
-  if (v === null || typeof v === "boolean" || typeof v === "string") return v;
-  if (typeof v === "object") {
-    const out: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) if (x !== undefined) out[k] = encodeValue(x);
-    return out;
-  }
-  return String(v);
-}
-
 /** One event as JSON text, encoded as in a trace file's `events` (for writers that stream a trace). */
 export function encodeEvent(event: TraceEvent): string {
-  return JSON.stringify(encodeValue(event));
+  return JSON.stringify(encodeJson(event, "trace"));
 }
 
 /** Serialises a trace to JSON text. */
 export function encodeTrace(file: string, events: readonly TraceEvent[], producer: string, createdAt = new Date(0)): string {
   const body: TraceFile = { format: "backprop-lens-trace", version: TRACE_FORMAT_VERSION, file, createdAt: createdAt.toISOString(), producer, events: [...events] };
-  return JSON.stringify(encodeValue(body));
-}
-
-function decodeNumber(x: unknown): number {
-  if (typeof x === "number") return x;
-  if (x === "NaN") return NaN;
-  if (x === "Infinity") return Infinity;
-  if (x === "-Infinity") return -Infinity;
-  if (x === "-0") return -0;
-  throw new Error(`trace: expected a number, got ${JSON.stringify(x)}`);
+  return JSON.stringify(encodeJson(body, "trace"));
 }
 
 /** Keys whose values are numbers that may be non-finite (written as strings). */
@@ -62,11 +38,11 @@ const NUMERIC = new Set(["local", "loss", "accuracy", "learningRate", "min", "ma
 
 function decodeValue(v: unknown, key: string, parent: string): unknown {
   if (Array.isArray(v)) {
-    if (key === "data" && v.every((x) => typeof x === "number" || typeof x === "string")) return Float64Array.from(v, decodeNumber);
+    if (key === "data" && v.every((x) => typeof x === "number" || typeof x === "string")) return Float64Array.from(v, decodeTraceNumber);
     return v.map((x) => decodeValue(x, key, parent));
   }
   // Gradient norms are keyed by tensor name, so their values are numbers whatever the key.
-  if (typeof v === "string" && (NUMERIC.has(key) || parent === "norms")) return decodeNumber(v);
+  if (typeof v === "string" && (NUMERIC.has(key) || parent === "norms")) return decodeTraceNumber(v);
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = decodeValue(x, k, key);

@@ -1,45 +1,120 @@
 import type { Tensor } from "../tensor";
 import type { TensorStats } from "./traceTypes";
 
-/** Min, max, mean, standard deviation, L2 norm and counts of non-finite and zero elements, in one pass. */
+/**
+ * Statistics of a tensor, right for any float64 values:
+ * - `nan`, `posInf`, `negInf` count the non-finite elements (`nonFinite` is their sum), `zeros` the exact zeros;
+ * - `min` and `max` are over every element that is not NaN (so a +∞ element makes `max` +∞); NaN when all are NaN;
+ * - `mean` and `std` are over the finite elements (NaN when there are none): the inspector says so when
+ *   some elements were left out;
+ * - `norm` is the L2 norm of the whole tensor: NaN when any element is NaN, +∞ when any is ±∞, and
+ *   otherwise finite whenever the true norm is (computed on values scaled by the largest |value|, so
+ *   `[1e200, 1e200]` has norm 1.414e200 instead of overflowing to ∞, and `[1e-200]` does not underflow to 0).
+ */
 export function tensorStats(t: Tensor): TensorStats {
   const d = t.data;
+  const n = d.length;
   let min = Infinity;
   let max = -Infinity;
-  let sum = 0;
-  let sumSq = 0;
-  let nonFinite = 0;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
   let zeros = 0;
   let finite = 0;
-  for (let i = 0; i < d.length; i++) {
+  let maxAbs = 0;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
     const v = d[i] as number;
-    if (v - v !== 0) {
-      // NaN or ±Infinity (v − v is NaN for both)
-      nonFinite++;
+    if (v !== v) {
+      nan++;
+      continue;
+    }
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === Infinity) {
+      posInf++;
+      continue;
+    }
+    if (v === -Infinity) {
+      negInf++;
       continue;
     }
     finite++;
-    if (v < min) min = v;
-    if (v > max) max = v;
     if (v === 0) zeros++;
+    const a = v < 0 ? -v : v;
+    if (a > maxAbs) maxAbs = a;
     sum += v;
-    sumSq += v * v;
   }
-  const mean = finite === 0 ? NaN : sum / finite;
-  const variance = finite === 0 ? NaN : Math.max(0, sumSq / finite - mean * mean);
+  let mean = NaN;
+  let std = NaN;
+  let finiteNorm = 0;
+  if (finite > 0) {
+    mean = sum / finite;
+    if (!Number.isFinite(mean) || maxAbs > SAFE_MAX || maxAbs < SAFE_MIN) {
+      // The plain sum overflowed (or squares would): sum values scaled by the largest |value| instead.
+      const s = maxAbs === 0 ? 1 : maxAbs;
+      let ss = 0;
+      for (let i = 0; i < n; i++) {
+        const v = d[i] as number;
+        if (v - v === 0) ss += v / s;
+      }
+      const m = ss / finite;
+      let dev = 0;
+      let dsum = 0;
+      let sq = 0;
+      for (let i = 0; i < n; i++) {
+        const v = d[i] as number;
+        if (v - v !== 0) continue;
+        const x = v / s;
+        dev += (x - m) * (x - m);
+        dsum += x - m;
+        sq += x * x;
+      }
+      mean = (m + dsum / finite) * s;
+      std = Math.sqrt(Math.max(0, dev - (dsum * dsum) / finite) / finite) * s;
+      finiteNorm = Math.sqrt(sq) * s;
+    } else {
+      // Two passes (deviations from the mean): no cancellation of sumSq/n − mean², which can go negative.
+      // The corrected two-pass formula: the sum of the deviations takes the mean's rounding error out of the variance.
+      let dev = 0;
+      let dsum = 0;
+      let sq = 0;
+      const m = mean;
+      for (let i = 0; i < n; i++) {
+        const v = d[i] as number;
+        if (v - v !== 0) continue;
+        dev += (v - m) * (v - m);
+        dsum += v - m;
+        sq += v * v;
+      }
+      std = Math.sqrt(Math.max(0, dev - (dsum * dsum) / finite) / finite);
+      finiteNorm = Math.sqrt(sq);
+    }
+  }
+  const nonFinite = nan + posInf + negInf;
   return {
-    size: d.length,
-    min: finite === 0 ? NaN : min,
-    max: finite === 0 ? NaN : max,
+    size: n,
+    min: nan === n ? NaN : min,
+    max: nan === n ? NaN : max,
     mean,
-    std: Math.sqrt(variance),
-    norm: Math.sqrt(sumSq),
+    std,
+    norm: nan > 0 ? NaN : posInf + negInf > 0 ? Infinity : finiteNorm,
     nonFinite,
     zeros,
+    nan,
+    posInf,
+    negInf,
   };
 }
 
-/** L2 norm (NaN when any element is not finite). */
+/** Beyond these magnitudes, squares overflow to ∞ or underflow to 0: sums of squares are scaled. */
+const SAFE_MAX = 1e150;
+const SAFE_MIN = 1e-150;
+
+/**
+ * L2 norm: NaN when any element is NaN, +∞ when any is ±∞ (and none is NaN), else the norm, finite
+ * whenever the true norm is (a sum of squares that overflows or underflows is redone on scaled values).
+ */
 export function l2norm(t: Tensor): number {
   // Four independent sums: the adds no longer wait on each other (about twice as fast).
   const d = t.data;
@@ -60,7 +135,57 @@ export function l2norm(t: Tensor): number {
     s3 += e * e;
   }
   for (; i < n; i++) s0 += (d[i] as number) * (d[i] as number);
-  return Math.sqrt(s0 + s1 + s2 + s3);
+  const sq = s0 + s1 + s2 + s3;
+  // NaN stays NaN; a sum in the safe range is right; otherwise (∞ from overflow or from an ∞ element,
+  // or a tiny sum that may have lost its squares to underflow) look again.
+  if (sq !== sq || (sq < 1e300 && sq > 1e-290) || sq === 0) return sq === 0 ? zeroOrTiny(d) : Math.sqrt(sq);
+  return scaledNorm(d);
+}
+
+/** The L2 norm (as `l2norm`) and the mean |value| of a gradient, in one pass where the sums allow. */
+export function normAndMeanAbs(t: Tensor): { norm: number; meanAbs: number } {
+  const d = t.data;
+  const n = d.length;
+  let sq = 0;
+  let abs = 0;
+  for (let i = 0; i < n; i++) {
+    const v = d[i] as number;
+    sq += v * v;
+    abs += v < 0 ? -v : v;
+  }
+  const meanAbs = n === 0 ? NaN : abs / n;
+  const norm = sq !== sq || (sq < 1e300 && sq > 1e-290) ? Math.sqrt(sq) : sq === 0 ? zeroOrTiny(d) : scaledNorm(d);
+  return { norm, meanAbs: Number.isFinite(meanAbs) || meanAbs !== meanAbs ? meanAbs : meanAbsScaled(d) };
+}
+
+function meanAbsScaled(d: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < d.length; i++) m += Math.abs(d[i] as number) / d.length;
+  return m;
+}
+
+/** 0 for an all-zero tensor; the scaled norm when the squares of tiny non-zero values underflowed. */
+function zeroOrTiny(d: ArrayLike<number>): number {
+  for (let i = 0; i < d.length; i++) if ((d[i] as number) !== 0) return scaledNorm(d);
+  return 0;
+}
+
+function scaledNorm(d: ArrayLike<number>): number {
+  let maxAbs = 0;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i] as number;
+    if (v !== v) return NaN;
+    const a = v < 0 ? -v : v;
+    if (a > maxAbs) maxAbs = a;
+  }
+  if (maxAbs === Infinity) return Infinity;
+  if (maxAbs === 0) return 0;
+  let s = 0;
+  for (let i = 0; i < d.length; i++) {
+    const x = (d[i] as number) / maxAbs;
+    s += x * x;
+  }
+  return Math.sqrt(s) * maxAbs;
 }
 
 /** Index of the first NaN or ±Infinity element, or -1. */

@@ -36,16 +36,17 @@ import { RUN_LIMITS } from "../limits";
 import { runtime } from "../runtime";
 import type { Value } from "../scalar/value";
 import { type Tensor, isTensor } from "../tensor";
+import { DivergenceWatch, recorderObservation } from "./divergence";
 import { ExplodingGradientRule, deadReluAnomaly, firstNonFiniteAnomaly, nonFiniteLossAnomaly, truncatedAnomaly, unseenLayerAnomaly } from "./anomalyRules";
 import { type CallRecord, type LayerState, type Produced, type SiteProvider, accuracyOf, asTensor, layerCallEvent, layerInfo, release, safeParams } from "./callRecord";
 import { attachContext, needsContext, originDetail } from "./errorContext";
 import { type GradCheckPassOptions, gradCheckPass } from "./gradCheckPass";
 import { ScalarPhase, scalarBackwardEvent, scalarNodeEvent } from "./scalarTrace";
-import { l2norm } from "./stats";
+import { normAndMeanAbs } from "./stats";
 import { INCOMING_GRADIENT, INPUT_GRADIENT, isGradientName, paramGradientName } from "./tensorNames";
 import type { Tracer } from "./tracer";
 import type { CallObserver } from "../debug/observer";
-import type { ChainStep, LayerInfo, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
+import type { ChainStep, LayerInfo, OptimizerStep, Phase, SourceSite, StepSummary, TraceEvent } from "./traceTypes";
 
 export type { SiteProvider } from "./callRecord";
 export { type ErrorContext, errorContext } from "./errorContext";
@@ -85,6 +86,9 @@ export class TraceRecorder implements Tracer {
   private readonly stopOnNonFinite: boolean;
   private readonly gradCheckOptions: GradCheckPassOptions | false;
   private readonly exploding: ExplodingGradientRule;
+  /** The learning-rate blow-up rule (core/trace/divergence.ts): fed every step, asked at the end. */
+  private readonly divergence = new DivergenceWatch();
+  private optimizerSite: SourceSite | undefined;
   private readonly observer: CallObserver | undefined;
   private readonly extraSteps: Set<number>;
   /** The first anomaly's step and the one before were emitted in full. */
@@ -106,6 +110,8 @@ export class TraceRecorder implements Tracer {
   private previous: CallRecord[] = [];
   private stepLoss: number | undefined;
   private stepAccuracy: number | undefined;
+  /** The optimizer's update of the current step, as its first updateParams saw it. */
+  private stepOptimizer: OptimizerStep | undefined;
   private readonly reported = new Set<string>();
   private readonly emittedSteps = new Set<number>();
   private readonly emittedPerStep = new Map<number, number>();
@@ -345,6 +351,7 @@ export class TraceRecorder implements Tracer {
     this.previous = this.current;
     this.current = [];
     this.stepLoss = undefined;
+    this.stepOptimizer = undefined;
     this.stepAccuracy = undefined;
   }
 
@@ -356,13 +363,23 @@ export class TraceRecorder implements Tracer {
     if (this.stepAccuracy !== undefined) summary.accuracy = this.stepAccuracy;
     const opt = this.optimizers[this.optimizers.length - 1];
     if (opt) summary.learningRate = opt.currentLearningRate;
+    if (this.stepOptimizer) summary.optimizer = this.stepOptimizer;
+    let normsByLayer: Map<number, Record<string, number>> | undefined;
     if (isSampled(step)) {
       const grads: NonNullable<StepSummary["grads"]> = [];
+      normsByLayer = new Map();
       for (const rec of this.current) {
         if (rec.phase !== "backward") continue;
         const norms: Record<string, number> = {};
-        for (const [name, t] of Object.entries(rec.tensors)) if (isGradientName(name)) norms[name] = l2norm(t);
-        grads.push({ layer: rec.state.id, norms });
+        const meanAbs: Record<string, number> = {};
+        for (const [name, t] of Object.entries(rec.tensors)) {
+          if (!isGradientName(name)) continue;
+          const g = normAndMeanAbs(t);
+          norms[name] = g.norm;
+          meanAbs[name] = g.meanAbs;
+        }
+        grads.push({ layer: rec.state.id, norms, meanAbs });
+        if (rec.parent === undefined) normsByLayer.set(rec.layer, norms);
         for (const anomaly of this.exploding.check(rec, norms, this.infoOf(rec.state))) {
           this.explodedThisStep = true;
           this.emit({ type: "anomaly", anomaly });
@@ -370,6 +387,7 @@ export class TraceRecorder implements Tracer {
       }
       if (grads.length > 0) summary.grads = grads;
     }
+    this.divergence.observe(recorderObservation(step, this.current, normsByLayer, this.stepLoss, opt as (Optimizer & { momentum?: number }) | undefined, this.optimizerSite, (rec) => this.infoOf(rec.state).name));
     this.emit({ type: "step/summary", summary });
     // The first anomaly (an exploding gradient, a loss jump, a non-finite loss) keeps its step and the one
     // before in full, so a plain run can show how it came about.
@@ -407,6 +425,8 @@ export class TraceRecorder implements Tracer {
   attachOptimizer(optimizer: Optimizer): void {
     this.rewrap();
     this.optimizers.push(optimizer);
+    // Where the learning rate was chosen, for the blow-up rule's message.
+    this.optimizerSite ??= this.sites?.capture("construct", [optimizer.constructor.name, "Optimizer"]);
     this.observer?.optimizer(optimizer);
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -415,6 +435,7 @@ export class TraceRecorder implements Tracer {
     const update = optimizer.updateParams as (...a: unknown[]) => unknown;
     target.updateParams = function (this: unknown, ...args: unknown[]): unknown {
       if (!self.finished && self.callStack.length === 0) self.phase = "update";
+      if (!self.finished) self.stepOptimizer ??= optimizerStep(optimizer);
       return update.apply(this, args);
     };
     target.postUpdateParams = function (this: unknown, ...args: unknown[]): unknown {
@@ -462,6 +483,7 @@ export class TraceRecorder implements Tracer {
     }
     this.finished = true;
     this.emitStepTensors(this.current);
+    for (const anomaly of this.divergence.finish()) this.emit({ type: "anomaly", anomaly });
     this.reportDeadRelus();
     this.reportUnseenLayers();
     if (failure !== undefined) throw failure;
@@ -508,3 +530,15 @@ export function isSampled(step: number): boolean {
 }
 
 const SAMPLE_ALL = 100;
+
+/** What the trace says about an optimizer's update (`StepSummary.optimizer`), read from its public fields. */
+function optimizerStep(o: Optimizer): OptimizerStep {
+  const f = o as unknown as { momentum?: unknown; beta1?: unknown; beta2?: unknown; epsilon?: unknown };
+  const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const extra: Partial<OptimizerStep> = {};
+  for (const k of ["momentum", "beta1", "beta2", "epsilon"] as const) {
+    const v = num(f[k]);
+    if (v !== undefined) extra[k] = v;
+  }
+  return { kind: o.kind, learningRate: o.currentLearningRate, iteration: o.iterations, ...extra };
+}

@@ -37,7 +37,11 @@ export interface TensorData {
   dtype?: string;
 }
 
-/** Summary statistics of a tensor. `norm` is the L2 norm; counts are of elements. */
+/**
+ * Summary statistics of a tensor (`core/trace/stats.ts`); counts are of elements. `min`/`max` are over
+ * the elements that are not NaN, `mean`/`std` over the finite ones, `norm` is the L2 norm of all of
+ * them (NaN when one is NaN, +∞ when one is ±∞).
+ */
 export interface TensorStats {
   size: number;
   min: number;
@@ -49,6 +53,12 @@ export interface TensorStats {
   nonFinite: number;
   /** Elements exactly 0. */
   zeros: number;
+  /** NaN elements (absent in traces written before this was counted: then only `nonFinite` is known). */
+  nan?: number;
+  /** +Infinity elements. */
+  posInf?: number;
+  /** −Infinity elements. */
+  negInf?: number;
 }
 
 /** A layer as the trace knows it. */
@@ -115,7 +125,29 @@ export interface StepSummary {
   loss?: number;
   accuracy?: number;
   learningRate?: number;
-  grads?: { layer: number; norms: Record<string, number> }[];
+  /**
+   * The optimizer's update of this step, as it ran (the first `updateParams` of the step): its kind,
+   * the learning rate it used, how many updates came before (Adam's bias correction uses it), and its
+   * settings. Lets the inspector write the update out (`w ← w − lr·dw`, momentum, Adam's moments).
+   */
+  optimizer?: OptimizerStep;
+  /** Per layer: the L2 norm and (when the producer measured it) the mean |value| of each gradient. */
+  grads?: { layer: number; norms: Record<string, number>; meanAbs?: Record<string, number> }[];
+}
+
+/** An optimizer's update of one step (`StepSummary.optimizer`). */
+export interface OptimizerStep {
+  /** `SGD`, `Adam`, or the class of another optimizer. */
+  kind: string;
+  /** The learning rate the update used (after decay). */
+  learningRate: number;
+  /** Updates the optimizer made before this one (0 at the first). */
+  iteration: number;
+  /** SGD's momentum (0 or absent: plain SGD). */
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
 }
 
 /** A scalar value of the single-neuron walk-through. */
@@ -159,8 +191,12 @@ export interface ScalarBackward {
   site?: SourceSite;
 }
 
-/** `untraced-layer`: a layer ran but could not be traced (its forward/backward are function fields it set too late to wrap). */
-export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "untraced-layer";
+/**
+ * `diverging`: the loss jumped and stayed up (the message names the learning rate as the likely cause);
+ * `loss-spike`: it jumped above where it started and came back (`core/trace/divergence.ts`);
+ * `untraced-layer`: a layer ran but could not be traced (its forward/backward are function fields it set too late to wrap).
+ */
+export type AnomalyCode = "non-finite" | "dead-relu" | "exploding-gradient" | "gradient-check" | "truncated" | "diverging" | "loss-spike" | "untraced-layer";
 export type Severity = "error" | "warning" | "information";
 
 /** Something wrong or suspicious, at a layer and a line. */
@@ -189,6 +225,11 @@ export interface GradCheckTensor {
   worst?: { index: number[]; analytic: number; numeric: number; absErr: number; relErr: number };
   rtol: number;
   atol: number;
+  /**
+   * The central difference of every element compared (flat indices into the tensor, kinks left out),
+   * so the inspector can draw |analytic − numeric| over the tensor. Absent from older traces.
+   */
+  numeric?: { indices: number[]; values: number[] };
 }
 
 export interface GradCheckResult {
@@ -238,5 +279,3 @@ export type TraceEvent =
   | { type: "gradcheck"; result: GradCheckResult }
   | { type: "console"; level: ConsoleLevel; text: string; site?: SourceSite }
   | { type: "run/end"; ok: boolean; steps: number; durationMs: number; keptSteps: number[]; error?: RunError };
-
-export type TraceEventType = TraceEvent["type"];

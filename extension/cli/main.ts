@@ -4,6 +4,7 @@
  * `backprop-lens check <model.ts>`. Same compile-and-run path as the extension (`../runner`).
  * Entry point of `dist/cli.js`.
  */
+import { readRunGradCheck } from "../../core/run/gradCheckVerdict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -15,6 +16,7 @@ import {
   encodeTrace,
   formatNumber,
   formatTensor,
+  shortNumber,
   isParamGradientName,
   RUN_LIMITS,
   type RunLimit,
@@ -30,7 +32,7 @@ const VERSION: string = version;
 /** The limit options' lines of the usage text, from the one table of run limits (core/limits.ts). */
 function limitOptions(): string {
   return Object.values(RUN_LIMITS as Record<string, RunLimit>)
-    .map((l) => (l.cli ? `  ${`${l.cli.flag} ${l.cli.arg}`.padEnd(25)}${l.cli.help} (default ${l.default})\n` : ""))
+    .map((l) => (l.cli ? `  ${`${l.cli.flag} ${l.cli.arg}`.padEnd(25)}${l.cli.help} (default ${shortNumber(l.default)})\n` : ""))
     .join("");
 }
 
@@ -314,10 +316,13 @@ function printChecks(report: Report, out: (s: string) => void): boolean {
       out(`  FAIL ${name}: the check could not run: ${r.error}`);
       continue;
     }
+    const reading = readRunGradCheck(report.store, r);
     for (const t of r.tensors) {
-      const worst = t.worst ? `worst |error| ${t.worst.absErr.toExponential(1)} at [${t.worst.index.join(", ")}]` : "";
-      const counts = `${t.checked}${t.checked + t.kinks < t.total ? ` of ${t.total}` : ""} elements${t.kinks ? `, ${t.kinks} at kinks skipped` : ""}`;
-      out(`  ${t.ok ? "ok  " : "FAIL"} ${name}.${t.name}: ${counts}; ${worst}`);
+      const worst = t.worst ? `worst |error| ${shortNumber(t.worst.absErr, 2)} at [${t.worst.index.join(", ")}]` : "";
+      const counts = `${t.checked}${t.checked + t.kinks < t.total ? ` of ${t.total}` : ""} elements${t.kinks ? `, ${t.kinks} at kink${t.kinks === 1 ? "" : "s"} skipped` : ""}`;
+      const why = reading.reasons[t.name];
+      // A check of zeros against zeros passes without showing anything: say so instead of "ok".
+      out(`  ${t.ok ? (why ? "ok? " : "ok  ") : "FAIL"} ${name}.${t.name}: ${counts}; ${why ? `checked nothing meaningful: ${why}` : worst}`);
       if (!t.ok) ok = false;
     }
   }

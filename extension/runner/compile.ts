@@ -11,7 +11,7 @@ import * as path from "node:path";
 import type * as Esbuild from "esbuild";
 import type { RunError } from "../../core/host";
 
-import { ENGINE_MODULE, ENGINE_RUNTIME_ID } from "./workerProtocol";
+import { type CompiledBundle, ENGINE_MODULE, ENGINE_RUNTIME_ID } from "./workerProtocol";
 
 export interface CompileOptions {
   /** Absolute path of the model file. */
@@ -26,13 +26,7 @@ export interface CompileOptions {
   esbuildBinary?: string;
 }
 
-export interface Compiled {
-  file: string;
-  code: string;
-  /** The source map (JSON text); its sources are absolute paths. */
-  map: string;
-  /** Texts of the user's source files in the bundle, by absolute path (for names and messages). */
-  sources: Record<string, string>;
+export interface Compiled extends CompiledBundle {
   durationMs: number;
 }
 

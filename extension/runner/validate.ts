@@ -7,7 +7,9 @@
  * `validateEvent(x)` returns undefined for a good event, else a short reason naming the field.
  * Imports nothing from vscode or Node.
  */
-import type { TraceEvent, TraceEventType } from "../../core/host";
+import type { TraceEvent } from "../../core/host";
+
+type TraceEventType = TraceEvent["type"];
 
 /** Longest name, description or file path accepted. */
 const MAX_NAME = 4096;

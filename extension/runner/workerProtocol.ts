@@ -8,12 +8,24 @@
  */
 import type { MessagePort } from "node:worker_threads";
 import type { GradCheckOptions, SourceSite, TraceEvent } from "../../core/host";
-import type { Compiled } from "./compile";
 import type { ControlMessage } from "./control";
+
+/**
+ * The compiled model a worker runs: one CommonJS bundle of the user's files. `compile.ts` makes it (its
+ * `Compiled` adds the compile time); the protocol owns the shape so that it depends on no compiler.
+ */
+export interface CompiledBundle {
+  file: string;
+  code: string;
+  /** The source map (JSON text); its sources are absolute paths. */
+  map: string;
+  /** Texts of the user's source files in the bundle, by absolute path (for names and messages). */
+  sources: Record<string, string>;
+}
 
 /** The run a worker is to do (sent on the events port once the worker is up). */
 export interface WorkerInput {
-  compiled: Pick<Compiled, "file" | "code" | "map" | "sources">;
+  compiled: CompiledBundle;
   /** Memory limit in MB (heap via `resourceLimits`, the process's RSS by the main thread). */
   memoryLimitMb: number;
   /** Steps emitted with every tensor from step 0 (the last step is always emitted). */

@@ -16,6 +16,7 @@
  * construction line, else to the first line of the model file. An anomaly that repeats the error
  * (same file, line and kind, e.g. the NaN that ended the run) is shown once.
  */
+import { findMethod } from "./methods";
 import { type Diagnostic, type DiagnosticRelatedInformation, DiagnosticSeverity, type Range } from "vscode-languageserver";
 import type { Anomaly, RunError, SourceSite } from "../../core/trace/traceTypes";
 import type { ReportStore } from "./reportStore";
@@ -67,6 +68,21 @@ export function trimmedLineRange(line: number, text: string | undefined): Range 
   const start = text.search(/\S/);
   if (start < 0) return { start: { line, character: 0 }, end: { line, character: text.length } };
   return { start: { line, character: start }, end: { line, character: text.trimEnd().length } };
+}
+
+/** Lines a file is read to for a class's method. */
+const MAX_METHOD_LINES = 20000;
+
+/** The site of `className.backward` in `file` (read through the context), if the class is written there. */
+export function methodSite(file: string, className: string, ctx: DiagnosticContext): SourceSite | undefined {
+  const lines: string[] = [];
+  for (let n = 0; n < MAX_METHOD_LINES; n++) {
+    const t = ctx.lineText(file, n);
+    if (t === undefined) break;
+    lines.push(t);
+  }
+  const m = findMethod(lines, className, "backward");
+  return m ? { file, line: m.line + 1, column: m.column + 1 } : undefined;
 }
 
 /** Every file's diagnostics over all reports, keyed by the store's file key. */
@@ -125,6 +141,13 @@ export function computeDiagnostics(store: ReportStore, ctx: DiagnosticContext): 
         const layer = report.layers.find((l) => l.info.id === a.layer);
         const r = related(built, `${layer ? `${layer.info.name} = ${layer.info.description}` : "the layer"} was built here`);
         if (r) info.push(r);
+      }
+      // A failed gradient check of the user's own layer also points at its backward method (issue 13).
+      const layer = report.layers.find((l) => l.info.id === a.layer);
+      if (a.code === "gradient-check" && layer && layer.info.kind === "custom" && built) {
+        const m = methodSite(built.file, layer.info.className, ctx);
+        const r = m ? related(m, `${layer.info.className}.backward, the method whose gradient the check found wrong`) : undefined;
+        if (r) info.unshift(r);
       }
       add(site, { severity: sev, code: a.code, message: a.message, ...(info.length > 0 ? { relatedInformation: info } : {}) }, false);
     }

@@ -5,6 +5,7 @@
  * (a loop, a sequential helper): one compact table row each.
  */
 import { isParamGradientName } from "../../core/trace/tensorNames";
+import { readGradCheck } from "../../core/run/gradCheckVerdict";
 import type { GradCheckResult, SourceSite } from "../../core/trace/traceTypes";
 import type { LayerReport, RunReport, TensorPeek } from "./lspProtocol";
 import type { LayerOnLine, ReportStore } from "./reportStore";
@@ -73,7 +74,7 @@ function layerHover(item: LayerOnLine, store: ReportStore): string {
     if (blocks.length > 0) out.push(codeBlock(blocks.join("\n")));
   }
 
-  const check = checkText(layer.gradCheck);
+  const check = checkText(layer.gradCheck, layer);
   if (check) out.push(check);
   const anomalies = layerAnomalies(report, info.id).filter((a) => a.code !== "gradient-check");
   for (const a of anomalies.slice(0, 3)) out.push(`⚠ ${escapeMarkdown(a.message)}`);
@@ -106,9 +107,14 @@ function valueBlock(name: string, p: TensorPeek): string {
 }
 
 /** The gradient-check verdict for a hover, or undefined when the layer was not checked. */
-export function checkText(g: GradCheckResult | undefined): string | undefined {
+export function checkText(g: GradCheckResult | undefined, layer?: LayerReport): string | undefined {
   if (!g) return undefined;
   if (g.error) return `✗ Gradient check could not run: ${escapeMarkdown(g.error)}`;
+  const reading = layer ? readGradCheck(g, (n) => layer.tensors[n]?.stats) : undefined;
+  if (g.ok && reading && reading.vacuous.length > 0) {
+    const all = reading.verdict === "vacuous";
+    return `⚠ Gradient check ${all ? "passed but checked nothing meaningful" : `of ${reading.vacuous.join(", ")} checked nothing meaningful`}: ${escapeMarkdown(Object.values(reading.reasons).join("; "))}`;
+  }
   if (g.ok) {
     const worst = Math.max(0, ...g.tensors.map((t) => t.worst?.absErr ?? 0));
     return `✓ Gradient check passed (${g.tensors.map((t) => escapeMarkdown(t.name)).join(", ")}; worst \\|error\\| ${short(worst, 2)})`;
@@ -133,7 +139,7 @@ function multiHover(items: readonly LayerOnLine[]): string {
     const g = mainGradient(layer);
     const out = layer.tensors.output;
     lines.push(
-      `| **${escapeMarkdown(layer.info.name)}** | ${codeSpan(layer.info.description).replace(/\|/g, "\\|")} | ${out ? shapeText(out.shape) : layer.step < 0 ? "not called" : ""} | ${g ? `${gradLabel(g.name)} ${short(g.norm, 2)}` : ""} | ${checkVerdict(layer.gradCheck)?.replace("grad check ", "") ?? ""} | [inspect](${revealUri(report, layer)}) |`,
+      `| **${escapeMarkdown(layer.info.name)}** | ${codeSpan(layer.info.description).replace(/\|/g, "\\|")} | ${out ? shapeText(out.shape) : layer.step < 0 ? "not called" : ""} | ${g ? `${gradLabel(g.name)} ${short(g.norm, 2)}` : ""} | ${checkVerdict(layer.gradCheck, layer)?.replace("grad check ", "").replace(/^: /, "") ?? ""} | [inspect](${revealUri(report, layer)}) |`,
     );
   }
   out.push(lines.join("\n"));

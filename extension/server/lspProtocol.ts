@@ -4,6 +4,7 @@
  * diagnostics, code lenses and inlay hints on model files; the client tells it what each run found.
  */
 import type { Anomaly, GradCheckResult, LayerInfo, Phase, RunError, SourceSite, StepSummary, TensorStats } from "../../core/host";
+import { decodeMarked, encodeJson } from "../../core/jsonNumbers";
 
 /** A few values of a tensor for a hover: the top-left corner and the shape. */
 export interface TensorPeek {
@@ -51,7 +52,6 @@ export interface RunReport {
  * Params: `encodeWire(report)` (see below), decoded by the server with `decodeWire`.
  */
 export const RUN_REPORT_NOTIFICATION = "backpropLens/runReport";
-export type RunReportParams = RunReport;
 
 /** Client → server: forget every report (e.g. "Clear Results"). */
 export const CLEAR_REPORTS_NOTIFICATION = "backpropLens/clearReports";
@@ -92,40 +92,12 @@ export const DEBUG_COMMAND = "backpropLens.debugBackwardPass";
  * sides therefore send reports and layer results through `encodeWire` and read them with
  * `decodeWire`: every non-finite number travels as `{ "$nonFinite": "NaN" | "Infinity" | "-Infinity" }`.
  */
-export const NON_FINITE_KEY = "$nonFinite";
-
-/** A deep copy of `value` with every non-finite number replaced by its `{ $nonFinite }` marker. */
+/** A deep copy of `value` with every non-finite number replaced by its `{ $nonFinite }` marker (core/jsonNumbers.ts). */
 export function encodeWire(value: unknown): unknown {
-  if (typeof value === "number") {
-    return Number.isFinite(value) ? value : { [NON_FINITE_KEY]: value !== value ? "NaN" : value > 0 ? "Infinity" : "-Infinity" };
-  }
-  if (Array.isArray(value)) return value.map(encodeWire);
-  if (ArrayBuffer.isView(value)) return Array.from(value as unknown as ArrayLike<number>, encodeWire);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) if (v !== undefined) out[k] = encodeWire(v);
-    return out;
-  }
-  return value;
+  return encodeJson(value, "marker");
 }
 
 /** The inverse of `encodeWire`. The result is trusted to be a `T` (both sides ship in one VSIX). */
 export function decodeWire<T>(value: unknown): T {
-  return decodeValue(value) as T;
-}
-
-function decodeValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeValue);
-  if (value !== null && typeof value === "object") {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === NON_FINITE_KEY) {
-      const v = o[NON_FINITE_KEY];
-      return v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : NaN;
-    }
-    const out: Record<string, unknown> = {};
-    for (const k of keys) out[k] = decodeValue(o[k]);
-    return out;
-  }
-  return value;
+  return decodeMarked(value) as T;
 }

@@ -1,6 +1,7 @@
 /**
  * Pieces of a layer's summary shared by hovers, code lenses and inlay hints.
  */
+import { readGradCheck } from "../../core/run/gradCheckVerdict";
 import type { Anomaly, GradCheckResult } from "../../core/trace/traceTypes";
 import { type LayerReport, REVEAL_LAYER_COMMAND, type RunReport } from "./lspProtocol";
 import { short, shapeText } from "./text";
@@ -17,10 +18,15 @@ export function gradLabel(name: string): string {
   return name === "dweights" ? "‖dW‖" : `‖${name}‖`;
 }
 
-/** `grad check ok` / `grad check FAILED`, or undefined when the layer was not checked. */
-export function checkVerdict(g: GradCheckResult | undefined): string | undefined {
+/**
+ * `grad check ok` / `grad check FAILED` / `grad check: only zeros` (it passed comparing zeros with
+ * zeros, `core/run/gradCheckVerdict.ts`), or undefined when the layer was not checked. `layer` gives
+ * the statistics of the checked gradients.
+ */
+export function checkVerdict(g: GradCheckResult | undefined, layer?: LayerReport): string | undefined {
   if (!g) return undefined;
-  return g.ok && !g.error ? "grad check ok" : "grad check FAILED";
+  if (!g.ok || g.error) return "grad check FAILED";
+  return layer && readGradCheck(g, (n) => layer.tensors[n]?.stats).verdict === "vacuous" ? "grad check: only zeros" : "grad check ok";
 }
 
 /** The report's anomalies about one layer, in the order they were found. */
@@ -33,6 +39,8 @@ const ANOMALY_LABEL: Record<string, string> = {
   "dead-relu": "dead ReLU",
   "exploding-gradient": "exploding gradient",
   "gradient-check": "gradient check failed",
+  diverging: "training diverged",
+  "loss-spike": "loss spike",
   "untraced-layer": "not traced",
 };
 
@@ -62,7 +70,7 @@ export function lensTitle(report: RunReport, layer: LayerReport, changed: boolea
   else if (out) parts.push(shapeText(out.shape));
   const g = mainGradient(layer);
   if (g) parts.push(`${gradLabel(g.name)} ${short(g.norm, 2)}`);
-  const verdict = checkVerdict(layer.gradCheck);
+  const verdict = checkVerdict(layer.gradCheck, layer);
   if (verdict) parts.push(verdict);
   const badge = anomalyBadge(report, layer.info.id);
   if (badge) parts.push(badge);

@@ -2,24 +2,12 @@
  * Short texts for the editor: compact numbers for statistics, lenses and hints, shapes, and the
  * NumPy-style corner of a tensor (core/format.ts does the NumPy part).
  */
-import { formatNumber, formatTensor } from "../../core/format";
+import { formatNumber, formatTensor, shortNumber } from "../../core/format";
 import type { TensorPeek } from "./lspProtocol";
 
-/**
- * A number in at most `digits` significant digits: `4.11`, `40.24`, `0.0123`, `3.1e-4`, `2.5e+6`,
- * `0`, and NumPy's `nan`, `inf`, `-inf`.
- */
+/** A number in at most `digits` significant digits, in the product's one notation (`shortNumber`: `4.11`, `3.1e−4`, `−∞`). */
 export function short(v: number, digits = 4): string {
-  if (!Number.isFinite(v)) return formatNumber(v).trim();
-  if (v === 0) return "0";
-  const a = Math.abs(v);
-  if (a >= 1e-3 && a < 1e5) {
-    const s = v.toPrecision(digits);
-    return s.includes("e") ? s : s.includes(".") ? s.replace(/\.?0+$/, "") : s;
-  }
-  const [mant, exp] = v.toExponential(Math.max(0, digits - 1)).split("e") as [string, string];
-  const m = mant.includes(".") ? mant.replace(/\.?0+$/, "") : mant;
-  return `${m}e${exp}`;
+  return shortNumber(v, digits);
 }
 
 /** `[300, 3]`. */

@@ -89,23 +89,35 @@ def to_wire(a, dtype):
 
 
 def stats(a):
-    """size, min, max, mean, std, norm, nonFinite, zeros of a float64 ndarray."""
+    """size, min, max, mean, std, norm, nonFinite, zeros, nan, posInf, negInf of a float64 ndarray,
+    as core/trace/stats.ts computes them: min/max over the elements that are not NaN, mean/std over the
+    finite ones, norm over all (NaN when one is NaN, inf when one is infinite), scaled so that finite
+    values never overflow or underflow."""
     n = np()
     flat = a.reshape(-1)
     size = int(flat.size)
-    finite_mask = n.isfinite(flat)
-    finite = flat[finite_mask]
-    non_finite = size - int(finite.size)
-    if finite.size == 0:
-        mn = mx = mean = std = float("nan")
+    nan_mask = n.isnan(flat)
+    nan = int(nan_mask.sum())
+    pos_inf = int((flat == math.inf).sum())
+    neg_inf = int((flat == -math.inf).sum())
+    finite = flat[n.isfinite(flat)]
+    if nan == size:
+        mn = mx = float("nan")
     else:
-        mn = float(finite.min())
-        mx = float(finite.max())
-        mean = float(finite.sum() / finite.size)
-        var = float((finite * finite).sum() / finite.size) - mean * mean
-        std = math.sqrt(max(0.0, var))
-    with n.errstate(all="ignore"):
-        norm = float(math.sqrt(float((flat * flat).sum()))) if non_finite == 0 else float("nan")
+        not_nan = flat[~nan_mask]
+        mn = float(not_nan.min())
+        mx = float(not_nan.max())
+    if finite.size == 0:
+        mean = std = float("nan")
+        finite_norm = 0.0
+    else:
+        scale = float(n.abs(finite).max()) or 1.0
+        x = finite / scale
+        m = float(x.sum() / x.size)
+        mean = m * scale
+        std = math.sqrt(float(((x - m) * (x - m)).sum() / x.size)) * scale
+        finite_norm = math.sqrt(float((x * x).sum())) * scale
+    norm = float("nan") if nan else (math.inf if pos_inf + neg_inf else finite_norm)
     return {
         "size": size,
         "min": mn,
@@ -113,16 +125,48 @@ def stats(a):
         "mean": mean,
         "std": std,
         "norm": norm,
-        "nonFinite": non_finite,
+        "nonFinite": nan + pos_inf + neg_inf,
         "zeros": int((finite == 0).sum()),
+        "nan": nan,
+        "posInf": pos_inf,
+        "negInf": neg_inf,
     }
 
 
 def l2norm(a):
+    """L2 norm: NaN when any element is NaN, inf when any is infinite, else finite whenever the true norm is."""
     n = np()
+    flat = a.reshape(-1)
+    if not flat.size:
+        return 0.0
     with n.errstate(all="ignore"):
-        s = float(n.dot(a.reshape(-1), a.reshape(-1))) if a.size else 0.0
-    return math.sqrt(s) if s == s and s != math.inf else (float("nan") if s != s else math.inf)
+        s = float(n.dot(flat, flat))
+    if s != s:
+        return float("nan")
+    if 1e-290 < s < 1e300:
+        return math.sqrt(s)
+    if s == 0.0 and not flat.any():
+        return 0.0
+    if n.isnan(flat).any():
+        return float("nan")
+    scale = float(n.abs(flat).max())
+    if scale == math.inf:
+        return math.inf
+    x = flat / scale
+    return math.sqrt(float(n.dot(x, x))) * scale
+
+
+def mean_abs(a):
+    """The mean |value| of a gradient (NaN when it is empty or holds a NaN)."""
+    n = np()
+    flat = a.reshape(-1)
+    if not flat.size:
+        return float("nan")
+    with n.errstate(all="ignore"):
+        m = float(n.abs(flat).sum() / flat.size)
+    if m == math.inf and n.isfinite(flat).all():
+        m = float((n.abs(flat) / flat.size).sum())
+    return m
 
 
 def first_non_finite(a):

@@ -308,10 +308,12 @@ class Recorder:
                 if rec.phase != "backward":
                     continue
                 norms = {}
+                mean_abs = {}
                 for name, (a, _) in rec.tensors.items():
                     if name not in ("dvalues", "targets"):
                         norms[name] = arrays.l2norm(a)
-                grads.append({"layer": rec.state.id, "norms": norms})
+                        mean_abs[name] = arrays.mean_abs(a)
+                grads.append({"layer": rec.state.id, "norms": norms, "meanAbs": mean_abs})
                 self.check_exploding(rec, norms)
             if grads:
                 summary["grads"] = grads

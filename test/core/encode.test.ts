@@ -1,6 +1,7 @@
 /** The JSON trace format round-trips bit for bit, non-finite numbers included. */
 import * as assert from "node:assert/strict";
 import { TRACE_FORMAT_VERSION, type TraceEvent, decodeTrace, encodeTrace } from "../../core/host";
+import { decodeMarked, decodeTraceNumber, encodeJson } from "../../core/jsonNumbers";
 
 describe("trace encoding", () => {
   it("round-trips tensors, NaN and ±Infinity, and refuses newer versions", () => {
@@ -40,5 +41,15 @@ describe("trace encoding", () => {
     assert.equal(text.text, "NaN", "strings stay strings");
     assert.throws(() => decodeTrace(JSON.stringify({ format: "backprop-lens-trace", version: 99, events: [] })), /newer/);
     assert.throws(() => decodeTrace("{}"), /not a Backprop Lens trace/);
+  });
+
+  it("one codec, two spellings: the trace file's strings and the wire's self-describing markers", () => {
+    const value = { a: [NaN, Infinity, -Infinity, -0, 1.5], t: Float64Array.from([NaN, 2]), gone: undefined };
+    assert.deepEqual(encodeJson(value, "trace"), { a: ["NaN", "Infinity", "-Infinity", "-0", 1.5], t: ["NaN", 2] });
+    const marked = encodeJson(value, "marker");
+    assert.deepEqual(marked, { a: [{ $nonFinite: "NaN" }, { $nonFinite: "Infinity" }, { $nonFinite: "-Infinity" }, -0, 1.5], t: [{ $nonFinite: "NaN" }, 2] });
+    assert.deepEqual(decodeMarked(JSON.parse(JSON.stringify(marked))), { a: [NaN, Infinity, -Infinity, 0, 1.5], t: [NaN, 2] });
+    assert.ok(Object.is(decodeTraceNumber("-0"), -0));
+    assert.throws(() => decodeTraceNumber("1"), /expected a number/);
   });
 });

@@ -1,6 +1,7 @@
 /** NumPy-style printing: what the book's output looks like. */
 import * as assert from "node:assert/strict";
 import { formatNumber, formatTensor, tensor } from "../../core/index";
+import { MINUS, shortNumber } from "../../core/host";
 
 describe("formatTensor (NumPy style)", () => {
   it("prints the chapter's dinputs exactly as NumPy does", () => {
@@ -38,5 +39,38 @@ describe("formatTensor (NumPy style)", () => {
     assert.equal(lines.length, 7);
     assert.equal(lines[3]?.trim(), "...");
     assert.match(lines[0] ?? "", /^\[\[ 0\.  1\.  2\. \.\.\. 27\. 28\. 29\.\]$/);
+  });
+});
+
+describe("shortNumber: the one notation for numbers people read", () => {
+  it("writes significant digits with trailing zeros dropped, whole numbers in full", () => {
+    assert.equal(shortNumber(4.1100001), "4.11");
+    assert.equal(shortNumber(0.0123456), "0.01235");
+    assert.equal(shortNumber(40.2449, 4), "40.24");
+    assert.equal(shortNumber(20.099999999999998, 6), "20.1");
+    assert.equal(shortNumber(300), "300");
+    assert.equal(shortNumber(123456), "123456");
+    assert.equal(shortNumber(12345.6), "12350");
+    assert.equal(shortNumber(0.001), "0.001");
+  });
+
+  it("uses exponents below 1e−3 and from 1e5, with a real minus and no plus or padding", () => {
+    assert.equal(shortNumber(5.6e-4, 2), "5.6e−4");
+    assert.equal(shortNumber(-6.2251e-5), "−6.225e−5");
+    assert.equal(shortNumber(2.5e6 + 0.5), "2.5e6");
+    assert.equal(shortNumber(123456.7), "1.235e5");
+    assert.equal(shortNumber(1e-300), "1e−300");
+    assert.equal(shortNumber(2.82717753e-5, 6), "2.82718e−5");
+    assert.ok(!/[-+]/.test(shortNumber(-1.5e-7) + shortNumber(3e7 + 0.1)), "no ASCII minus or plus anywhere");
+  });
+
+  it("writes zero, negative zero and the non-finite values plainly", () => {
+    assert.equal(shortNumber(0), "0");
+    assert.equal(shortNumber(-0), "0");
+    assert.equal(shortNumber(-0.07), "−0.07");
+    assert.equal(shortNumber(NaN), "NaN");
+    assert.equal(shortNumber(Infinity), "∞");
+    assert.equal(shortNumber(-Infinity), "−∞");
+    assert.equal(MINUS, "\u2212");
   });
 });

@@ -6,7 +6,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { RUN_LIMITS, type RunLimit, limitValue } from "../../core/host";
+import { RUN_LIMITS, type RunLimit, limitValue, shortNumber } from "../../core/host";
 
 const root = path.join(__dirname, "..", "..", "..");
 const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as {
@@ -44,7 +44,7 @@ describe("run limits: one table for the settings, the CLI and the runner", () =>
       if (!option) continue;
       const line = help.stdout.split("\n").find((s) => s.trimStart().startsWith(`${option.flag} ${option.arg}`));
       assert.ok(line, `usage has ${option.flag}`);
-      assert.ok(line.endsWith(`(default ${l.default})`), line);
+      assert.ok(line.endsWith(`(default ${shortNumber(l.default)})`), line);
     }
     assert.ok(help.stdout.startsWith(`Backprop Lens ${manifest.version}:`));
     assert.equal(spawnSync(process.execPath, [cli, "--version"], { encoding: "utf8" }).stdout, `${manifest.version}\n`);

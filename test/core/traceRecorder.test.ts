@@ -21,7 +21,7 @@ import {
   value,
   zip,
 } from "../../core/host";
-import { record, train } from "../helpers/record";
+import { pass, record, train } from "../helpers/record";
 
 const of = <T extends TraceEvent["type"]>(events: TraceEvent[], type: T): Extract<TraceEvent, { type: T }>[] =>
   events.filter((e): e is Extract<TraceEvent, { type: T }> => e.type === type);
@@ -79,12 +79,7 @@ describe("trace recorder", () => {
         const opt = new SGD({ learningRate: 0.5 });
         for (let e = 0; e < 9; e++) {
           seen.push(Array.from(d1.weights.data));
-          d1.forward(X);
-          d2.forward(d1.output);
-          loss.forward(d2.output, y);
-          loss.backward(loss.output, y);
-          d2.backward(loss.dinputs);
-          d1.backward(d2.dinputs);
+          pass([d1, d2], loss, X, y);
           opt.updateParams(d1);
           opt.updateParams(d2);
         }
@@ -136,12 +131,7 @@ describe("trace recorder", () => {
       const loss = new SoftmaxCategoricalCrossentropy();
       const opt = new SGD({ learningRate: 1e300 });
       for (let e = 0; e < 50; e++) {
-        d1.forward(X);
-        d2.forward(d1.output);
-        loss.forward(d2.output, y);
-        loss.backward(loss.output, y);
-        d2.backward(loss.dinputs);
-        d1.backward(d2.dinputs);
+        pass([d1, d2], loss, X, y);
         opt.step(d1, d2);
       }
     });
@@ -240,15 +230,7 @@ describe("trace recorder", () => {
       const d1 = new Dense(2, 4);
       const s = new (sigmoid(bug))();
       const d2 = new Dense(4, 3);
-      const loss = new SoftmaxCategoricalCrossentropy();
-      d1.forward(X);
-      s.forward(d1.output);
-      d2.forward(s.output);
-      loss.forward(d2.output, y);
-      loss.backward(loss.output, y);
-      d2.backward(loss.dinputs);
-      s.backward(d2.dinputs);
-      d1.backward(s.dinputs);
+      pass([d1, s, d2], new SoftmaxCategoricalCrossentropy(), X, y);
     };
 
     it("is traced like a method layer, and its gradient check fails on a wrong backward", () => {

@@ -1,5 +1,5 @@
 /** Test helpers: record a model function with the trace recorder in this process, and a small training loop. */
-import { Adam, Dense, ReLU, SoftmaxCategoricalCrossentropy, type TraceEvent, TraceRecorder, TRACE_FORMAT_VERSION, spiralData } from "../../core/host";
+import { Adam, Dense, type Layer, ReLU, SoftmaxCategoricalCrossentropy, type Tensor, type TraceEvent, TraceRecorder, TRACE_FORMAT_VERSION, spiralData } from "../../core/host";
 
 export interface Recorded {
   events: TraceEvent[];
@@ -55,15 +55,23 @@ export function train(epochs: number, lr = 0.05) {
     const loss = new SoftmaxCategoricalCrossentropy();
     const opt = new Adam({ learningRate: lr });
     for (let e = 0; e < epochs; e++) {
-      d1.forward(X);
-      a1.forward(d1.output);
-      d2.forward(a1.output);
-      loss.forward(d2.output, y);
-      loss.backward(loss.output, y);
-      d2.backward(loss.dinputs);
-      a1.backward(d2.dinputs);
-      d1.backward(a1.dinputs);
+      pass([d1, a1, d2], loss, X, y);
       opt.step(d1, d2);
     }
   };
+}
+
+/**
+ * One pass the book's way: each layer's forward on the previous layer's output, the loss, its backward
+ * from the softmax output, then each layer's backward on the next one's `dinputs`, in reverse. Returns
+ * the loss.
+ */
+export function pass(layers: readonly Layer[], loss: SoftmaxCategoricalCrossentropy, X: Tensor, y: Tensor): number {
+  let out = X;
+  for (const l of layers) out = (l.forward(out), l.output);
+  const value = loss.forward(out, y);
+  loss.backward(loss.output, y);
+  let d = loss.dinputs;
+  for (const l of [...layers].reverse()) d = (l.backward(d), l.dinputs);
+  return value;
 }

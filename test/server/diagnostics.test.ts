@@ -1,3 +1,6 @@
+import * as fs from "node:fs";
+import { codeLenses } from "../../extension/server/lenses";
+import { findMethod } from "../../extension/server/methods";
 import * as assert from "node:assert/strict";
 import { type Diagnostic, DiagnosticSeverity } from "vscode-languageserver";
 import type { Anomaly } from "../../core/trace/traceTypes";
@@ -117,7 +120,20 @@ describe("diagnostics: anomalies", () => {
     const ds = only(diagnosticsOf(reportFromTrace("wrong-backward", model)), abs(model));
     assert.deepEqual(brief(ds), ["28:0-33 1 gradient-check"]);
     assert.ok(ds[0]!.message.startsWith("gradient check failed: sigmoid.dinputs[37][0] is -0.000124731 but central differences give -6.225e-5"));
-    assert.deepEqual(ds[0]!.relatedInformation?.map((r) => `${r.location.range.start.line + 1} ${r.message}`), ["19 sigmoid = Sigmoid was built here"]);
+    // Issue 13: it also points at the user's backward method, where the bug is (it named only the call).
+    assert.deepEqual(ds[0]!.relatedInformation?.map((r) => `${r.location.range.start.line + 1} ${r.message}`), ["11 Sigmoid.backward, the method whose gradient the check found wrong", "19 sigmoid = Sigmoid was built here"]);
+  });
+
+  it("a failed gradient check of a custom layer puts a code lens on its backward method, with analytic, numeric and their ratio", () => {
+    const model = "test/fixtures/models/wrong-backward.ts";
+    const s = new ReportStore();
+    s.set(reportFromTrace("wrong-backward", model));
+    const lenses = codeLenses(s, abs(model), "file:///m.ts", fs.readFileSync(abs(model), "utf8"));
+    const onMethod = lenses.find((l) => l.range.start.line === 10) ?? assert.fail(lenses.map((l) => `${l.range.start.line}: ${l.command?.title}`).join("\n"));
+    assert.match(onMethod.command?.title ?? "", /^✗ gradient check of sigmoid: dinputs\[37, 0\] is −1\.25e−4, central differences give −6\.22e−5 \(×2\)$/);
+    assert.equal(findMethod(["class A:", "    def forward(self, x):", "        pass", "    def backward(self, d):", "        pass", "class B:", "    def backward(self, d):"], "A", "backward")?.line, 3);
+    assert.equal(findMethod(["class A {}", "class B extends Layer {", "  override backward(d: Tensor) {"], "B", "backward")?.line, 2);
+    assert.equal(findMethod(["class A {", "  forward() {}", "}", "class B {", "  backward() {}", "}"], "A", "backward"), undefined);
   });
 
   it("a site in an imported file is published for that file; a site-less anomaly goes to its layer's line", () => {

@@ -31,8 +31,8 @@ describe("hover on layer code (examples/02-layer-batch.ts)", () => {
       [
         "| | shape | min | max | mean | ‖·‖ |",
         "|:--|:--|--:|--:|--:|--:|",
-        "| output | [3, 3] | -1.81 | 8.9 | 2.019 | 10.76 |",
-        "| dinputs | [3, 4] | -1.14 | 4.11 | 0.68 | 5.575 |",
+        "| output | [3, 3] | −1.81 | 8.9 | 2.019 | 10.76 |",
+        "| dinputs | [3, 4] | −1.14 | 4.11 | 0.68 | 5.575 |",
         "| dweights | [4, 3] | 0.5 | 20.1 | 8.9 | 40.24 |",
         "| dbiases | [1, 3] | 6 | 6 | 6 | 10.39 |",
       ].join("\n"),
@@ -78,7 +78,7 @@ describe("hover on layer code (examples/02-layer-batch.ts)", () => {
 
   it("a forward call line shows inputs and output", () => {
     const h = hoverAt(store, MODEL, 21)!;
-    assert.ok(h.includes("| inputs | [3, 4] | -1.5 | 5 | 1.683 | 8.679 |"));
+    assert.ok(h.includes("| inputs | [3, 4] | −1.5 | 5 | 1.683 | 8.679 |"));
     assert.ok(h.includes("output [3, 3]\n[[ 4.8    1.21   2.385]"));
     assert.ok(!h.includes("dinputs [3, 4]\n"), h);
   });
@@ -121,8 +121,8 @@ describe("hover: gradient checks, anomalies, several layers on a line", () => {
     const sigmoid = hoverAt(store, model, 19)!;
     assert.ok(sigmoid.startsWith("**sigmoid** = `Sigmoid` · custom layer\n\nStep 0 of run 1 · built at line 19 · forward at line 23 · backward at line 28"), sigmoid);
     // Brackets and bars are escaped (they render as themselves).
-    assert.ok(sigmoid.includes("✗ Gradient check failed: dinputs\\[37, 0\\] is -1.247e-4 but central differences give -6.225e-5 (\\|error\\| 6.2e-5)"), sigmoid);
-    assert.ok(hoverAt(store, model, 18)!.includes("✓ Gradient check passed (dinputs, dweights, dbiases; worst \\|error\\| 5.1e-16)"));
+    assert.ok(sigmoid.includes("✗ Gradient check failed: dinputs\\[37, 0\\] is −1.247e−4 but central differences give −6.225e−5 (\\|error\\| 6.2e−5)"), sigmoid);
+    assert.ok(hoverAt(store, model, 18)!.includes("✓ Gradient check passed (dinputs, dweights, dbiases; worst \\|error\\| 5.1e−16)"));
     // the loss layer's forward line gives the loss
     assert.ok(hoverAt(store, model, 25)!.includes("Step 0 of run 1 · loss 1.0986"));
   });
@@ -150,7 +150,7 @@ describe("hover: gradient checks, anomalies, several layers on a line", () => {
     const h = hoverAt(storeWith(report), "examples/04-spiral-model.ts", 18)!;
     const lines = h.split("\n");
     assert.equal(lines[0], "**2 layers on this line** · step 0 of run 1");
-    assert.ok(lines.some((l) => l.startsWith("| **dense1** | `Dense(2, 64)` | [300, 3] | ‖dW‖ 3.1e-4 |  | [inspect](command:backpropLens.revealLayer?")), h);
+    assert.ok(lines.some((l) => l.startsWith("| **dense1** | `Dense(2, 64)` | [300, 3] | ‖dW‖ 3.1e−4 |  | [inspect](command:backpropLens.revealLayer?")), h);
     assert.ok(lines.some((l) => l.startsWith("| **activation1** | `ReLU` | [300, 3] | ‖dinputs‖ 0.02 |")), h);
   });
 

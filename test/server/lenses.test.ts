@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { DEBUG_LENS_TITLE, RUN_LENS_TITLE, codeLenses, inlayHints } from "../../extension/server/lenses";
-import { importsBackpropLens } from "../../extension/server/modelFile";
+import { importsBackpropLens, isModelFile } from "../../extension/server/modelFile";
 import { ReportStore } from "../../extension/server/reportStore";
 import { abs, linesOf, makeLayer, makeReport, reportFromTrace } from "./fixtures";
 
@@ -48,10 +48,11 @@ describe("code lenses", () => {
     assert.deepEqual(titles, [
       "▶ Run Backward Pass",
       "Debug Backward Pass",
-      "dense1: [60, 4] · ‖dW‖ 6.8e-4 · grad check ok",
-      "sigmoid: [60, 4] · ‖dinputs‖ 1e-3 · grad check FAILED",
+      "dense1: [60, 4] · ‖dW‖ 6.8e−4 · grad check ok",
+      "sigmoid: [60, 4] · ‖dinputs‖ 1e−3 · grad check FAILED",
       "dense2: [60, 3] · ‖dW‖ 0.0027 · grad check ok",
       "loss: [60, 3] · ‖dinputs‖ 0.11 · grad check ok",
+      "✗ gradient check of sigmoid: dinputs[37, 0] is −1.25e−4, central differences give −6.22e−5 (×2)",
     ]);
     const file = abs("examples/05-spiral-training.ts");
     const relu = makeLayer(1, "activation1", "ReLU", file, 9, { gradNorms: { dinputs: 0.0123 } });
@@ -74,26 +75,19 @@ describe("inlay hints", () => {
   const report = reportFromTrace("02-layer-batch", MODEL);
   const lines = linesOf(MODEL);
 
-  it("end each layer line with a short summary: ‖dweights‖ and the output shape at the construction, shapes at calls", () => {
+  it("end each layer line with one short number or shape (a narrow editor must not scroll sideways); the full summary is the tooltip", () => {
     const hints = inlayHints(store(report), abs(MODEL), lines);
     assert.deepEqual(
       hints.map((h) => `${h.position.line + 1}: ${String(h.label)}`),
-      [
-        "20: ‖dweights‖ = 40, out [3, 3]",
-        "21: → out [3, 3]",
-        "29: ← dinputs [3, 4], ‖dweights‖ = 40",
-        "35: ‖dweights‖ = 70, out [3, 3]",
-        "36: ‖dinputs‖ = 11, out [3, 3]",
-        "37: → out [3, 3]",
-        "38: → out [3, 3]",
-        "39: ← dinputs [3, 3], ‖dinputs‖ = 11",
-        "40: ← dinputs [3, 4], ‖dweights‖ = 70",
-      ],
+      ["20: ‖dW‖ 40", "21: → [3, 3]", "29: ← ‖dW‖ 40", "35: ‖dW‖ 70", "36: ‖dinputs‖ 11", "37: → [3, 3]", "38: → [3, 3]", "39: ← ‖dinputs‖ 11", "40: ← ‖dW‖ 70"],
     );
+    // (they read "← dinputs [3, 4], ‖dweights‖ = 40" and longer, at the end of already long lines)
     for (const h of hints) {
+      assert.ok(String(h.label).length <= 24, `short: ${String(h.label)}`);
       assert.equal(h.position.character, lines[h.position.line]!.length, "at the end of the line");
       assert.equal(h.paddingLeft, true);
     }
+    assert.match(String(hints[2]?.tooltip), /← dinputs \[3, 4\], ‖dweights‖ = 40/);
   });
 
   it("give a loss layer's loss at its forward call and respect the requested range", () => {
@@ -114,7 +108,7 @@ describe("inlay hints", () => {
     const hints = inlayHints(s, abs(MODEL), ["", ...edited], 0, 25);
     assert.deepEqual(
       hints.map((h) => `${h.position.line + 1}: ${String(h.label)}`),
-      ["22: → out [3, 3]"],
+      ["22: → [3, 3]"],
     );
   });
 
@@ -123,7 +117,7 @@ describe("inlay hints", () => {
     const call = { phase: "forward" as const, site: { file, line: 18, column: 1 } };
     const r = makeReport(file, { layers: [makeLayer(0, "dense1", "Dense(2, 3)", file, 9, { callSites: [call] }), makeLayer(1, "activation1", "ReLU", file, 11, { callSites: [call] })] });
     const hints = inlayHints(store(r), file, linesOf("examples/04-spiral-model.ts"), 17, 17);
-    assert.deepEqual(hints.map((h) => h.label), ["2 layers: dense1, activation1"]);
+    assert.deepEqual(hints.map((h) => h.label), ["2 layers: dense1, activ…"]);
   });
 });
 
@@ -148,5 +142,29 @@ describe("model files", () => {
     for (const f of ["examples/02-layer-batch.ts", "examples/06-custom-layer.ts", "test/fixtures/models/nan.ts"]) {
       assert.ok(importsBackpropLens(fs.readFileSync(abs(f), "utf8")), f);
     }
+  });
+
+  it("are decided by one test for the Run button and the code lens: the file's extension and text", () => {
+    const ts = 'import { Dense } from "backprop-lens";';
+    const py = "class Layer_Dense:\n    def forward(self, inputs):\n        pass\n";
+    const cases: [string, string, boolean][] = [
+      ["/w/model.ts", ts, true],
+      ["/w/model.mts", ts, true],
+      ["/w/model.tsx", ts, true],
+      ["/w/model.js", ts, true],
+      ["/w/model.cjs", 'const { Dense } = require("backprop-lens");', true],
+      ["/w/model.py", py, true],
+      ["/w/model.py", ts, false],
+      ["/w/notes.md", ts, false],
+      ["/w/model.ts", py, false],
+      ["/w/model.ts.txt", ts, false],
+      ["/w/model.pyw", "import torch\n", true],
+    ];
+    for (const [file, text, expected] of cases) {
+      assert.equal(isModelFile(file, text), expected, `${file}: ${text.slice(0, 30)}`);
+      const runLens = codeLenses(new ReportStore(), file, `file://${file}`, text).some((l) => l.command?.title === RUN_LENS_TITLE);
+      assert.equal(runLens, expected, `the Run lens of ${file} agrees with isModelFile`);
+    }
+    for (const f of ["examples/04-spiral-model.ts", "examples/python/04_spiral_model.py"]) assert.ok(isModelFile(abs(f), fs.readFileSync(abs(f), "utf8")), f);
   });
 });

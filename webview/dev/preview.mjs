@@ -504,6 +504,91 @@ const scenarios = {
   },
 };
 
+// Issue 13, "what does not fit": a 626 px panel (the width of the inspector beside an editor).
+scenarios.fit = async (theme, first) => {
+  const narrow = async (trace) => {
+    const page = await open(trace, theme);
+    await page.setViewportSize({ width: 626, height: 900 });
+    await page.waitForTimeout(150);
+    await settle(page);
+    return page;
+  };
+  const overflow = (page) => page.evaluate(() => document.scrollingElement.scrollWidth - document.scrollingElement.clientWidth);
+  // Loss chart, network graph, gradient flow and compare of a 10,000-step run.
+  let page = await narrow("05-spiral-training");
+  const culprits = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5).slice(0, 4).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join(".")}[${e.getAttribute("data-testid") ?? ""}] ${e.getBoundingClientRect().right.toFixed(0)}`));
+  check(`fit ${theme}: 05 at 626 px: the panel does not scroll sideways`, (await overflow(page)) === 0, culprits.join(" | "));
+  const chart = await page.$eval("[data-testid=curves]", (e) => [e.getBoundingClientRect().right, document.documentElement.clientWidth]);
+  check(`fit ${theme}: the loss chart fits (right ${chart[0].toFixed(0)} ≤ ${chart[1]})`, chart[0] <= chart[1]);
+  for (const sel of ["[data-testid=network-graph]", "[data-testid=grad-flow-bars]", "[data-testid=grad-flow-curves]", "[data-testid=compare]"]) {
+    const r = await page.$eval(sel, (e) => e.getBoundingClientRect().right).catch(() => null);
+    check(`fit ${theme}: ${sel} is there and fits (right ${r?.toFixed(0)})`, r !== null && r <= 626);
+  }
+  if (first) {
+    const hops = await page.$$eval("[data-testid=gradient-path] li", (l) => l.map((x) => x.getAttribute("data-text")));
+    check("fit: the network follows dense1's gradient back to the loss", hops[0] === "dense1.dvalues = activation1.dinputs" && /starts here/.test(hops[hops.length - 1] ?? ""), hops.join(" | "));
+  }
+  await shot(page, `fit-05-overview-${theme}`);
+  await finish(page, `fit 05 ${theme}`);
+  // Dense(784, 128): 784-wide and 784-row heatmaps fit the card; region zoom on one at a time, exact readout.
+  page = await narrow("wide-dense");
+  eq(`fit ${theme}: wide-dense at 626 px: the panel does not scroll sideways`, await overflow(page), 0);
+  const stages = await page.$$eval(".card .heat-stage", (st) => st.map((e) => [e.getBoundingClientRect().right, e.closest(".card").getBoundingClientRect().right]));
+  check(`fit ${theme}: every heatmap stage is inside its card (${stages.length})`, stages.length > 0 && stages.every(([a, b]) => a <= b + 0.5), JSON.stringify(stages.filter(([a, b]) => a > b + 0.5)));
+  if (first) {
+    const wide = "figure[data-tensor=inputs][data-phase=forward] canvas.heatmap";
+    const box = await page.$eval(wide, (c) => { c.scrollIntoView({ block: "center" }); const r = c.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; });
+    await page.mouse.move(box.x + box.w * 0.1, box.y + box.h * 0.1);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.w * 0.3, box.y + box.h * 0.5, { steps: 6 });
+    await page.mouse.up();
+    const region = await page.$eval(wide, (c) => c.getAttribute("data-region"));
+    const [r0, c0, rows, cols] = (region ?? "").split(",").map(Number);
+    check(`fit: dragging zooms the 32×784 inputs into a region (${region})`, cols < 784 && cols > 10 && rows >= 1 && c0 > 0, region ?? "");
+    // Hover a cell of the zoomed map: the readout reads the exact value of that element of the trace.
+    await page.mouse.move(box.x + box.w * 0.5, box.y + box.h * 0.5);
+    const readout = await page.$eval("figure[data-tensor=inputs][data-phase=forward] [data-testid=readout]", (e) => e.textContent);
+    const m = /\[(\d+)\]\[(\d+)\] = (\S+)$/.exec(readout ?? "");
+    const exact = await page.evaluate(([r, c]) => {
+      const trace = JSON.parse(window.__BPL_TRACE__);
+      const call = trace.events.find((e) => e.type === "layer/call" && e.call.phase === "forward" && e.call.tensors.inputs && e.call.tensors.inputs.shape[1] === 784);
+      return String(call.call.tensors.inputs.data[r * 784 + c]);
+    }, [Number(m?.[1]), Number(m?.[2])]);
+    check(`fit: the zoomed readout is exact (${readout})`, m !== null && m[3] === exact && Number(m[2]) >= c0 && Number(m[2]) < c0 + cols, `readout ${readout}, trace ${exact}`);
+    // Zooming another heatmap shows the first one whole again (one zoom at a time).
+    const other = "figure[data-tensor=weights] canvas.heatmap";
+    await page.$eval(other, (c) => c.scrollIntoView({ block: "center" }));
+    await page.focus(other);
+    await page.keyboard.press("+");
+    check("fit: + zooms the weights heatmap", (await page.$eval(other, (c) => c.closest(".heat").getAttribute("data-zoomed"))) === "true");
+    check("fit: … and the inputs heatmap is whole again", (await page.$eval(wide, (c) => c.closest(".heat").getAttribute("data-zoomed"))) === "false");
+    await page.keyboard.press("0");
+    check("fit: 0 shows the weights whole", (await page.$eval(other, (c) => c.closest(".heat").getAttribute("data-zoomed"))) === "false");
+    await page.$eval(wide, (c) => c.scrollIntoView({ block: "start" }));
+    await page.mouse.move(box.x + 2, box.y + 2);
+  }
+  await shot(page, `fit-wide-dense-${theme}`);
+  await finish(page, `fit wide ${theme}`);
+  // The single neuron's graph: all of it visible, z → relu → y included.
+  page = await narrow("01-single-neuron");
+  const g = await page.$eval("[data-testid=scalar-graph]", (svg) => { const y = svg.querySelector("[data-testid=scalar-node][data-label=y]"); return [svg.getBoundingClientRect().right, y ? y.getBoundingClientRect().right : 9999, document.documentElement.clientWidth]; });
+  check(`fit ${theme}: the single neuron's graph fits, y included (svg ${g[0].toFixed(0)}, y ${g[1].toFixed(0)}, panel ${g[2]})`, g[0] <= g[2] && g[1] <= g[2]);
+  await shot(page, `fit-single-neuron-${theme}`);
+  await finish(page, `fit 01 ${theme}`);
+  // A long equation (dweights over 300 samples) says that it scrolls.
+  page = await narrow("04-spiral-model");
+  await page.click(`${card("dense2")} figure[data-tensor=dweights][data-phase=backward] canvas.heatmap`, { position: { x: 3, y: 3 } });
+  await page.waitForSelector(`${card("dense2")} [data-testid=chain-equation] .katex`);
+  await page.waitForTimeout(200);
+  const more = await page.$eval(`${card("dense2")} [data-testid=chain-rule]`, (c) => { const eq = c.querySelector("[data-testid=chain-equation]"); const hint = c.querySelector("[data-testid=math-more]"); return [eq.scrollWidth > eq.clientWidth, eq.classList.contains("overflows"), hint !== null && !hint.hidden]; });
+  check(`fit ${theme}: a long equation that scrolls says so (overflow ${more[0]}, fade ${more[1]}, hint ${more[2]})`, more[0] && more[1] && more[2]);
+  eq(`fit ${theme}: 04 at 626 px with the chain rule open: no sideways scroll`, await overflow(page), 0);
+  await page.$eval(`${card("dense2")} [data-testid=chain-rule]`, (c) => c.scrollIntoView({ block: "start" }));
+  await page.screenshot({ path: path.join(outDir, `fit-chain-${theme}.png`) });
+  shots.push(path.join(outDir, `fit-chain-${theme}.png`));
+  await finish(page, `fit 04 ${theme}`);
+};
+
 const names = Object.keys(scenarios).filter((n) => !only || only.includes(n));
 for (const name of names) {
   for (const [i, theme] of themeNames.entries()) {

@@ -6,6 +6,7 @@
  */
 import type { CallSummary } from "../../core/run/runModel";
 import { isExplainable } from "../../core/explain";
+import { readRunGradCheck } from "../../core/run/gradCheckVerdict";
 import type { GradCheckResult, LayerInfo } from "../../core/trace/traceTypes";
 import { siteLabel } from "../model";
 import { chainPanel } from "./chain";
@@ -104,8 +105,15 @@ export class LayerCard {
     const chips: Node[] = [h("span", { class: "chip kind", title: `class ${info.className}` }, info.kind)];
     chips.push(h("span", { class: "chip", testid: "param-count" }, `${info.paramCount.toLocaleString("en-US")} parameter${info.paramCount === 1 ? "" : "s"}`));
     if (check) {
+      const reading = readRunGradCheck(ctx.run, check);
+      const vacuous = reading.verdict === "vacuous";
       chips.push(
-        h("span", { class: `chip ${check.ok ? "ok" : "bad"}`, testid: "gradcheck-badge", title: check.ok ? "gradient check passed" : "gradient check failed" }, icon(check.ok ? "pass" : "error"), check.ok ? " grad check ok" : " grad check failed"),
+        h(
+          "span",
+          { class: `chip ${vacuous ? "warn" : check.ok ? "ok" : "bad"}`, testid: "gradcheck-badge", attrs: { "data-verdict": reading.verdict }, title: vacuous ? "the gradient check compared only zeros: it checked nothing meaningful" : check.ok ? "gradient check passed" : "gradient check failed" },
+          icon(vacuous ? "warning" : check.ok ? "pass" : "error"),
+          vacuous ? " grad check: only zeros" : check.ok ? " grad check ok" : " grad check failed",
+        ),
       );
     }
     if (anomalyCount > 0) chips.push(h("span", { class: "chip warn", testid: "anomaly-badge" }, icon("warning"), ` ${anomalyCount}`));
@@ -126,13 +134,14 @@ export class LayerCard {
     const anomalies = ctx.run.anomaliesOf(info.id);
     if (anomalies.length > 0) out.push(h("ul", { class: "anomalies", testid: "card-anomalies" }, ...anomalies.map((a) => anomalyItem(ctx, a, false))));
     if (check) {
+      const reading = readRunGradCheck(ctx.run, check);
       const rows = check.tensors.map((t) =>
         h(
           "tr",
-          { class: t.ok ? "ok" : "bad", attrs: { "data-tensor": t.name } },
+          { class: t.ok ? (reading.reasons[t.name] ? "vacuous" : "ok") : "bad", attrs: { "data-tensor": t.name, ...(reading.reasons[t.name] ? { title: reading.reasons[t.name] } : {}) } },
           h("td", {}, t.name),
-          h("td", {}, icon(t.ok ? "pass" : "error"), t.ok ? " ok" : " FAIL"),
-          h("td", {}, `${t.checked.toLocaleString("en-US")}/${t.total.toLocaleString("en-US")}${t.kinks ? ` (${t.kinks} kinks skipped)` : ""}`),
+          h("td", {}, icon(t.ok ? (reading.reasons[t.name] ? "warning" : "pass") : "error"), t.ok ? (reading.reasons[t.name] ? " only zeros" : " ok") : " FAIL"),
+          h("td", {}, `${t.checked.toLocaleString("en-US")}/${t.total.toLocaleString("en-US")}${t.kinks ? ` (${t.kinks.toLocaleString("en-US")} kink${t.kinks === 1 ? "" : "s"} skipped)` : ""}`),
           h("td", {}, t.worst ? worstLink(t.name, t.worst.index) : "–"),
           h("td", { class: "mono" }, t.worst ? statNumber(t.worst.analytic) : "–"),
           h("td", { class: "mono" }, t.worst ? statNumber(t.worst.numeric) : "–"),
@@ -143,8 +152,16 @@ export class LayerCard {
         h(
           "div",
           { class: `gradcheck ${check.ok ? "ok" : "bad"}`, testid: "gradcheck", attrs: { "data-ok": String(check.ok) } },
-          h("div", { class: "section-title" }, icon(check.ok ? "pass" : "error"), ` Gradient check (central differences, step ${check.step}): ${check.ok ? "ok" : "failed"}`),
+          h("div", { class: "section-title" }, icon(check.ok ? (reading.verdict === "vacuous" ? "warning" : "pass") : "error"), ` Gradient check (central differences, step ${check.step}): ${check.ok ? (reading.verdict === "vacuous" ? "checked nothing meaningful" : "ok") : "failed"}`),
           check.error ? h("div", { class: "gradcheck-error" }, check.error) : null,
+          reading.vacuous.length > 0
+            ? h(
+                "p",
+                { class: "gradcheck-vacuous", testid: "gradcheck-vacuous" },
+                icon("warning"),
+                ` ${reading.vacuous.length === check.tensors.length ? "Nothing meaningful was checked" : `${reading.vacuous.join(", ")}: nothing meaningful was checked`}: ${Object.values(reading.reasons).join("; ")}. A gradient that is 0 everywhere agrees with any backward that also returns 0; check a step where gradients flow.`,
+              )
+            : null,
           h(
             "table",
             {},
@@ -217,6 +234,9 @@ export class LayerCard {
         const pickable = call.phase === "backward" && isExplainable(name);
         const isParam = call.phase === "forward" && params.includes(name);
         const selected = sel && sel.seq === call.seq && sel.tensor === name ? sel.index : undefined;
+        // The same tensor as another call's (trace format 2): `dvalues = activation2.dinputs`.
+        const from = run.origin(call.seq, name);
+        const origin = from ? `${run.layers.get(from.call.layer)?.name ?? "?"}.${from.name}${from.call.step !== call.step ? ` (step ${from.call.step})` : ""}` : undefined;
         const panel = tensorPanel({
           ctx,
           source: { seq: call.seq, name },
@@ -225,7 +245,7 @@ export class LayerCard {
           shape: t.shape,
           stats: t.stats,
           ...(t.dtype !== undefined ? { dtype: t.dtype } : {}),
-          ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : {}),
+          ...(isParam ? { note: "parameter, as the forward used it" } : name === "targets" ? { note: "targets" } : origin ? { note: `= ${origin}` } : {}),
           selected,
           onPick: pickable ? (index) => ctx.actions.selectElement({ layer: info.id, seq: call.seq, tensor: name, index }) : undefined,
           attrs: { "data-phase": call.phase, "data-seq": call.seq, "data-key": `${call.seq}:${name}` },
@@ -247,7 +267,8 @@ export class LayerCard {
       return;
     }
     const names = [...series.keys()];
-    const width = Math.max(240, Math.min(ctx.contentWidth - 24, 720));
+    // The card's inner width: the panel less its padding and the card's padding and border.
+    const width = Math.max(220, Math.min(ctx.contentWidth - 64, 720));
     const rebuilt = this.norms.update(JSON.stringify([names, ctx.theme, width]), () => {
       this.chart = lineChart(ctx, {
         title: `Gradient norms of ${info.name} over steps`,

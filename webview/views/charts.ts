@@ -3,6 +3,7 @@
  * norms. Colours come from the theme's `--vscode-charts-*` variables.
  */
 import uPlot from "uplot";
+import { shortNumber } from "../../core/format";
 import type { Ctx } from "./context";
 import { h } from "./dom";
 
@@ -46,6 +47,7 @@ export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData
     labelFont: font,
     grid: { show: side === 3, stroke: grid, width: 1 },
     ticks: { stroke: grid, width: 1 },
+    values: tickValues,
     size: 56,
   });
   const opts: uPlot.Options = {
@@ -57,13 +59,41 @@ export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData
     scales: Object.fromEntries([["x", { time: false }], ...scales.map((k) => [k, o.logY ? { distr: 3 as const } : {}])]),
     // Steps are integers: no 0.5 ticks on short runs.
     axes: [{ stroke: fg, font, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 200000, 500000] }, ...scales.map((k, i) => axis(k, i === 0 ? 3 : 1))],
-    series: [{ label: "step" }, ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 } }))],
+    // Legend values in the inspector's one number style: a gradient norm of 4.5e−5 is not "0".
+    series: [
+      { label: "step", value: (_u: uPlot, v: number | null) => (v == null ? "–" : String(v)) },
+      ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 }, value: (_u: uPlot, v: number | null) => legendValue(v) })),
+    ],
   };
   const holder = h("div", { class: "chart-holder" });
   const el = h("figure", { class: "chart", testid: o.testid, attrs: { role: "img", "aria-label": `${o.title}: ${o.describe}` } }, h("figcaption", {}, o.title), holder);
   const data = [o.x, ...o.series.map((s) => s.values)] as uPlot.AlignedData;
-  const plot = new uPlot(opts, data, holder);
-  return { el, plot, setData: (x, ys) => plot.setData([x, ...ys] as uPlot.AlignedData) };
+  // Until the pointer is over the chart, the legend reads the last step's values (not "–").
+  const showLast = (u: uPlot = plot): void => {
+    const n = u.data[0]?.length ?? 0;
+    if (n > 0 && u.cursor.idx == null) u.setLegend({ idx: n - 1 });
+  };
+  opts.hooks = { ready: [(u) => showLast(u)] };
+  const plot: uPlot = new uPlot(opts, data, holder);
+  holder.addEventListener("mouseleave", () => setTimeout(() => showLast(), 0));
+  return {
+    el,
+    plot,
+    setData: (x, ys) => {
+      plot.setData([x, ...ys] as uPlot.AlignedData);
+      showLast();
+    },
+  };
+}
+
+/** A legend value: `–` for a gap, else 4 significant digits (never a small value rounded to 0). */
+export function legendValue(v: number | null | undefined): string {
+  return v == null ? "–" : shortNumber(v, 4);
+}
+
+/** Axis tick labels in the same style (uPlot's own drop digits: 0.00002 and 0.00004 both read 0). */
+export function tickValues(_u: uPlot, splits: number[]): string[] {
+  return splits.map((v) => shortNumber(v, 3));
 }
 
 /** NaN → null (uPlot's gap). */

@@ -4,7 +4,8 @@
  */
 import type { DebugPositionInfo } from "../../core/protocol";
 import type { SourceSite, TensorData } from "../../core/trace/traceTypes";
-import type { ColorTable } from "../heatmapCore";
+import type { ScaleTables } from "../heatmapCore";
+import type { HeatZoom } from "./heatmap";
 import type { RunModel } from "../../core/run/runModel";
 import type { SelectedElement, ViewState } from "../viewState";
 
@@ -36,7 +37,10 @@ export interface Ctx {
   peekTensor(seq: number, name: string): TensorData | undefined;
   /** Calls `cb` once when `el` first comes near the viewport. */
   whenVisible(el: Element, cb: () => void): void;
-  colors: ColorTable;
+  /** The heatmaps' colour tables (diverging, sequential, categorical). */
+  tables: ScaleTables;
+  /** Which heatmap is zoomed into a region (one at a time). */
+  heatZoom: HeatZoom;
   /** RGB of the colour for NaN/±Infinity cells (the theme's error colour). */
   special: [number, number, number];
   /** Current value of a CSS variable (theme colours for charts). */

@@ -2,6 +2,7 @@
  * The header: model file, run status (running / done in N ms / failed), the step picker (recorded
  * steps, default 0), Run again / Stop, heatmap zoom.
  */
+import type { RunModel } from "../../core/run/runModel";
 import type { Ctx } from "./context";
 import { baseName } from "../model";
 import { h, hx, icon, iconButton, Slot } from "./dom";
@@ -18,6 +19,11 @@ export class Header {
     this.el = h("header", { class: "hdr", testid: "header" }, this.title.el, this.status.el, this.steps.el, this.buttons.el);
   }
 
+  /** Forgets what it shows (a new run: every part is built again). */
+  reset(): void {
+    for (const slot of [this.title, this.status, this.steps, this.buttons]) slot.reset();
+  }
+
   update(ctx: Ctx): void {
     const { run } = ctx;
     const status = run.status();
@@ -25,9 +31,9 @@ export class Header {
     this.el.setAttribute("data-run-id", String(run.header.runId));
     this.title.update(run.header.file, () => [icon("file-code"), h("span", { class: "hdr-file", testid: "file-name", title: run.header.file }, baseName(run.header.file))]);
     const summary = run.summaries.length;
-    const lossHere = run.summaries.find((s) => s.step === ctx.step)?.loss;
+    const { final, selected } = headerLosses(run, ctx.step);
     const paused = status === "running" ? ctx.debug : undefined;
-    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, lossHere, run.layers.size, paused ?? null]), () => {
+    this.status.update(JSON.stringify([status, run.end?.durationMs, run.end?.steps, summary > 0 && status === "running" ? Math.floor(summary / 50) : 0, final, selected, run.layers.size, paused ?? null]), () => {
       // Paused in the debugger: say where (the model waits there).
       const text = paused
         ? `paused at ${paused.label} · step ${paused.step}${paused.live ? "" : " (recorded; the model waits further on)"}`
@@ -45,7 +51,8 @@ export class Header {
         h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
         run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
         run.layers.size ? h("span", { class: "muted" }, ` · ${run.layers.size} layer${run.layers.size === 1 ? "" : "s"}`) : null,
-        lossHere !== undefined ? h("span", { class: "muted" }, ` · loss ${statNumber(lossHere)}`) : null,
+        final ? h("span", { class: "muted", testid: "final-loss", attrs: { "data-value": String(final.loss), "data-step": final.step } }, ` · ${final.label} ${statNumber(final.loss)}`) : null,
+        selected ? h("span", { class: "muted", testid: "step-loss", attrs: { "data-value": String(selected.loss), "data-step": selected.step } }, ` · step ${selected.step}: loss ${statNumber(selected.loss)}`) : null,
       ];
     });
     this.steps.update(JSON.stringify([run.steps, ctx.step, run.end?.steps ?? null]), () => {
@@ -72,6 +79,20 @@ export class Header {
       hx("vscode-button", { testid: "stop", attrs: { secondary: true, disabled: status !== "running", "aria-label": "Stop" }, on: { click: () => ctx.actions.stop() } }, icon("debug-stop"), " Stop"),
     ]);
   }
+}
+
+/**
+ * The losses the header shows: the run's final loss (the last step with one; "loss" with its step
+ * while the run goes on) and, when the shown step is another one, that step's loss, labelled with
+ * its step. Never the shown step's loss as if it were the run's.
+ */
+export function headerLosses(run: RunModel, step: number | undefined): { final?: { label: string; step: number; loss: number }; selected?: { step: number; loss: number } } {
+  const pts = run.lossSummaries();
+  const last = pts[pts.length - 1];
+  if (!last || last.loss === undefined) return {};
+  const final = { label: run.end ? "final loss" : `loss at step ${last.step}`, step: last.step, loss: last.loss };
+  const here = step !== undefined && step !== last.step ? pts.find((p) => p.step === step) : undefined;
+  return { final, ...(here?.loss !== undefined ? { selected: { step: here.step, loss: here.loss } } : {}) };
 }
 
 export function formatMs(ms: number): string {

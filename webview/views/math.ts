@@ -13,5 +13,27 @@ export function math(latex: string, text: string, props: { display?: boolean; te
   } catch {
     el.textContent = text;
   }
+  if (props.display) markOverflow(el);
   return el;
+}
+
+/**
+ * A displayed equation wider than the panel scrolls sideways; it says so (issue 13: equations were cut
+ * at the panel's edge with no sign that they scroll): a fade at the cut edge and a "scroll" hint, gone
+ * once scrolled to the end.
+ */
+function markOverflow(el: HTMLElement): void {
+  const hint = h("div", { class: "math-more", testid: "math-more", attrs: { "aria-hidden": "true" } }, "⇢ the equation goes on: scroll it sideways");
+  const update = (): void => {
+    const over = el.scrollWidth > el.clientWidth + 1;
+    const atEnd = el.scrollLeft + el.clientWidth >= el.scrollWidth - 1;
+    el.classList.toggle("overflows", over && !atEnd);
+    hint.hidden = !over || atEnd;
+    if (over && !hint.isConnected) el.after(hint);
+  };
+  el.addEventListener("scroll", update, { passive: true });
+  // Measured once it is laid out (and again when the panel resizes).
+  if (typeof requestAnimationFrame === "function") requestAnimationFrame(() => requestAnimationFrame(update));
+  // (in a frame of its own: changing the class inside the observer's callback would loop it)
+  if (typeof ResizeObserver === "function") new ResizeObserver(() => requestAnimationFrame(update)).observe(el);
 }

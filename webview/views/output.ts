@@ -65,21 +65,27 @@ export class OutputPanel {
   update(ctx: Ctx): void {
     this.ctx = ctx;
     const entries = ctx.run.console;
-    const fresh = entries !== this.entries;
-    if (fresh) {
-      // Another run: nothing of the previous run's output may stay on screen, even when this one prints nothing.
+    let replaced = false;
+    if (entries !== this.entries) {
+      // Another run: nothing of the previous run's output may stay on screen, even when this run has none.
       this.entries = entries;
       this.tops = [0];
       this.counted = 0;
       this.range = [0, 0];
-      this.win.replaceChildren();
-      this.spacer.style.height = "0px";
+      this.follow = true;
+      replaced = true;
     }
     const open = ctx.view.outputOpen;
     if ((this.el as HTMLElement & { open?: boolean }).open !== open) (this.el as HTMLElement & { open: boolean }).open = open;
     const warn = entries.filter((e) => e.level === "error" || e.level === "warn").length;
     this.el.setAttribute("heading", `Output (${entries.length} line${entries.length === 1 ? "" : "s"}${warn ? `, ${warn} warnings/errors` : ""})`);
-    if (this.counted === entries.length) return;
+    if (this.counted === entries.length) {
+      if (replaced) {
+        this.spacer.style.height = "0px";
+        this.paint(true);
+      }
+      return;
+    }
     for (let i = this.counted; i < entries.length; i++) {
       const lines = (entries[i] as ConsoleLine).text.split("\n").length;
       this.tops.push((this.tops[i] as number) + lines * LINE_PX + PAD_PX);

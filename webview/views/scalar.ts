@@ -16,7 +16,7 @@ const OP_TEXT: Record<ScalarNode["op"], string> = { "": "", mul: "×", sum: "+",
 
 function num(v: number | undefined): string {
   if (v === undefined) return "–";
-  return Number.isInteger(v) ? v.toFixed(4) : v.toFixed(4);
+  return v.toFixed(4);
 }
 
 /** Node and edge lists of the graph: value records and op nodes. */
@@ -68,10 +68,9 @@ export function scalarSection(ctx: Ctx): HTMLElement | null {
   const gh = Math.ceil(g.graph().height ?? 200);
 
   const svg = s("svg", { class: "scalar-graph", testid: "scalar-graph", attrs: { viewBox: `0 0 ${gw} ${gh}`, preserveAspectRatio: "xMinYMin meet", role: "group", "aria-label": `Computation graph of ${nodes.length} values` } });
-  // Shrinks to the panel's width (down to 70 %, then the panel scrolls); never grows past 100 %.
+  // Shrinks to the panel's width (all of it stays visible: z → relu → y was cut off); never grows past 100 %.
   svg.style.width = "100%";
   svg.style.maxWidth = `${gw}px`;
-  svg.style.minWidth = `${Math.round(gw * 0.7)}px`;
   const defs = s("defs", {}, s("marker", { attrs: { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" } }, s("path", { class: "arrow-head", attrs: { d: "M 0 0 L 10 5 L 0 10 z" } })));
   svg.appendChild(defs);
   for (const e of gm.edges) {
