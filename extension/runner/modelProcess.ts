@@ -420,7 +420,12 @@ function startWorker(script: string, memoryLimitMb: number, onReady?: () => void
       case "events":
         if (Array.isArray(m.events)) for (const e of m.events) take(e);
         queue.push({ k: "release", n: 1 });
-        pump();
+        // The model's thread has reported its end: say it to the host now, not after the thread has shut
+        // down. Node 20 has been seen to abort the whole process in a worker's teardown (a concurrent
+        // compile job meets a disposed isolate: "NodePlatform::ForIsolate … Assertion failed"); the end is
+        // in the pipe before that, and the process is not used again.
+        if (claim && !stopError) ended({ code: 0, signal: null });
+        else pump();
         break;
       case "control":
         takeControl(m.message);

@@ -123,6 +123,12 @@ describe("runner: every failure has a place", function () {
     assert.ok(!events.some((e) => e.type === "console" && /never printed/.test(e.text)));
   });
 
+  it("a process that dies after the model's thread reported its end (a Node abort in the thread's teardown) ends the run as done, not lost", async () => {
+    const { result } = await run(hostile("dies-after-end.ts"));
+    assert.equal(result.ok, true, result.error?.message);
+    assert.equal(endStateOf(result), "done");
+  });
+
   it("timers and promises run as in Node before the run ends", async () => {
     const { result, events } = await run(hostile("timers-run.ts"));
     assert.equal(result.ok, true, result.error?.message);
