@@ -31,6 +31,7 @@ import {
 } from "./lspProtocol";
 import { pathToUri, uriToPath } from "./paths";
 import { ReportStore } from "./reportStore";
+import { ShapeFeatures } from "./shapes/lsp";
 
 /** Edits come in bursts (typing); diagnostics follow them after this pause. */
 const REPUBLISH_DELAY_MS = 150;
@@ -52,6 +53,17 @@ export function startServer(connection: Connection): void {
   const log = (message: string, e?: unknown): void => {
     connection.console.error(`${message}${e === undefined ? "" : `: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`}`);
   };
+  // Static shapes as you type (shapes/): analysed in a worker thread, merged with the runs' findings.
+  const shapes = new ShapeFeatures({
+    connection,
+    store,
+    document: (uri) => documents.get(uri),
+    republish: () => publish(),
+    refreshHints: () => {
+      if (inlayHintRefresh) void connection.languages.inlayHint.refresh().catch(() => undefined);
+    },
+    log: (m) => log(`Backprop Lens: ${m}`),
+  });
 
   const publish = (): void => {
     if (republishTimer) clearTimeout(republishTimer);
@@ -73,7 +85,7 @@ export function startServer(connection: Connection): void {
     };
     const uriOf = (file: string): string => documents.byFile(file)?.uri ?? pathToUri(file);
     try {
-      publisher.publish(computeDiagnostics(store, { lineText, uriOf }));
+      publisher.publish(shapes.withDiagnostics(computeDiagnostics(store, { lineText, uriOf })));
     } catch (e) {
       log("Backprop Lens: could not compute diagnostics", e);
     }
@@ -94,6 +106,7 @@ export function startServer(connection: Connection): void {
         hoverProvider: true,
         codeLensProvider: { resolveProvider: false },
         inlayHintProvider: true,
+        ...shapes.capabilities(params.capabilities.textDocument?.definition?.linkSupport === true),
       },
       serverInfo: { name: "Backprop Lens" },
     };
@@ -101,13 +114,18 @@ export function startServer(connection: Connection): void {
 
   connection.onDidOpenTextDocument(({ textDocument: d }) => {
     documents.open(d.uri, d.languageId, d.version, d.text);
+    shapes.changed(d.uri);
   });
-  connection.onDidCloseTextDocument(({ textDocument }) => documents.close(textDocument.uri));
+  connection.onDidCloseTextDocument(({ textDocument }) => {
+    documents.close(textDocument.uri);
+    shapes.closed(textDocument.uri);
+  });
   connection.onDidChangeTextDocument(({ textDocument, contentChanges }) => {
     let moved = false;
     documents.change(textDocument.uri, textDocument.version, contentChanges, (d, change) => {
       if (store.applyChange(d.file, change, (n) => lineOf(d.doc, n), d.doc.lineCount)) moved = true;
     });
+    shapes.changed(textDocument.uri);
     const d = documents.get(textDocument.uri);
     // Ranges are trimmed to the current text, so any edit of a tracked file may change them.
     if (moved || (d && store.tracks(d.file))) {
@@ -143,13 +161,15 @@ export function startServer(connection: Connection): void {
     return encodeWire(result);
   });
 
-  connection.onHover((params): Hover | null => {
+  connection.onHover(async (params): Promise<Hover | null> => {
     const d = documents.get(params.textDocument.uri);
     if (!d) return null;
     const line = params.position.line;
-    const markdown = hoverMarkdown(store.layersOnLine(d.file, line), store);
-    if (markdown === null) return null;
-    return { contents: { kind: MarkupKind.Markdown, value: markdown }, range: trimmedLineRange(line, lineOf(d.doc, line)) };
+    const items = store.layersOnLine(d.file, line);
+    const markdown = hoverMarkdown(items, store);
+    const run: Hover | null = markdown === null ? null : { contents: { kind: MarkupKind.Markdown, value: markdown }, range: trimmedLineRange(line, lineOf(d.doc, line)) };
+    // The run's hover answers at once; static shapes answer where it has nothing or is out of date.
+    return shapes.hover(d.uri, params.position, run, run !== null && !items.some((i) => i.changed));
   });
 
   connection.onCodeLens((params) => {
@@ -157,12 +177,15 @@ export function startServer(connection: Connection): void {
     return d ? codeLenses(store, d.file, d.uri, d.doc.getText()) : [];
   });
 
-  connection.languages.inlayHint.on((params) => {
+  connection.languages.inlayHint.on(async (params) => {
     const d = documents.get(params.textDocument.uri);
     if (!d) return [];
     const lines = d.doc.getText().split(/\r\n|\r|\n/);
-    return inlayHints(store, d.file, lines, params.range.start.line, params.range.end.line);
+    const run = inlayHints(store, d.file, lines, params.range.start.line, params.range.end.line);
+    return shapes.inlayHints(d.uri, params.range.start.line, params.range.end.line, run);
   });
+
+  connection.onShutdown(() => shapes.dispose());
 
   connection.listen();
 }

@@ -3,7 +3,7 @@
  * `npm run bench`: the engine against TensorFlow.js (CPU and WASM backends), NumPy and PyTorch on the
  * same training steps, in one run, printed as tables with ratios.
  *
- *   node test/bench/run.mjs [--quick] [--markdown] [--rounds=2] [--only=engine,tfjs-cpu,tfjs-wasm,python,process]
+ *   node test/bench/run.mjs [--quick] [--markdown] [--rounds=2] [--only=engine,tfjs-cpu,tfjs-wasm,python,process,shapes]
  *                           [--engine-only=steps,softmax,trace,kernel,gradcheck] [--from=out/bench/results.json]
  *
  * Each implementation runs in its own process, one after the other (never two at once: they would
@@ -225,6 +225,9 @@ if (want("python") && !from) {
   }
   results.python = merged;
 }
+// The static shape analysis (test/bench/shapes.mjs, its own child process and tables).
+if (want("shapes") && !from) results.shapes = runChild("shapes", process.execPath, [path.join(here, "shapes.mjs"), ...(quick ? ["--quick"] : [])]);
+
 if (from) {
   results = JSON.parse(fs.readFileSync(path.resolve(from), "utf8"));
   Object.assign(machine, results.machine);
@@ -426,6 +429,8 @@ if (debuggerBench?.rows?.length) {
     ["traced + debugger: the worker-side debugger of a debug run (a line breakpoint no call reaches, `*.backward` with the condition `step == -1`, the default exception filters). Target: at most 10%."],
   );
 }
+
+(await import("./shapes.mjs")).shapesTables(results.shapes, table);
 
 const used = [
   eng?.kernels ? `engine kernels: ${eng.kernels.kernels}${eng.kernels.reason ? ` (${eng.kernels.reason})` : ""}` : "",

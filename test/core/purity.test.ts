@@ -63,6 +63,14 @@ describe("dependency rules", () => {
     }
   });
 
+  it("the trace types import nothing (another producer writes them too), and the worker protocol no compiler", () => {
+    const imports = (rel: string) => [...fs.readFileSync(path.join(root, rel), "utf8").matchAll(/^\s*(?:import|export)[^;]*?from\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+    assert.deepEqual(imports("core/trace/traceTypes.ts"), []);
+    const protocol = imports("extension/runner/workerProtocol.ts");
+    assert.ok(protocol.length > 0, "the worker protocol's imports are read");
+    assert.deepEqual(protocol.filter((spec) => /compile|esbuild/.test(spec ?? "")), []);
+  });
+
   it("the webview imports nothing from vscode or Node", () => {
     const all = files(path.join(root, "webview"));
     assert.ok(all.some((f) => f.endsWith(path.join("webview", "main.ts"))) && all.length > 10, `webview/ has its files (${all.length})`);

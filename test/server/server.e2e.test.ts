@@ -10,7 +10,9 @@ import * as path from "node:path";
 import {
   CodeLensRequest,
   DidChangeTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DidOpenTextDocumentNotification,
+  DocumentSymbolRequest,
   HoverRequest,
   InitializeRequest,
   InitializedNotification,
@@ -49,7 +51,7 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 }
 
 describe("language server over stdio (dist/server.js)", function () {
-  this.timeout(20000);
+  this.timeout(60_000);
   let child: ChildProcess;
   let conn: ProtocolConnection;
   const diagnostics = new Map<string, PublishDiagnosticsParams[]>();
@@ -88,10 +90,14 @@ describe("language server over stdio (dist/server.js)", function () {
 
   const last = (uri: string): PublishDiagnosticsParams | undefined => diagnostics.get(uri)?.at(-1);
 
-  it("before any run: the Run lens, no hover", async () => {
+  it("before any run: the Run lens, and only the static shapes in the hover", async () => {
     const lenses = await conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: modelUri } });
     assert.deepEqual(lenses?.map((l) => l.command?.title), ["▶ Run Backward Pass", "Debug Backward Pass"]);
-    assert.equal(await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }), null);
+    // The analysis runs in a worker that may still be starting: ask until it answers.
+    const md = await until("the static hover", async () => ((await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }))?.contents as MarkupContent | undefined)?.value, 20_000);
+    assert.ok(md.startsWith("**dense1** = `Dense(4, 3)`"), md);
+    assert.ok(md.includes("Shapes before running"), md);
+    assert.ok(!md.includes("Open in Gradient Inspector"), "no run values before a run");
   });
 
   it("after a report: hover, layerAt, lenses and inlay hints on dense1", async () => {
@@ -130,7 +136,39 @@ describe("language server over stdio (dist/server.js)", function () {
     await until("the moved diagnostic", () => (last(throwsUri)?.diagnostics[0]?.range.start.line === 4 ? true : undefined));
     await conn.sendNotification(CLEAR_REPORTS_NOTIFICATION);
     await until("cleared diagnostics", () => (last(throwsUri)?.diagnostics.length === 0 ? true : undefined));
-    assert.equal(await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }), null);
+    // The run's hover is gone; the static shapes stay.
+    const after = (await conn.sendRequest(HoverRequest.type, { textDocument: { uri: modelUri }, position: { line: 19, character: 8 } }))?.contents as MarkupContent | undefined;
+    assert.ok(after?.value.includes("Shapes before running"), after?.value);
+    assert.ok(!after?.value.includes("Open in Gradient Inspector"), after?.value);
+  });
+
+  it("a Python file gets no TypeScript shapes, whatever its text; the same text in a .ts file does", async () => {
+    // The analysis reads TypeScript. A .py file is never read as TypeScript, even when its text would
+    // parse as a model with a mismatch (here: text that is a TypeScript model); a real Python example neither.
+    const text = ['import { Dense } from "backprop-lens";', "const dense1 = new Dense(2, 3);", "const dense2 = new Dense(4, 3);", "dense1.forward([[1, 2]]);", "dense2.forward(dense1.output);", ""].join("\n");
+    const pyUri = pathToUri(abs("test/fixtures/models/mismatch.py"));
+    const exampleUri = pathToUri(abs("examples/python/04_spiral_model.py"));
+    const tsUri = pathToUri(abs("test/fixtures/models/mismatch.ts"));
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: pyUri, languageId: "python", version: 1, text } });
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri: exampleUri, languageId: "python", version: 1, text: fs.readFileSync(abs("examples/python/04_spiral_model.py"), "utf8") },
+    });
+    await conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: tsUri, languageId: "typescript", version: 1, text } });
+    // One worker analyses files in order: once the .ts file's diagnostic is here, the .py ones would be too.
+    const ts = await until("the .ts file's static diagnostic", () => (last(tsUri)?.diagnostics.length ? last(tsUri) : undefined), 20_000);
+    assert.deepEqual(
+      ts.diagnostics.map((d) => `${d.range.start.line} ${d.source}`),
+      ["4 Backprop Lens (before running)"],
+    );
+    for (const uri of [pyUri, exampleUri]) {
+      assert.ok(!diagnostics.get(uri)?.some((p) => p.diagnostics.length > 0), JSON.stringify(diagnostics.get(uri)));
+      assert.equal(await conn.sendRequest(HoverRequest.type, { textDocument: { uri }, position: { line: 1, character: 8 } }), null);
+      assert.deepEqual(await conn.sendRequest(DocumentSymbolRequest.type, { textDocument: { uri } }), []);
+      assert.deepEqual(await conn.sendRequest(InlayHintRequest.type, { textDocument: { uri }, range: { start: { line: 0, character: 0 }, end: { line: 200, character: 0 } } }), []);
+    }
+    assert.ok(((await conn.sendRequest(HoverRequest.type, { textDocument: { uri: tsUri }, position: { line: 1, character: 8 } }))?.contents as MarkupContent).value.includes("Shapes before running"));
+    for (const uri of [tsUri, pyUri, exampleUri]) await conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri } });
+    await until("the .ts file's diagnostics cleared", () => (last(tsUri)?.diagnostics.length === 0 ? true : undefined));
   });
 
   it("NaN statistics arrive as NaN (not null)", async () => {
