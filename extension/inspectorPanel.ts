@@ -87,6 +87,20 @@ export class InspectorPanel extends Disposable {
       editor = await vscode.window.showTextDocument(doc, { viewColumn: col, preserveFocus: false, preview: false });
     }
     const modelCol = editor.viewColumn ?? vscode.ViewColumn.One;
+    if (existing && panelCol === modelCol && modelCol > vscode.ViewColumn.One) {
+      // The model was opened in the inspector's group (focus was there): the model moves one group left,
+      // beside the panel, instead of the panel moving into a new group on the right (run after run, the
+      // window would split into ever narrower groups).
+      const left = (modelCol - 1) as vscode.ViewColumn;
+      await vscode.window.showTextDocument(doc, { viewColumn: left, preserveFocus: false, preview: false });
+      const stale = vscode.window.tabGroups.all
+        .filter((g) => g.viewColumn === modelCol)
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputText && t.input.uri.toString() === doc.uri.toString());
+      if (stale.length > 0) await vscode.window.tabGroups.close(stale, true);
+      existing.panel.reveal(modelCol, true);
+      return existing;
+    }
     const want = (modelCol + 1) as vscode.ViewColumn;
     if (existing) {
       if (panelCol === modelCol || panelCol === undefined) existing.panel.reveal(want, true);

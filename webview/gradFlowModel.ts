@@ -66,3 +66,9 @@ export function nearestStep(steps: readonly number[], step: number): number {
   for (let i = 1; i < steps.length; i++) if (Math.abs((steps[i] as number) - step) < Math.abs((steps[best] as number) - step)) best = i;
   return best;
 }
+
+/** `4 parameter gradients over 30 steps; click the curves to pick a step` (one step: no curves to click). */
+export function flowHint(series: number, steps: number): string {
+  const grads = `${series} parameter gradient${series === 1 ? "" : "s"}`;
+  return steps > 1 ? `${grads} over ${steps.toLocaleString("en-US")} steps; click the curves to pick a step` : `${grads}, ${steps === 1 ? "one step" : "no step"} summarised`;
+}

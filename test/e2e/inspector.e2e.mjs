@@ -80,6 +80,8 @@ function workspace() {
   for (const f of fs.readdirSync(path.join(repo, "examples"))) {
     if (fs.statSync(path.join(repo, "examples", f)).isFile()) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
   }
+  // A model of a new user's: the chapter's network with Softmax and CCE apart, SGD at learning rate 50.
+  fs.copyFileSync(path.join(repo, "test", "fixtures", "models", "overview-sgd.ts"), path.join(ws, "overview-sgd.ts"));
   // The book's Python examples, run with the tests' interpreter (contract 5) through the setting.
   for (const f of fs.readdirSync(path.join(repo, "examples", "python"))) fs.copyFileSync(path.join(repo, "examples", "python", f), path.join(ws, f));
   const python = process.env.BPL_PYTHON ?? (fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
@@ -111,6 +113,46 @@ async function runExample(page, file) {
   await frame.locator('[data-testid=run-status][data-status=done]').waitFor({ timeout: 60_000 });
   await frame.locator('[data-testid=file-name]').filter({ hasText: file }).waitFor({ timeout: 30_000 });
   return frame;
+}
+
+/** A number as the inspector writes it (`−1.2e−5`) back to a number. */
+const num = (s) => Number(String(s).trim().replace(/−/g, "-").replace(/^\((.*)\)$/, "$1"));
+
+/**
+ * What does not fit in the panel: the page scrolls sideways, or an element reaches past the card or
+ * section it sits in (a scroll container that says it scrolls, an equation's, is allowed).
+ */
+async function overflowing(frame) {
+  return frame.locator("body").evaluate(() => {
+    const out = [];
+    const doc = document.scrollingElement ?? document.documentElement;
+    if (doc.scrollWidth > doc.clientWidth + 1) out.push(`page scrolls sideways: ${doc.scrollWidth} > ${doc.clientWidth}`);
+    for (const e of document.querySelectorAll("canvas, svg, table, figure, .chart, .stats, .net-path, .cmp-summary")) {
+      const r = e.getBoundingClientRect();
+      if (r.width === 0) continue;
+      const box = e.parentElement?.closest(".card, section, .compare, .cmp-pane");
+      const limit = box ? box.getBoundingClientRect().right : doc.clientWidth;
+      if (r.right > limit + 1 && !e.closest(".math-scroll, .math.display")) out.push(`${e.tagName.toLowerCase()}.${[...e.classList].join(".")}[${e.getAttribute("data-testid") ?? ""}] right ${r.right.toFixed(0)} > ${limit.toFixed(0)}`);
+    }
+    // What scrolls sideways on purpose says so (a fade and "scroll it sideways").
+    for (const e of document.querySelectorAll(".numgrid, .math.display")) {
+      if (e.scrollWidth > e.clientWidth + 1 && e.scrollLeft === 0 && !e.classList.contains("overflows")) out.push(`${e.className}[${e.getAttribute("data-tensor") ?? e.getAttribute("data-text")?.slice(0, 30) ?? ""}] scrolls without saying so`);
+    }
+    return { width: doc.clientWidth, out: out.slice(0, 6) };
+  });
+}
+
+/** Screenshots of the page in light, dark and high contrast (then back to light). */
+async function themed(page, name) {
+  await shot(page, `${name}-light`);
+  await setColorTheme(page, "Default Dark Modern");
+  await webviewFrame(page).locator("body.vscode-dark").waitFor({ timeout: 10_000 });
+  await shot(page, `${name}-dark`);
+  await setColorTheme(page, "Default High Contrast");
+  await webviewFrame(page).locator("body.vscode-high-contrast").waitFor({ timeout: 10_000 });
+  await shot(page, `${name}-high-contrast`);
+  await setColorTheme(page, "Default Light Modern");
+  await webviewFrame(page).locator("body.vscode-light").waitFor({ timeout: 10_000 });
 }
 
 async function main() {
@@ -214,6 +256,117 @@ async function main() {
       assert.match(lensText, /dense1: \[300, 3\].*grad check ok/);
       await shot(page, "python-editor-light");
       await page.mouse.move(5, 500);
+    });
+
+    await check("a diverging run (SGD at 50, Softmax and CCE apart): the blow-up named where it happened, the final loss in the header", async () => {
+      const frame = await runExample(page, "overview-sgd.ts");
+      const diverging = frame.locator("[data-testid=problems] [data-testid=anomaly][data-code=diverging]");
+      await diverging.waitFor({ timeout: 30_000 });
+      assert.match(await diverging.innerText(), /the loss jumped from 1\.098 \(step 2\) to 5\.429 at step 4.*the likely cause is the learning rate \(50, SGD\)/s);
+      assert.equal(num(await frame.locator("[data-testid=final-loss]").getAttribute("data-value")).toFixed(6), "7.722658");
+      assert.equal(await frame.locator("[data-testid=final-loss]").getAttribute("data-step"), "59");
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      await diverging.scrollIntoViewIfNeeded();
+      await themed(page, "overview-problems");
+    });
+
+    await check("the network at a glance: layers in call order, edges with tensor and shape, a gradient followed back to the loss with the cards' norms", async () => {
+      const frame = webviewFrame(page);
+      const graph = frame.locator("[data-testid=network-graph]");
+      await graph.waitFor({ timeout: 30_000 });
+      await graph.scrollIntoViewIfNeeded();
+      assert.deepEqual(await frame.locator("[data-testid=network-node]").evaluateAll((n) => n.map((x) => x.getAttribute("data-layer"))), ["dense1", "activation1", "dense2", "activation2", "lossFunction"]);
+      const edges = await frame.locator("[data-testid=network-edge]").evaluateAll((n) => n.map((x) => x.getAttribute("data-text")));
+      assert.ok(edges.includes("dense1.output → activation1.inputs [150, 8]"), edges.join(" | "));
+      // The gradient into dense2 is activation2's dinputs: its norm on the edge is the one on activation2's card.
+      const edge = edges.find((t) => t.startsWith("activation2.dinputs → dense2.dvalues [150, 3] ‖·‖ "));
+      assert.ok(edge, edges.join(" | "));
+      const cardNorm = await card(frame, "activation2").locator('.call.backward figure[data-testid=tensor][data-tensor=dinputs] [data-stat=norm] .stat-v').first().innerText();
+      assert.equal(edge.split("‖·‖ ")[1], cardNorm);
+      const hops = await frame.locator("[data-testid=gradient-path] li").evaluateAll((n) => n.map((x) => x.getAttribute("data-text")));
+      assert.deepEqual(hops, ["dense1.dvalues = activation1.dinputs", "activation1.dvalues = dense2.dinputs", "dense2.dvalues = activation2.dinputs", "activation2.dvalues = lossFunction.dinputs", "lossFunction: the backward pass starts here"]);
+      await themed(page, "overview-network");
+      // A click on a node opens that layer's card.
+      await frame.locator('[data-testid=network-node][data-layer="dense2"]').click();
+      await page.waitForFunction(() => true);
+      await card(frame, "dense2").waitFor();
+      const box = await card(frame, "dense2").boundingBox();
+      assert.ok(box && box.y < 1000, `dense2's card is in view (y ${box?.y})`);
+    });
+
+    await check("gradient flow over training: plot_grad_flow bars with the cards' norms, curves over 60 steps, a click picks a step", async () => {
+      const frame = webviewFrame(page);
+      const flow = frame.locator("[data-testid=grad-flow]");
+      await flow.scrollIntoViewIfNeeded();
+      const bars = frame.locator("[data-testid=grad-flow-bars]");
+      assert.equal(await bars.getAttribute("data-step"), "0");
+      const labels = await frame.locator("[data-testid=grad-flow-bar]").evaluateAll((n) => n.map((x) => x.getAttribute("data-label")));
+      assert.deepEqual(labels, ["dense1.dweights", "dense1.dbiases", "dense2.dweights", "dense2.dbiases"]);
+      const norm = num(await frame.locator('[data-testid=grad-flow-bar][data-label="dense1.dweights"]').getAttribute("data-norm"));
+      const shown = num(await card(frame, "dense1").locator('.call.backward figure[data-testid=tensor][data-tensor=dweights] [data-stat=norm] .stat-v').first().innerText());
+      assert.ok(Math.abs(norm - shown) <= 5e-4 * Math.abs(shown), `bar ‖dW‖ ${norm}, card ${shown}`);
+      const curves = frame.locator("[data-testid=grad-flow-curves] .u-over");
+      await curves.scrollIntoViewIfNeeded();
+      const cb = await curves.boundingBox();
+      await page.mouse.move(cb.x + cb.width * 0.9, cb.y + cb.height / 2);
+      await page.mouse.click(cb.x + cb.width * 0.9, cb.y + cb.height / 2);
+      await page.waitForFunction(() => true);
+      const picked = Number(await flow.getAttribute("data-picked-step"));
+      assert.ok(picked > 40 && picked < 60, `picked step ${picked}`);
+      assert.equal(await frame.locator("[data-testid=grad-flow-bars]").getAttribute("data-step"), String(picked));
+      // A log scale of vanished gradients (dead ReLUs) still has readable ticks: a handful, not dozens.
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      await themed(page, "overview-grad-flow");
+    });
+
+    await check("compare two steps: step 0 against the last, both maps and their difference, the largest change read from the maps", async () => {
+      const frame = webviewFrame(page);
+      const cmp = frame.locator("[data-testid=compare]");
+      await cmp.scrollIntoViewIfNeeded();
+      assert.equal(await cmp.getAttribute("data-a"), "0");
+      assert.equal(await cmp.getAttribute("data-b"), "59");
+      assert.equal(await cmp.getAttribute("data-tensor"), "dense1.weights");
+      for (const id of ["compare-a-map", "compare-b-map", "compare-diff-map"]) await frame.locator(`[data-testid=${id}] canvas`).first().waitFor({ timeout: 30_000 });
+      assert.equal(await frame.locator("[data-testid=compare-diff-map] [data-testid=heat-scale]").getAttribute("data-scale"), "diverging");
+      const summary = frame.locator("[data-testid=compare-summary]");
+      const max = num(await summary.getAttribute("data-max-change"));
+      const m = /went from (\S+) to (\S+) \(([^)]+)\)/.exec(await summary.innerText());
+      assert.ok(m, await summary.innerText());
+      assert.ok(Math.abs(num(m[2]) - num(m[1]) - max) <= 1e-5 * Math.max(1, Math.abs(max)), `${m[0]} vs ${max}`);
+      assert.ok(Math.abs(num(m[3].replace(/^\+/, "")) - max) <= 1e-5 * Math.max(1, Math.abs(max)));
+      // Step 0's value is the one on dense1's card (the forward call's weights grid).
+      const [r, c] = (await summary.getAttribute("data-at")).split(",");
+      const cell = card(frame, "dense1").locator(`.call.forward [data-testid=grid][data-tensor=weights] .num[data-row="${r}"][data-col="${c}"]`).first();
+      assert.ok(Math.abs(num(await cell.innerText()) - num(m[1])) <= 1e-6, `grid ${await cell.innerText()} vs ${m[1]}`);
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      await cmp.scrollIntoViewIfNeeded();
+      await themed(page, "overview-compare");
+    });
+
+    await check("the optimizer's update written out: picking dense1.dweights[1][3] at step 0 gives w ← w − 50·dw, the weight step 1 used", async () => {
+      const frame = webviewFrame(page);
+      await firstRow(card(frame, "dense1").locator(".call.backward"), "dweights");
+      await card(frame, "dense1").locator('.call.backward [data-testid=grid][data-tensor=dweights] .num[data-row="1"][data-col="3"]').click();
+      const panel = frame.locator("[data-testid=update]");
+      await panel.waitFor({ timeout: 10_000 });
+      assert.equal(await panel.getAttribute("data-target"), "dense1.weights[1][3]");
+      assert.match(await frame.locator("[data-testid=update-rule]").innerText(), /^SGD: w ← w − lr·dw \(lr 50, the first update\)/);
+      const eq = await frame.locator("[data-testid=update-equation]").getAttribute("data-text");
+      const m = /← (\S+) − 50·(\S+) = (\S+)$/.exec(eq ?? "");
+      assert.ok(m, eq);
+      assert.ok(Math.abs(num(m[1]) - 50 * num(m[2]) - num(m[3])) <= 1e-5 * Math.max(1, Math.abs(num(m[3]))), eq);
+      // The weight and its gradient are the card's.
+      const w = num(await card(frame, "dense1").locator('.call.forward [data-testid=grid][data-tensor=weights] .num[data-row="1"][data-col="3"]').first().innerText());
+      const dw = num(await card(frame, "dense1").locator('.call.backward [data-testid=grid][data-tensor=dweights] .num[data-row="1"][data-col="3"]').first().innerText());
+      assert.ok(Math.abs(w - num(m[1])) <= 1e-6 && Math.abs(dw - num(m[2])) <= 1e-6, `${eq} vs w ${w}, dw ${dw}`);
+      assert.equal(await frame.locator("[data-testid=update-difference]").innerText(), "0");
+      await panel.scrollIntoViewIfNeeded();
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      await themed(page, "overview-update");
     });
 
     await check("dark and high-contrast themes", async () => {

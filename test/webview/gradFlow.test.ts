@@ -4,7 +4,8 @@
  */
 import * as assert from "node:assert/strict";
 import { RunModel } from "../../core/run/runModel";
-import { gradFlow, nearestStep } from "../../webview/gradFlowModel";
+import { logSplits } from "../../webview/chartScale";
+import { flowHint, gradFlow, nearestStep } from "../../webview/gradFlowModel";
 import { recordRun, train } from "../helpers/record";
 import { Inspector } from "./inspectorHarness";
 
@@ -27,6 +28,18 @@ describe("gradient flow over training", function () {
     assert.ok(Math.abs((s0.meanAbs[0] as number) - mean) < 1e-15);
     assert.equal(s0.norms[0], back.tensors.dweights?.stats.norm);
     assert.equal(nearestStep([0, 1, 2, 10, 20], 14), 3);
+  });
+
+  it("a log axis over many decades (gradients that vanish) gets a few powers of ten, not 1…9 of every decade", () => {
+    assert.deepEqual(logSplits(1e-3, 10, 5), [1e-3, 1e-2, 0.1, 1, 10]);
+    const many = logSplits(1e-300, 10, 5);
+    assert.ok(many.length <= 5 && many.length >= 2 && many[many.length - 1] === 10, many.join(", "));
+    assert.deepEqual(logSplits(0, 10, 5), []);
+  });
+
+  it("the hint counts right: no '1 steps', and nothing to click with one step (it read '· 4 parameter gradients over 1 steps')", () => {
+    assert.equal(flowHint(4, 1), "4 parameter gradients, one step summarised");
+    assert.equal(flowHint(1, 300), "1 parameter gradient over 300 steps; click the curves to pick a step");
   });
 
   describe("in the inspector (jsdom)", () => {

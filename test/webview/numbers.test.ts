@@ -98,6 +98,8 @@ describe("numbers and gradient-check verdicts", function () {
       assert.equal(legendValue(4.488756279265518e-5), "4.489e−5");
       assert.equal(legendValue(null), "–");
       assert.deepEqual(tickValues(undefined as never, [0.00002, 0.00004]), ["2e−5", "4e−5"]);
+      // A log axis hands over its unlabelled minor ticks as null: no label (they read "−∞").
+      assert.deepEqual(tickValues(undefined as never, [0.001, null, 10]), ["0.001", "", "10"]);
       // The legend of a real chart uses it.
       const events: TraceEvent[] = [{ type: "run/start", version: TRACE_FORMAT_VERSION, file: "/m.ts", startedAt: 0 }];
       events.push({ type: "layer/new", layer: { id: 0, name: "dense1", kind: "dense", className: "Dense", description: "Dense(2, 3)", params: [], paramCount: 0 } });

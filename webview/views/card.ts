@@ -139,13 +139,14 @@ export class LayerCard {
         h(
           "tr",
           { class: t.ok ? (reading.reasons[t.name] ? "vacuous" : "ok") : "bad", attrs: { "data-tensor": t.name, ...(reading.reasons[t.name] ? { title: reading.reasons[t.name] } : {}) } },
-          h("td", {}, t.name),
-          h("td", {}, icon(t.ok ? (reading.reasons[t.name] ? "warning" : "pass") : "error"), t.ok ? (reading.reasons[t.name] ? " only zeros" : " ok") : " FAIL"),
-          h("td", {}, `${t.checked.toLocaleString("en-US")}/${t.total.toLocaleString("en-US")}${t.kinks ? ` (${t.kinks.toLocaleString("en-US")} kink${t.kinks === 1 ? "" : "s"} skipped)` : ""}`),
-          h("td", {}, t.worst ? worstLink(t.name, t.worst.index) : "–"),
-          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.analytic) : "–"),
-          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.numeric) : "–"),
-          h("td", { class: "mono" }, t.worst ? statNumber(t.worst.relErr) : "–"),
+          // Name and verdict in one cell, the kinks under the count: the table fits a 500 px panel.
+          h("th", { attrs: { scope: "row" } }, icon(t.ok ? (reading.reasons[t.name] ? "warning" : "pass") : "error"), ` ${t.name}`, h("span", { class: "gc-verdict" }, t.ok ? (reading.reasons[t.name] ? " only zeros" : " ok") : " FAIL")),
+          // (data-label: a narrow panel shows each row as labelled values instead of columns, card.css)
+          h("td", { attrs: { "data-label": "checked" } }, `${t.checked.toLocaleString("en-US")}/${t.total.toLocaleString("en-US")}`, t.kinks ? h("span", { class: "gc-kinks" }, ` (${t.kinks.toLocaleString("en-US")} kink${t.kinks === 1 ? "" : "s"} skipped)`) : null),
+          h("td", { attrs: { "data-label": "worst at" } }, t.worst ? worstLink(t.name, t.worst.index) : "–"),
+          h("td", { class: "mono", attrs: { "data-label": "analytic" } }, t.worst ? statNumber(t.worst.analytic) : "–"),
+          h("td", { class: "mono", attrs: { "data-label": "numeric" } }, t.worst ? statNumber(t.worst.numeric) : "–"),
+          h("td", { class: "mono", attrs: { "data-label": "rel. error" } }, t.worst ? statNumber(t.worst.relErr) : "–"),
         ),
       );
       out.push(
@@ -165,7 +166,7 @@ export class LayerCard {
           h(
             "table",
             {},
-            h("thead", {}, h("tr", {}, ...["tensor", "result", "checked/total", "worst element", "analytic", "numeric", "rel. error"].map((c) => h("th", { attrs: { scope: "col" } }, c)))),
+            h("thead", {}, h("tr", {}, ...["tensor", "checked", "worst at", "analytic", "numeric", "rel. error"].map((c) => h("th", { attrs: { scope: "col" } }, c)))),
             h("tbody", {}, ...rows),
           ),
         ),

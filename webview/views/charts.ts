@@ -4,6 +4,7 @@
  */
 import uPlot from "uplot";
 import { shortNumber } from "../../core/format";
+import { logSplits } from "../chartScale";
 import type { Ctx } from "./context";
 import { h } from "./dom";
 
@@ -13,6 +14,8 @@ export interface Series {
   color: string;
   /** Scale key (`y` left, another key gets its own right axis). */
   scale?: string;
+  /** The values the legend reads when they differ from those drawn (a 0 is a gap on a log scale but reads 0). */
+  legend?: readonly number[];
 }
 
 export interface ChartOptions {
@@ -48,6 +51,9 @@ export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData
     grid: { show: side === 3, stroke: grid, width: 1 },
     ticks: { stroke: grid, width: 1 },
     values: tickValues,
+    // A log scale over many decades (a gradient that vanishes to 1e−20) gets one labelled tick per few
+    // decades; uPlot's own splits put 1…9 of every decade on the axis, labels on top of each other.
+    ...(o.logY ? { splits: (_u: uPlot, _i: number, min: number, max: number) => logSplits(min, max, Math.max(2, Math.floor(o.height / 30))) } : {}),
     size: 56,
   });
   const opts: uPlot.Options = {
@@ -62,7 +68,7 @@ export function lineChart(ctx: Ctx, o: ChartOptions): { el: HTMLElement; setData
     // Legend values in the inspector's one number style: a gradient norm of 4.5e−5 is not "0".
     series: [
       { label: "step", value: (_u: uPlot, v: number | null) => (v == null ? "–" : String(v)) },
-      ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 }, value: (_u: uPlot, v: number | null) => legendValue(v) })),
+      ...o.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, scale: s.scale ?? "y", spanGaps: true, points: { show: o.x.length < 40 }, value: (_u: uPlot, v: number | null, _si: number, idx: number | null) => legendValue(idx != null && s.legend ? (s.legend[idx] ?? v) : v) })),
     ],
   };
   const holder = h("div", { class: "chart-holder" });
@@ -92,8 +98,9 @@ export function legendValue(v: number | null | undefined): string {
 }
 
 /** Axis tick labels in the same style (uPlot's own drop digits: 0.00002 and 0.00004 both read 0). */
-export function tickValues(_u: uPlot, splits: number[]): string[] {
-  return splits.map((v) => shortNumber(v, 3));
+export function tickValues(_u: uPlot, splits: (number | null)[]): string[] {
+  // A log axis filters its minor ticks to null: they get no label (shortNumber(null) read "−∞").
+  return splits.map((v) => (v == null ? "" : shortNumber(v, 3)));
 }
 
 /** NaN → null (uPlot's gap). */

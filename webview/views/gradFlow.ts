@@ -6,7 +6,7 @@
  * full, to show it in the cards.
  */
 import { shortNumber } from "../../core/format";
-import { gradFlow, nearestStep, type GradFlow } from "../gradFlowModel";
+import { flowHint, gradFlow, nearestStep, type GradFlow } from "../gradFlowModel";
 import { gaps, lineChart, paletteColor } from "./charts";
 import type { Ctx } from "./context";
 import { h, icon, s } from "./dom";
@@ -28,14 +28,14 @@ export function gradFlowSection(ctx: Ctx): HTMLElement | null {
   const el = h(
     "section",
     { class: "grad-flow", testid: "grad-flow", attrs: { "aria-label": "Gradient flow over training" } },
-    h("div", { class: "section-title" }, icon("pulse"), " Gradient flow", h("span", { class: "muted flow-hint" }, ` · ${flow.series.length} parameter gradients over ${flow.steps.length} steps; click the curves to pick a step`)),
+    h("div", { class: "section-title" }, icon("pulse"), " Gradient flow", h("span", { class: "muted flow-hint" }, flowHint(flow.series.length, flow.steps.length))),
     bars,
   );
   if (flow.steps.length > 1) {
     const chart = lineChart(ctx, {
       title: "‖gradient‖ of each parameter over steps (log scale)",
       x: flow.steps,
-      series: flow.series.map((f, i) => ({ label: f.label, values: gaps(f.norms.map((v) => (v > 0 ? v : NaN))), color: paletteColor(ctx, i) })),
+      series: flow.series.map((f, i) => ({ label: f.label, values: gaps(f.norms.map((v) => (v > 0 ? v : NaN))), legend: f.norms, color: paletteColor(ctx, i) })),
       width,
       height: 170,
       logY: true,
@@ -106,3 +106,4 @@ function barChart(flow: GradFlow, i: number, width: number): SVGSVGElement {
   );
   return svg;
 }
+

@@ -6,6 +6,7 @@
 import type { TensorData } from "../../core/trace/traceTypes";
 import { gridRows } from "../numberGrid";
 import { h } from "./dom";
+import { markOverflow } from "./math";
 
 export interface GridOptions {
   /** Tensor name, for `data-tensor` and labels. */
@@ -40,5 +41,7 @@ export function numberGrid(t: TensorData, o: GridOptions): HTMLElement {
     line.appendChild(document.createTextNode(row.suffix));
     el.appendChild(line);
   });
+  // Rows wider than the card scroll sideways, and say so (a fade at the cut edge and a hint).
+  markOverflow(el, "the rows go on");
   return el;
 }

@@ -22,8 +22,8 @@ export function math(latex: string, text: string, props: { display?: boolean; te
  * at the panel's edge with no sign that they scroll): a fade at the cut edge and a "scroll" hint, gone
  * once scrolled to the end.
  */
-function markOverflow(el: HTMLElement): void {
-  const hint = h("div", { class: "math-more", testid: "math-more", attrs: { "aria-hidden": "true" } }, "⇢ the equation goes on: scroll it sideways");
+export function markOverflow(el: HTMLElement, what = "the equation goes on"): void {
+  const hint = h("div", { class: "math-more", testid: "math-more", attrs: { "aria-hidden": "true" } }, `⇢ ${what}: scroll it sideways`);
   const update = (): void => {
     const over = el.scrollWidth > el.clientWidth + 1;
     const atEnd = el.scrollLeft + el.clientWidth >= el.scrollWidth - 1;

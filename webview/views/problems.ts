@@ -18,8 +18,8 @@ export function anomalyItem(ctx: Ctx, a: Anomaly, withLayer: boolean): HTMLEleme
       : null,
     withLayer && layer ? ": " : null,
     h("span", { class: "anomaly-message" }, a.message),
-    h("span", { class: "muted" }, ` step ${a.step}`),
-    a.site ? " " : null,
+    // Where, after the sentence (which ends with its own advice, "try 5"): "— step 3 · model.ts:9".
+    h("span", { class: "muted anomaly-where" }, ` — step ${a.step}${a.site ? " · " : ""}`),
     a.site ? siteLink(a.site, siteLabel(a.site), ctx.actions.openSource, "anomaly-source") : null,
   );
 }

@@ -33,6 +33,12 @@ describe("the inspector goes beside the model it shows", function () {
     assert.ok(after.visible, "the inspector is visible");
     assert.notEqual(after.viewColumn, modelEditor.viewColumn, "the inspector is not over the model");
     assert.equal(after.viewColumn, (modelEditor.viewColumn ?? 0) + 1, "it is in the group right of the model");
+    // The model moved beside the panel: no new group (run after run, the window split into ever narrower
+    // groups), and no copy of the model left behind in the inspector's group.
+    assert.equal(vscode.window.tabGroups.all.length, 2, "still two groups");
+    assert.equal(modelEditor.viewColumn, vscode.ViewColumn.One);
+    const inPanelGroup = vscode.window.tabGroups.all.find((g) => g.viewColumn === after.viewColumn)?.tabs ?? [];
+    assert.ok(!inPanelGroup.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath === fileUri("04-spiral-model.ts").fsPath), "the model's tab left the inspector's group");
   });
 
   after(async () => {
