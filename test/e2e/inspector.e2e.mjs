@@ -228,6 +228,12 @@ async function main() {
       const chain = frame.locator("[data-testid=scalar-chain]");
       await chain.waitFor({ timeout: 10_000 });
       assert.match((await chain.getAttribute("data-text")) ?? "", /drelu_dz · dsum_dxw0 · dmul_dw0 = 1 · 1 · 1 = 1/);
+      // The graph is whole (it was cut off on the right: z → relu → y invisible), the y node inside the panel.
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      const y = await frame.locator('[data-testid=scalar-node][data-label="y"]').first().boundingBox();
+      const section = await frame.locator("[data-testid=scalar-section]").boundingBox();
+      assert.ok(y && section && y.x + y.width <= section.x + section.width + 1, `y at ${y?.x}+${y?.width}, section ends at ${section ? section.x + section.width : "?"}`);
       await shot(page, "single-neuron-light");
       await media(frame.locator("[data-testid=scalar-section]"), "scalar-graph");
     });
