@@ -2,7 +2,9 @@
 //   dist/extension.js  the VS Code extension host entry          (node, cjs, vscode external)
 //   dist/server.js     the language server                      (node, cjs)
 //   dist/shapesWorker.js  its static shape analysis (a worker thread; bundles typescript)
-//   dist/worker.js     the worker thread that runs a model      (node, cjs)
+//   dist/modelProcess.js  the model's own process (supervisor)  (node, cjs)
+//   dist/worker.js     the worker thread that runs a model, in that process (node, cjs)
+//   dist/traceFile.js  the host's worker thread that saves and restores traces (node, cjs)
 //   dist/cli.js        `backprop-lens run|check`                (node, cjs, esbuild external)
 //   dist/webview/      the Gradient Inspector                   (browser, iife) + css, fonts
 // Usage: node esbuild.mjs [--production] [--watch] [--only=name,name]
@@ -47,6 +49,8 @@ const targets = {
   // The engine as an ordinary npm package (CommonJS + the declarations built by tsc -p core/tsconfig.types.json).
   engine: { ...node, entryPoints: ["core/index.ts"], outfile: "dist/npm/backprop-lens/index.js", sourcemap: false, minify: false },
   worker: { ...node, entryPoints: ["extension/runner/worker.ts"], outfile: "dist/worker.js" },
+  modelProcess: { ...node, entryPoints: ["extension/runner/modelProcess.ts"], outfile: "dist/modelProcess.js" },
+  traceFile: { ...node, entryPoints: ["extension/runner/traceFileWorker.ts"], outfile: "dist/traceFile.js" },
   cli: { ...node, entryPoints: ["extension/cli/main.ts"], outfile: "dist/cli.js", external: ["esbuild"] },
 };
 

@@ -10,7 +10,7 @@ export { type Tracer } from "./trace/tracer";
 export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSink, type RecorderOptions } from "./trace/traceRecorder";
 export * from "./trace/traceTypes";
 export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats";
-export { encodeTrace, decodeTrace, type TraceFile } from "./trace/encode";
+export { encodeTrace, decodeTrace, encodeEvent, decodeEvent, type TraceFile } from "./trace/encode";
 export * from "./protocol";
 export * from "./run/index";
 export { explainElement, explainNeeds, isExplainable, scalarChain, scalarStepText, scalarStepLatex, eqNumber, latexNumber, latexText, type Explanation, type ExplainRequest, type ExplainTerm, type ExplainNeeds, type ScalarChain, type ScalarPath } from "./explain";

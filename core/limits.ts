@@ -27,16 +27,18 @@ export const RUN_LIMITS = {
     minimum: 1,
     integer: false,
     setting: "timeLimitSeconds",
-    description: "Stop a model that runs longer than this many seconds (it runs in a worker thread, so the editor stays responsive either way).",
-    cli: { flag: "--time-limit", arg: "<seconds>", help: "stop the model after this long" },
+    description:
+      "Stop a model that runs longer than this many seconds (time paused in the debugger does not count). The model runs in a process of its own, so the editor stays responsive either way.",
+    cli: { flag: "--time-limit", arg: "<seconds>", help: "stop the model after this long (paused time not counted)" },
   },
   memoryLimitMb: {
     default: 1024,
     minimum: 64,
     integer: false,
     setting: "memoryLimitMb",
-    description: "Stop a model whose JavaScript heap or tensors grow beyond this many megabytes. Also the largest single tensor allowed.",
-    cli: { flag: "--memory-limit", arg: "<MB>", help: "heap and tensor memory limit" },
+    description:
+      "Stop a model that adds more than this many megabytes to its process's memory: its JavaScript heap, tensors, raw arrays and buffers, everything. Also the largest single tensor allowed.",
+    cli: { flag: "--memory-limit", arg: "<MB>", help: "memory the model may add to its process, everything counted" },
   },
   keepSteps: {
     default: 3,

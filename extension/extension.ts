@@ -60,7 +60,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<LensTe
     const updateContext = (editor: vscode.TextEditor | undefined): void => {
       const isModel = editor !== undefined && isModelDocument(editor.document);
       void vscode.commands.executeCommand("setContext", "backpropLens.isModelFile", isModel);
-      if (isModel) void client();
+      if (isModel) {
+        void client();
+        runs.warmUp(editor.document.uri); // a model process ready before the first run
+      }
       // A model file whose "backprop-lens" import cannot resolve: offer to set the folder up, once per session.
       if (isModel && editor.document.languageId !== "python" && !offered.has(editor.document.uri.fsPath)) {
         offered.add(editor.document.uri.fsPath);

@@ -38,12 +38,15 @@ export interface InspectorHost {
 
 /** How often queued live messages are flushed to the webview. */
 const FLUSH_MS = 40;
+/** Most trace events sent to the webview in one turn of the host's event loop. */
+const SLICE_EVENTS = 2000;
 
 export class InspectorPanel extends Disposable {
   static readonly viewType = "backpropLens.inspector";
   private static current: InspectorPanel | undefined;
 
   private ready = false;
+  private sliced = false;
   private pending: ToWebview[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly readyWaiters: (() => void)[] = [];
@@ -168,8 +171,8 @@ export class InspectorPanel extends Disposable {
   /** Tells the webview that a new run started (it drops the shown one). */
   startRun(run: RunModel): void {
     if (!this.ready) return; // the replay on ui/ready covers it
+    this.pending.push({ type: "run/started", run: run.header });
     this.flush();
-    this.send({ type: "run/started", run: run.header });
   }
 
   /**
@@ -200,14 +203,35 @@ export class InspectorPanel extends Disposable {
     this.send({ type: "ui/reveal", layer, ...(step !== undefined ? { step } : {}) });
   }
 
+  /**
+   * Sends what is queued, at most SLICE_EVENTS trace events per turn of the host's event loop (a long
+   * batch is split; the rest follows on the next turn, in order), so that a big replay or a flood never
+   * holds the host — or the webview — for long.
+   */
   private flush(): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const batch = this.pending;
-    this.pending = [];
-    for (const m of batch) this.send(m);
+    let budget = SLICE_EVENTS;
+    while (this.pending.length > 0 && budget > 0) {
+      const m = this.pending[0] as ToWebview;
+      if (m.type === "run/events" && m.events.length > budget) {
+        this.send({ type: "run/events", runId: m.runId, events: m.events.splice(0, budget) });
+        budget = 0;
+        break;
+      }
+      this.pending.shift();
+      this.send(m);
+      budget -= m.type === "run/events" ? m.events.length : 1;
+    }
+    if (this.pending.length > 0 && !this.sliced) {
+      this.sliced = true;
+      setImmediate(() => {
+        this.sliced = false;
+        if (!this.isDisposed) this.flush();
+      });
+    }
   }
 
   private send(body: ToWebview): void {
@@ -237,11 +261,12 @@ export class InspectorPanel extends Disposable {
         const run = this.host.currentRun();
         this.pending = [];
         this.send({ type: "session/ready", protocolVersion: PROTOCOL_VERSION, ...(run ? { run: run.header } : {}) });
-        if (run) {
-          this.send({ type: "run/started", run: run.header });
-          this.send({ type: "run/events", runId: run.runId, events: run.replay() });
-        }
         this.ready = true;
+        if (run) {
+          // The replay goes out in slices, ahead of any live event queued meanwhile.
+          this.pending.push({ type: "run/started", run: run.header }, { type: "run/events", runId: run.runId, events: run.replay() });
+          this.flush();
+        }
         for (const w of this.readyWaiters.splice(0)) w();
         break;
       }

@@ -1,26 +1,37 @@
 /**
- * Runs model files for the extension: one run at a time (a second run cancels the first), in a
- * worker thread through the shared runner, streaming its events into a RunModel, the Gradient
+ * Runs model files for the extension: one run at a time (a second run cancels the first), each in a
+ * model process of its own (runner/runModel.ts), streaming its events into a RunModel, the Gradient
  * Inspector and the status bar, then handing the run's report to the language server (hovers,
- * diagnostics, inlay hints) and saving the trace so a window reload shows the same results.
+ * diagnostics, inlay hints) and saving the run so a window reload shows the same results.
+ *
+ * What the host holds and does per run stays bounded whatever the model does: the trace arrives held
+ * to the trace budget (runner/traceBudget.ts), in batches taken one per turn of the event loop; it is
+ * encoded and saved off this thread (runner/traceFile.ts), incrementally, and restored off it too,
+ * validated event by event. Every run ends on screen as done, failed, stopped or lost; a reload shows
+ * the last run that really ended, or says that the last one was interrupted.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { RunModel, type SourceSite, type TraceEvent, decodeTrace, encodeTrace } from "../core/host";
+import { RunModel, type SourceSite, type TraceEvent } from "../core/host";
 import { readConfig } from "./config";
 import { Disposable } from "./dispose";
 import { type InspectorHost, InspectorPanel } from "./inspectorPanel";
 import type { LensLanguageClient } from "./languageClient";
 import { isModelDocument, MODEL_LANGUAGES } from "./modelFile";
 import { buildRunReport } from "./runReport";
-import { type RunHandle, type RunResult, runModel } from "./runner/runModel";
+import { notificationText } from "./server/summary";
+import { type RunHandle, type RunResult, endStateOf, runModel } from "./runner/runModel";
+import { ProcessPool } from "./runner/supervisor";
+import { TraceFiles } from "./runner/traceFile";
 import type { StatusBar } from "./statusBar";
 import { pythonInterpreters } from "./pythonInterpreter";
 import { isPythonModelFile } from "./runner/python/runPython";
 
-/** Traces larger than this are not saved for the next window (the results still show now). */
+/** A run's saved trace is kept for the next window up to this size (beyond it, without its tensors). */
 const MAX_SAVED_TRACE_BYTES = 64 * 2 ** 20;
+/** The most a restore reads. */
+const MAX_RESTORE_BYTES = MAX_SAVED_TRACE_BYTES + 8 * 2 ** 20;
 
 /** A debug run (the debugger's launcher): the control channel is opened and the handle handed over at once. */
 export interface DebugRunRequest {
@@ -45,14 +56,28 @@ export interface FinishedRun {
   uri: vscode.Uri;
 }
 
+/** `last-run.state.json`: which run the window last started, and whether it ended (and was saved). */
+interface RunMarker {
+  runId: number;
+  file: string;
+  startedAt: number;
+  state: "running" | "ended";
+  saved?: boolean;
+  end?: Extract<TraceEvent, { type: "run/end" }>;
+}
+
 export class RunController extends Disposable implements InspectorHost {
   private runCounter = 0;
   private active: { handle: RunHandle; store: RunModel } | undefined;
   private latest: RunModel | undefined;
   private latestUri: vscode.Uri | undefined;
   private readonly finished = this.register(new vscode.EventEmitter<FinishedRun>());
-  /** Fires when a run ends (ok, failed, stopped or cancelled). */
+  /** Fires when a run ends (done, failed, stopped or lost). */
   readonly onDidFinish = this.finished.event;
+  private readonly pool: ProcessPool;
+  private readonly files: TraceFiles;
+  private markerWrite: Promise<void> = Promise.resolve();
+  private closing = false;
   private readonly highlight = this.register(
     vscode.window.createTextEditorDecorationType({
       isWholeLine: true,
@@ -70,12 +95,27 @@ export class RunController extends Disposable implements InspectorHost {
     private readonly client: () => Promise<LensLanguageClient>,
   ) {
     super();
-    // Closing the window (or disabling the extension) stops a running or paused model.
-    this.register({ dispose: () => this.active?.handle.cancel() });
+    this.pool = new ProcessPool(this.dist("modelProcess.js"));
+    this.files = new TraceFiles(this.dist("traceFile.js"));
+    this.register({
+      dispose: () => {
+        // Closing the window (or disabling the extension) stops a running or paused model: its process must
+        // not outlive the window; and its run stays "running" in the marker, so the
+        // next window says it was interrupted.
+        this.closing = true;
+        this.active?.handle.cancel();
+        this.pool.dispose();
+        this.files.dispose();
+      },
+    });
   }
 
   get extensionUri(): vscode.Uri {
     return this.context.extensionUri;
+  }
+
+  private dist(name: string): string {
+    return this.context.asAbsolutePath(path.join("dist", name));
   }
 
   /** The newest run (running or finished). */
@@ -86,6 +126,12 @@ export class RunController extends Disposable implements InspectorHost {
   /** True while a model runs. */
   get running(): boolean {
     return this.active !== undefined;
+  }
+
+  /** Keeps a model process ready for the next run of a model file (called when one is shown). */
+  warmUp(uri: vscode.Uri): void {
+    if (!vscode.workspace.isTrusted) return;
+    this.pool.refill(this.dist("worker.js"), readConfig(uri).memoryLimitMb, 0);
   }
 
   /**
@@ -105,55 +151,74 @@ export class RunController extends Disposable implements InspectorHost {
     if (debug?.memoryLimitMb !== undefined) config.memoryLimitMb = debug.memoryLimitMb;
     if (debug?.keepSteps !== undefined) config.keepSteps = debug.keepSteps;
     const file = doc.uri.fsPath;
-    const store = new RunModel({ runId: ++this.runCounter, file, startedAt: Date.now() });
+    const runId = ++this.runCounter;
+    const startedAt = Date.now();
+    const store = new RunModel({ runId, file, startedAt });
     this.latest = store;
     this.latestUri = doc.uri;
-    const events: TraceEvent[] = [];
     let mismatch: { step: number; was: number; now: number } | undefined;
     // Beside the model it shows, never over it (issue 13).
     if (config.openInspectorOnRun || record) await InspectorPanel.showBeside(this, doc);
     InspectorPanel.instance?.startRun(store);
     this.status.running(path.basename(file));
     void vscode.commands.executeCommand("setContext", "backpropLens.running", true);
-    this.log.info(`run ${store.runId}: ${file}`);
+    this.log.info(`run ${runId}: ${file}`);
+    this.writeMarker({ runId, file, startedAt, state: "running" });
+    this.files.begin(runId, this.tracePath(), file, this.producer, new Date(startedAt), MAX_SAVED_TRACE_BYTES);
+    // The model's output goes to the log in one entry per turn of the event loop (at most 1,000 lines a run).
+    let consoleLines = 0;
+    let logBatch: string[] = [];
+    const logLine = (text: string): void => {
+      if (consoleLines++ >= 1000) return;
+      if (logBatch.length === 0) setImmediate(() => {
+        this.log.info(logBatch.map((t) => `[model] ${t}`).join("\n"));
+        logBatch = [];
+      });
+      logBatch.push(text);
+    };
     const python = isPythonModelFile(file) ? { interpreters: await pythonInterpreters(doc.uri, this.log) } : undefined;
     const handle = runModel({
       ...(python ? { python } : {}),
       file,
       ...(doc.isDirty ? { source: doc.getText() } : {}),
       overlays: this.unsavedOverlays(doc),
-      workerScript: this.context.asAbsolutePath(path.join("dist", "worker.js")),
-      esbuildBinary: this.context.asAbsolutePath(path.join("dist", "bin", process.platform === "win32" ? "esbuild.exe" : "esbuild")),
+      workerScript: this.dist("worker.js"),
+      esbuildBinary: this.dist(path.join("bin", process.platform === "win32" ? "esbuild.exe" : "esbuild")),
       timeLimitMs: config.timeLimitSeconds * 1000,
       memoryLimitMb: config.memoryLimitMb,
       keepSteps: config.keepSteps,
       ...(record ? { recordSteps: record.recordSteps } : {}),
       gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements, budgetMs: config.gradientCheckBudgetMs } : false,
+      pool: this.pool,
       debug: (m) => this.log.info(m),
       ...(debug ? { control: true as const } : {}),
       onEvent: (e) => {
-        events.push(e);
-        if (e.type === "console") this.log.info(`[model] ${e.text}`);
+        if (e.type === "console") logLine(e.text);
         if (record && e.type === "step/summary" && mismatch === undefined && e.summary.loss !== undefined) {
           const was = record.compareLosses.get(e.summary.step);
           if (was !== undefined && !Object.is(was, e.summary.loss)) mismatch = { step: e.summary.step, was, now: e.summary.loss };
         }
-        InspectorPanel.instance?.postEvents(store.runId, [store.ingest(e)]);
+        InspectorPanel.instance?.postEvents(runId, [store.ingest(e)]);
+        if (e.type !== "run/end") this.files.add(runId, e);
         debug?.onEvent(e);
       },
     });
     this.active = { handle, store };
     debug?.onStart(handle, store, doc.getText());
     const result = await handle.result;
+    if (this.closing) return result; // the window is closing: nothing more to show or save
     const superseded = this.active?.store !== store;
     if (!superseded) {
       this.active = undefined;
       void vscode.commands.executeCommand("setContext", "backpropLens.running", false);
       this.report(store, result, doc.uri);
+      if (result.startMs !== undefined) this.log.info(`run ${runId}: compile ${result.compileMs.toFixed(0)} ms, model start ${result.startMs.toFixed(0)} ms`);
+      void this.saveRun(store, file, startedAt);
+    } else {
+      this.files.abort(runId);
     }
     if (record && !superseded) this.reportDeterminism(store, record, mismatch);
     this.finished.fire({ store, result, uri: doc.uri });
-    if (!superseded) void this.saveTrace(file, events);
     return result;
   }
 
@@ -216,7 +281,16 @@ export class RunController extends Disposable implements InspectorHost {
     this.latest = undefined;
     this.status.idle();
     await (await this.client()).clear();
+    await this.markerWrite;
     await fs.rm(this.tracePath(), { force: true }).catch(() => undefined);
+    await fs.rm(this.markerPath(), { force: true }).catch(() => undefined);
+  }
+
+  /** Forgets the shown run but not what is saved: what a new window starts from (used by the integration tests before `restoreLastRun`). */
+  async clearView(): Promise<void> {
+    this.active?.handle.cancel();
+    this.latest = undefined;
+    await this.markerWrite;
   }
 
   async openSource(site: SourceSite): Promise<void> {
@@ -231,39 +305,98 @@ export class RunController extends Disposable implements InspectorHost {
     setTimeout(() => editor.setDecorations(this.highlight, []), 2000);
   }
 
-  /** Rebuilds the last run of the previous window from its saved trace (hovers, diagnostics, inspector). */
+  /**
+   * Rebuilds the last run of the previous window: from its saved trace (read and validated off this
+   * thread) when it ended, or as "interrupted" when the window went away while it ran.
+   */
   async restoreLastRun(): Promise<void> {
-    let text: string;
+    const marker = await this.readMarker();
+    if (marker?.state === "running") {
+      // The previous window closed while this run was going: say so, and show nothing of an older run.
+      if (this.latest !== undefined) return;
+      const store = new RunModel({ runId: ++this.runCounter, file: marker.file, startedAt: marker.startedAt });
+      store.ingest({
+        type: "run/end",
+        ok: false,
+        steps: 0,
+        durationMs: 0,
+        keptSteps: [],
+        error: { kind: "lost", message: `${path.basename(marker.file)}: the last run was interrupted before it ended (the window was closed or reloaded while it ran); run it again to see its results` },
+      });
+      this.adopt(store, vscode.Uri.file(marker.file));
+      this.log.warn(`the last run of ${marker.file} was interrupted by the window closing`);
+      return;
+    }
+    let stat: { size: number } | undefined;
     try {
-      text = await fs.readFile(this.tracePath(), "utf8");
+      stat = await fs.stat(this.tracePath());
     } catch {
       return; // nothing saved
     }
+    const t0 = performance.now();
+    const runId = ++this.runCounter;
+    let store: RunModel | undefined;
+    let events = 0;
     try {
-      const trace = decodeTrace(text);
-      if (this.latest !== undefined) return; // a new run started meanwhile
-      const store = new RunModel({ runId: ++this.runCounter, file: trace.file, startedAt: Date.now() });
-      for (const e of trace.events) store.ingest(e);
-      this.latest = store;
-      this.latestUri = vscode.Uri.file(trace.file);
-      if (store.end) this.status.finished(path.basename(trace.file), store.end.ok, store.end.steps, store.end.durationMs, store.end.error?.message);
-      await (await this.client()).sendReport(buildRunReport(store));
-      this.log.info(`restored the last run of ${trace.file} (${trace.events.length} events)`);
+      const summary = await this.files.read(
+        this.tracePath(),
+        MAX_RESTORE_BYTES,
+        (h) => {
+          store = new RunModel({ runId, file: h.file, startedAt: Date.parse(h.createdAt) || Date.now() });
+        },
+        (batch) => {
+          if (this.latest !== undefined || !store) return; // a new run started meanwhile
+          for (const e of batch) store.ingest(e);
+          events += batch.length;
+        },
+      );
+      if (this.latest !== undefined || !store) return;
+      if (summary.skipped > 0) {
+        store.ingest({
+          type: "anomaly",
+          anomaly: { code: "truncated", severity: "warning", step: 0, message: `${summary.skipped} event${summary.skipped === 1 ? "" : "s"} of the saved run ${summary.skipped === 1 ? "was" : "were"} malformed and skipped (the first: ${summary.firstBad ?? "?"})` },
+        });
+        this.log.warn(`restore: ${summary.skipped} malformed events skipped (first: ${summary.firstBad ?? "?"})`);
+      }
+      if (!store.end) {
+        store.ingest({ type: "run/end", ok: false, steps: 0, durationMs: 0, keptSteps: [], error: { kind: "lost", message: `${path.basename(summary.file)}: the saved run has no end; it may have been cut off` } });
+      }
+      this.adopt(store, vscode.Uri.file(summary.file));
+      this.log.info(`restored the last run of ${summary.file} (${events} events, ${(stat.size / 2 ** 20).toFixed(1)} MB, ${(performance.now() - t0).toFixed(0)} ms)`);
     } catch (e) {
       this.log.warn(`could not restore the last run: ${e instanceof Error ? e.message : String(e)}`);
+      void vscode.window.showWarningMessage(`Backprop Lens: the last run could not be restored: ${notificationText(e instanceof Error ? e.message : String(e))}`);
     }
+  }
+
+  /** Makes a restored run the current one: status bar, inspector, language server. */
+  private adopt(store: RunModel, uri: vscode.Uri): void {
+    this.latest = store;
+    this.latestUri = uri;
+    const end = store.end;
+    if (end) this.status.finished(path.basename(uri.fsPath), endStateOf(end), end.steps, end.durationMs, end.error?.message);
+    const panel = InspectorPanel.instance;
+    if (panel?.isReady) {
+      panel.startRun(store);
+      panel.postEvents(store.runId, store.replay());
+    }
+    void this.client()
+      .then((c) => c.sendReport(buildRunReport(store)))
+      .catch((e: unknown) => this.log.warn(`language server: ${String(e)}`));
   }
 
   private report(store: RunModel, result: RunResult, uri: vscode.Uri): void {
     const name = path.basename(uri.fsPath);
-    this.status.finished(name, result.ok, result.steps, result.durationMs, result.error?.message);
+    const state = endStateOf(result);
+    this.status.finished(name, state, result.steps, result.durationMs, result.error?.message);
     if (result.ok) {
       this.log.info(`run ${store.runId}: ${result.steps} steps in ${result.durationMs.toFixed(0)} ms (compile ${result.compileMs.toFixed(0)} ms)`);
     } else if (result.error) {
-      this.log.error(`run ${store.runId}: ${result.error.message}`);
+      this.log.error(`run ${store.runId} ${state}: ${result.error.message}`);
       // The inspector shows the error; when it is not open, say it here so it is never a silent nothing.
-      if (result.error.kind !== "cancelled" && !(InspectorPanel.instance?.panel.visible ?? false)) {
-        void vscode.window.showErrorMessage(`Backprop Lens: ${result.error.message}`, "Open Gradient Inspector").then((pick) => {
+      if (state !== "stopped" && !(InspectorPanel.instance?.panel.visible ?? false)) {
+        const show = state === "lost" ? vscode.window.showWarningMessage : vscode.window.showErrorMessage;
+        void show(`Backprop Lens: ${notificationText(result.error.message)}`, "Open Gradient Inspector").then((pick) => {
           if (pick) InspectorPanel.createOrShow(this, false);
         });
       }
@@ -302,19 +435,52 @@ export class RunController extends Disposable implements InspectorHost {
     return out;
   }
 
-  private tracePath(): string {
-    const dir = this.context.storageUri ?? this.context.globalStorageUri;
-    return path.join(dir.fsPath, "last-run.json");
+  private get producer(): string {
+    return `backprop-lens ${String(this.context.extension.packageJSON.version)}`;
   }
 
-  private async saveTrace(file: string, events: TraceEvent[]): Promise<void> {
+  private storageDir(): string {
+    return (this.context.storageUri ?? this.context.globalStorageUri).fsPath;
+  }
+
+  private tracePath(): string {
+    return path.join(this.storageDir(), "last-run.json");
+  }
+
+  private markerPath(): string {
+    return path.join(this.storageDir(), "last-run.state.json");
+  }
+
+  /** Writes the marker (in order with earlier writes; small, async). */
+  private writeMarker(m: RunMarker): void {
+    this.markerWrite = this.markerWrite
+      .then(async () => {
+        await fs.mkdir(this.storageDir(), { recursive: true });
+        const tmp = `${this.markerPath()}.${process.pid}.tmp`;
+        await fs.writeFile(tmp, JSON.stringify(m));
+        await fs.rename(tmp, this.markerPath());
+      })
+      .catch((e: unknown) => this.log.warn(`could not note the run for the next window: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private async readMarker(): Promise<RunMarker | undefined> {
     try {
-      const text = encodeTrace(file, events, `backprop-lens ${String(this.context.extension.packageJSON.version)}`, new Date());
-      if (text.length > MAX_SAVED_TRACE_BYTES) return;
-      await fs.mkdir(path.dirname(this.tracePath()), { recursive: true });
-      await fs.writeFile(this.tracePath(), text);
-    } catch (e) {
-      this.log.warn(`could not save the run for the next window: ${e instanceof Error ? e.message : String(e)}`);
+      const m = JSON.parse(await fs.readFile(this.markerPath(), "utf8")) as RunMarker;
+      return typeof m === "object" && m !== null && typeof m.file === "string" && (m.state === "running" || m.state === "ended") ? m : undefined;
+    } catch {
+      return undefined;
     }
+  }
+
+  /** Finishes the run's saved trace (off this thread) and notes that it ended. */
+  private async saveRun(store: RunModel, file: string, startedAt: number): Promise<void> {
+    const end = store.end;
+    if (!end) return;
+    const endEvent: Extract<TraceEvent, { type: "run/end" }> = { type: "run/end", ...end };
+    const saved = await this.files.end(store.runId, endEvent);
+    if (saved.error) this.log.warn(`could not save the run for the next window: ${saved.error}`);
+    else if (saved.light) this.log.info(`run ${store.runId}: its tensors were over ${MAX_SAVED_TRACE_BYTES / 2 ** 20} MB, so the next window gets the run without them`);
+    // A newer run has started meanwhile: its marker stands.
+    if (this.latest === store || this.active === undefined) this.writeMarker({ runId: store.runId, file, startedAt, state: "ended", saved: !saved.error, end: endEvent });
   }
 }

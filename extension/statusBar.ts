@@ -1,7 +1,9 @@
 import * as vscode from "vscode";
 import { Disposable } from "./dispose";
+import type { EndState } from "./runner/runModel";
+import { escapeIcons } from "./server/summary";
 
-/** The status bar item: running (with the elapsed time), done, failed. Click opens the inspector. */
+/** The status bar item: running (with the elapsed time), done, failed, stopped, lost. Click opens the inspector. */
 export class StatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem("backpropLens.status", vscode.StatusBarAlignment.Left, 10));
   private ticker: ReturnType<typeof setInterval> | undefined;
@@ -17,7 +19,7 @@ export class StatusBar extends Disposable {
     this.stopTicker();
     const started = Date.now();
     const show = (): void => {
-      this.item.text = `$(sync~spin) ${file} ${((Date.now() - started) / 1000).toFixed(1)} s`;
+      this.item.text = `$(sync~spin) ${escapeIcons(file)} ${((Date.now() - started) / 1000).toFixed(1)} s`;
     };
     show();
     this.item.tooltip = `Backprop Lens: running ${file} (Stop Run to stop it)`;
@@ -26,16 +28,31 @@ export class StatusBar extends Disposable {
     this.item.show();
   }
 
-  finished(file: string, ok: boolean, steps: number, durationMs: number, error?: string): void {
+  /** How a run ended: done, failed, stopped (by the user) or lost (its process died, or the window closed during it). */
+  finished(file: string, state: EndState, steps: number, durationMs: number, error?: string): void {
     this.stopTicker();
-    if (ok) {
-      this.item.text = `$(pass) ${file}: ${steps} step${steps === 1 ? "" : "s"}, ${formatMs(durationMs)}`;
-      this.item.tooltip = "Backprop Lens: the backward pass ran; click to open the Gradient Inspector";
-      this.item.backgroundColor = undefined;
-    } else {
-      this.item.text = `$(error) ${file}: failed`;
-      this.item.tooltip = `Backprop Lens: ${error ?? "the run failed"}`;
-      this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
+    const name = escapeIcons(file);
+    switch (state) {
+      case "done":
+        this.item.text = `$(pass) ${name}: ${steps} step${steps === 1 ? "" : "s"}, ${formatMs(durationMs)}`;
+        this.item.tooltip = "Backprop Lens: the backward pass ran; click to open the Gradient Inspector";
+        this.item.backgroundColor = undefined;
+        break;
+      case "stopped":
+        this.item.text = `$(debug-stop) ${name}: stopped`;
+        this.item.tooltip = `Backprop Lens: the run was stopped after ${formatMs(durationMs)}`;
+        this.item.backgroundColor = undefined;
+        break;
+      case "lost":
+        this.item.text = `$(warning) ${name}: lost`;
+        this.item.tooltip = `Backprop Lens: ${error ?? "the run was lost"}`;
+        this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.warningBackground");
+        break;
+      case "failed":
+        this.item.text = `$(error) ${name}: failed`;
+        this.item.tooltip = `Backprop Lens: ${error ?? "the run failed"}`;
+        this.item.backgroundColor = new vscode.ThemeColor("statusBarItem.errorBackground");
+        break;
     }
     this.item.show();
   }

@@ -311,7 +311,7 @@ export class App {
         this.showMessage("connecting", "loading codicon-modifier-spin", "Connecting to Backprop Lens…");
         return;
       case "empty":
-        this.showMessage("empty", "debug-start", "No run yet. Run a model (Backprop Lens: Run Model) and its layers, gradients and chain-rule steps appear here while it runs.");
+        this.showMessage("empty", "debug-start", "No run yet. Open a model file and run Backprop Lens: Run Backward Pass (▶ in the editor's title bar): its layers, gradients and chain-rule steps appear here while it runs.");
         return;
       case "incompatible":
         this.showMessage("incompatible", "warning", st.message);

@@ -69,7 +69,7 @@ export interface RunEnd {
 /** A trace event without tensor data: what the run model folds, and what the inspector receives. */
 export type RunEvent = Exclude<TraceEvent, { type: "layer/call" }> | { type: "layer/call"; call: CallSummary };
 
-export type RunStatus = "running" | "done" | "failed" | "stopped";
+export type RunStatus = "running" | "done" | "failed" | "stopped" | "lost";
 
 export interface ConsoleLine {
   level: ConsoleLevel;
@@ -365,11 +365,12 @@ export class RunModel {
     return this.tensors.get(key(r.seq, r.name));
   }
 
-  /** running / done / failed / stopped. */
+  /** running / done / failed / stopped / lost (the model's process died, or the window closed during the run). */
   status(): RunStatus {
     if (!this.end) return "running";
     if (this.end.ok) return "done";
-    return this.end.error?.kind === "cancelled" ? "stopped" : "failed";
+    const kind = this.end.error?.kind;
+    return kind === "cancelled" ? "stopped" : kind === "lost" ? "lost" : "failed";
   }
 
   /** The anomalies that belong to a layer. */

@@ -53,10 +53,11 @@ export class ExplodingGradientRule {
 }
 
 /**
- * A non-finite loss: the first tensor, in call order over `records` (the previous and the current step),
- * that holds a NaN or ±Infinity; undefined when none does.
+ * A non-finite loss (or, with `loss` undefined, a model without a loss layer): the first tensor, in call
+ * order over `records` (the previous and the current step), that holds a NaN or ±Infinity; undefined
+ * when none does.
  */
-export function firstNonFiniteAnomaly(records: readonly CallRecord[], infoOf: (rec: CallRecord) => LayerInfo, loss: number): Anomaly | undefined {
+export function firstNonFiniteAnomaly(records: readonly CallRecord[], infoOf: (rec: CallRecord) => LayerInfo, loss: number | undefined): Anomaly | undefined {
   for (const rec of records) {
     for (const name of orderOfNames(rec)) {
       const t = rec.tensors[name] as Tensor;
@@ -77,7 +78,7 @@ export function firstNonFiniteAnomaly(records: readonly CallRecord[], infoOf: (r
         message:
           `${fmt(v)} first appeared in ${info.name}.${name}[${index.join("][")}] of shape ${showShape(t.shape)} ` +
           `at step ${rec.step}${where}, in ${info.description}${info.site ? ` built at ${baseName(info.site.file)}:${info.site.line}` : ""}; ` +
-          `the loss became ${fmt(loss)}`,
+          (loss !== undefined ? `the loss became ${fmt(loss)}` : "the model has no loss layer, so the run went on"),
       };
     }
   }

@@ -22,6 +22,11 @@ export interface TraceFile {
   events: TraceEvent[];
 }
 
+/** One event as JSON text, encoded as in a trace file's `events` (for writers that stream a trace). */
+export function encodeEvent(event: TraceEvent): string {
+  return JSON.stringify(encodeJson(event, "trace"));
+}
+
 /** Serialises a trace to JSON text. */
 export function encodeTrace(file: string, events: readonly TraceEvent[], producer: string, createdAt = new Date(0)): string {
   const body: TraceFile = { format: "backprop-lens-trace", version: TRACE_FORMAT_VERSION, file, createdAt: createdAt.toISOString(), producer, events: [...events] };
@@ -44,6 +49,14 @@ function decodeValue(v: unknown, key: string, parent: string): unknown {
     return out;
   }
   return v;
+}
+
+/**
+ * One event parsed from its JSON form (a trace file's `events` entry, or a line a producer streams):
+ * non-finite numbers and tensor data restored. The result is unchecked: validate it before use.
+ */
+export function decodeEvent(raw: unknown): unknown {
+  return decodeValue(raw, "", "events");
 }
 
 /** Parses a trace file, checking the format name and version. */

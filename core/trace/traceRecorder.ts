@@ -405,6 +405,15 @@ export class TraceRecorder implements Tracer {
       this.emit({ type: "anomaly", anomaly });
       throw new NonFiniteError(anomaly.message, anomaly.site);
     }
+    // Without a loss layer nothing stops the run, but the first NaN or ±Infinity is still reported where it appeared.
+    if (this.stepLoss === undefined && !this.reported.has("non-finite")) {
+      const anomaly = firstNonFiniteAnomaly([...this.previous, ...this.current], (rec) => this.infoOf(rec.state), undefined);
+      if (anomaly !== undefined) {
+        this.reported.add("non-finite");
+        this.emitStepTensors(this.current);
+        this.emit({ type: "anomaly", anomaly });
+      }
+    }
   }
 
   private emitStepTensors(records: CallRecord[]): void {

@@ -251,6 +251,8 @@ export type RunErrorKind =
   | "memory"
   | "too-large"
   | "cancelled"
+  /** The model's process died before the run ended (killed, crashed), or the window closed during the run. */
+  | "lost"
   | "internal";
 
 /** Why a run failed, where, and in which layer. */

@@ -1,16 +1,20 @@
 /**
- * The control channel between the host and a running model (contract 6 of the plan): host → model
- * commands and model → host control messages, JSON-serialisable and tagged.
+ * The control channel between the host and a running model (contract 6 of the plan): commands from the
+ * host to the model's thread and control messages back, next to the trace events.
  *
- * This is the implementation on today's worker thread (the model runs in a worker of the extension
- * host or CLI process): commands travel on a dedicated `MessagePort`, and a counter in a
- * `SharedArrayBuffer` says how many were sent, so the model's thread can block in `Atomics.wait` until
- * one arrives (paused in the debugger) and check for one in nanoseconds when it is not paused. The
- * worker's control messages go through the worker's ordinary port, after the trace events emitted
- * before them. While the worker waits, `runModel` does not count the time towards the time limit;
- * `terminate()` ends a waiting worker at once.
+ * - Host side: `RunHandle.send(cmd)` and `RunHandle.onControl(cb)` (runModel.ts). Commands reach the
+ *   model process over its stdin; control messages come back on the same ordered stream as the trace
+ *   events, so a control message is delivered after every event the model emitted before it.
+ * - Model side (TypeScript/JavaScript models): the worker thread has one `WorkerControl`
+ *   (`workerControl()` in workerControl.ts). `wait()` blocks the model's thread with `Atomics.wait` on
+ *   a SharedArrayBuffer shared with the model process's main thread, which stays free: it keeps
+ *   answering the host, forwards commands (waking the worker with `Atomics.notify`), and does not count
+ *   the paused time towards the time limit. Stop kills the whole process, paused or not.
+ * - Python models speak the same messages as JSON lines: commands on the tracer's stdin, control
+ *   messages as `{"type":"control","message":{…}}` lines in its output, in order with the trace events.
+ *
+ * Imports nothing from vscode; shared by the host, the model process and the worker.
  */
-import { type MessagePort, receiveMessageOnPort } from "node:worker_threads";
 
 /** Host → model process commands and model process → host control messages: JSON-serialisable, tagged. */
 export interface ControlMessage {
@@ -18,85 +22,49 @@ export interface ControlMessage {
   [key: string]: unknown;
 }
 
-/** The model thread's end of the channel, handed to whoever asks (the debugger's worker-side code). */
+/** The model thread's end of the control channel (see the file comment). */
 export interface WorkerControl {
   /** The next command without blocking, if one has arrived. */
   poll(): ControlMessage | undefined;
   /**
    * Flushes pending trace events, then blocks the model thread (Atomics.wait) until a command arrives.
-   * Time spent here does not count towards the time limit; Stop still ends the worker at once.
+   * Time spent here does not count towards the time limit; Stop still ends the process at once.
    */
   wait(): ControlMessage;
   /** Sends a control message after the trace events emitted before it. */
   post(m: ControlMessage, transfer?: ArrayBuffer[]): void;
 }
 
-/** What `runModel` hands the worker (in `workerData`; the port in the transfer list). */
-export interface ControlChannel {
-  /** `Int32Array` view: [0] counts commands sent. */
-  signal: SharedArrayBuffer;
-  port: MessagePort;
+/** Longest `type` tag accepted. */
+const MAX_TYPE_LENGTH = 200;
+
+/** True for a plain object with a short string `type` (what crosses the channel in either direction). */
+export function isControlMessage(x: unknown): x is ControlMessage {
+  if (typeof x !== "object" || x === null || Array.isArray(x)) return false;
+  const t = (x as { type?: unknown }).type;
+  return typeof t === "string" && t.length > 0 && t.length <= MAX_TYPE_LENGTH;
 }
 
-/** Worker → parent messages of the channel (besides the trace events). */
-export type ControlWireMessage = { kind: "control"; message: ControlMessage } | { kind: "waiting"; waiting: boolean };
+/**
+ * Layout of the Int32Array over the SharedArrayBuffer that the model process's main thread and the
+ * worker share. Index meanings:
+ */
+export const SAB = {
+  /** Bumped (and notified) by the main thread after it queued a command for the worker. */
+  COMMAND: 0,
+  /** Trace batches the worker has posted. */
+  POSTED: 1,
+  /** Trace batches the main thread has passed on to the host (backpressure: the worker waits while POSTED − RELEASED is large). */
+  RELEASED: 2,
+  /** 1 while the worker is in `WorkerControl.wait()`, 2 while it waits for RELEASED (backpressure), else 0. */
+  STATE: 3,
+  /** Set to 1 by the main thread once it has passed on everything before the model signals its own process (process.kill). */
+  KILL_ACK: 4,
+  /** Int32 slots in all. */
+  LENGTH: 5,
+} as const;
 
-/** The worker's side: `send` posts on the worker's parent port, `flush` sends the pending trace events first. */
-export function workerControl(channel: ControlChannel, send: (m: ControlWireMessage, transfer?: ArrayBuffer[]) => void, flush: () => void): WorkerControl {
-  const signal = new Int32Array(channel.signal);
-  let consumed = 0;
-  const take = (): ControlMessage | undefined => {
-    const m = receiveMessageOnPort(channel.port);
-    if (m === undefined) return undefined;
-    consumed++;
-    return m.message as ControlMessage;
-  };
-  return {
-    poll(): ControlMessage | undefined {
-      // One atomic load when nothing was sent: this runs at every position of a debug run.
-      if (Atomics.load(signal, 0) === consumed) return undefined;
-      return take();
-    },
-    wait(): ControlMessage {
-      flush();
-      const ready = take();
-      if (ready !== undefined) return ready;
-      send({ kind: "waiting", waiting: true });
-      try {
-        for (;;) {
-          const seen = Atomics.load(signal, 0);
-          const m = take();
-          if (m !== undefined) return m;
-          Atomics.wait(signal, 0, seen);
-        }
-      } finally {
-        send({ kind: "waiting", waiting: false });
-      }
-    },
-    post(m: ControlMessage, transfer?: ArrayBuffer[]): void {
-      flush();
-      send({ kind: "control", message: m }, transfer);
-    },
-  };
-}
+export const WORKER_STATE = { RUNNING: 0, PAUSED: 1, BACKPRESSURE: 2 } as const;
 
-/** The host's side: sends a command and wakes a waiting worker. */
-export function hostControl(): { channel: { signal: SharedArrayBuffer; port: MessagePort }; send(cmd: ControlMessage): void; close(): void } {
-  // Imported lazily so that plain runs never create a channel.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { MessageChannel } = require("node:worker_threads") as typeof import("node:worker_threads");
-  const sab = new SharedArrayBuffer(8);
-  const signal = new Int32Array(sab);
-  const { port1, port2 } = new MessageChannel();
-  return {
-    channel: { signal: sab, port: port2 },
-    send(cmd: ControlMessage): void {
-      port1.postMessage(cmd);
-      Atomics.add(signal, 0, 1);
-      Atomics.notify(signal, 0);
-    },
-    close(): void {
-      port1.close();
-    },
-  };
-}
+/** Trace batches the worker may have posted that the main thread has not passed on yet. */
+export const WORKER_WINDOW = 8;

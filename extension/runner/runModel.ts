@@ -1,19 +1,24 @@
 /**
- * Compiles and runs a model file in a worker thread, with a time limit (watchdog `terminate()`),
- * a memory limit (`resourceLimits` for the heap, the engine's allocation hook for tensors) and
- * cancellation, streaming the worker's trace events to `onEvent` as they arrive.
+ * Runs a model file in a model process of its own (supervisor.ts, modelProcess.ts): a TypeScript or
+ * JavaScript model is compiled here (esbuild) and run in a worker thread of that process; another
+ * producer (the Python tracer) is started there from a `ProcessLauncher`. Either way the run has one
+ * memory limit that counts everything the model allocates, the time limit (not counting time paused in
+ * the debugger), Stop that ends it at once whatever the model does, a trace held to a budget
+ * (traceBudget.ts), and a truthful end (done, failed, stopped, lost).
  *
- * Every run ends with exactly one `run/end` event (synthesised here when the worker was stopped),
- * and `result` resolves with the same outcome; it never rejects.
+ * Every run ends with exactly one `run/end` event, written here, and `result` resolves with the same
+ * outcome; it never rejects. Imports nothing from vscode: the CLI and the extension share it.
  */
-import { Worker } from "node:worker_threads";
+import * as path from "node:path";
 import * as engine from "../../core/index";
-import { type GradCheckOptions, RUN_LIMITS, type RunError, type SourceSite, type TraceEvent, baseName } from "../../core/host";
+import { type GradCheckOptions, RUN_LIMITS, type RunError, type TraceEvent } from "../../core/host";
 import { CompileError, type Compiled, compileModel } from "./compile";
-import { type ControlMessage, hostControl } from "./control";
-import { locatePausedWorker } from "./locate";
-import type { WorkerInput, WorkerMessage } from "./workerProtocol";
-import { type PythonRunOptions, isPythonModelFile, runPythonModel } from "./python/runPython";
+import type { ControlMessage } from "./control";
+import type { ProcessLauncher } from "./launcher";
+import type { ProgramExit, RunSpec } from "./processProtocol";
+import { ModelProcess, type ProcessPool, type SupervisedEnd, supervise } from "./supervisor";
+import { explainPythonExit, pythonLauncher } from "./python/launch";
+import { type PythonRunOptions, isPythonModelFile } from "./python/runPython";
 
 export interface RunModelOptions {
   /** Absolute path of the model file. */
@@ -24,11 +29,13 @@ export interface RunModelOptions {
   overlays?: ReadonlyMap<string, string>;
   /** Absolute path of `dist/worker.js`. */
   workerScript: string;
+  /** Absolute path of `dist/modelProcess.js` (default: next to `workerScript`). */
+  processScript?: string;
   /** esbuild binary when the esbuild package is bundled (the extension). */
   esbuildBinary?: string;
-  /** Stop the model after this long. Default: `RUN_LIMITS.timeLimitSeconds` (core/limits.ts). */
+  /** Stop the model after this long (not counting time paused in the debugger). Default: `RUN_LIMITS.timeLimitSeconds` (core/limits.ts). */
   timeLimitMs?: number;
-  /** Heap and tensor memory limit. Default: `RUN_LIMITS.memoryLimitMb`. */
+  /** Memory the model may add to its process, heap and everything else. Default: `RUN_LIMITS.memoryLimitMb`. */
   memoryLimitMb?: number;
   /** Steps emitted in full from step 0. Default: `RUN_LIMITS.keepSteps`. */
   keepSteps?: number;
@@ -36,10 +43,16 @@ export interface RunModelOptions {
   recordSteps?: number[];
   /** Gradient-check every layer at the end (within `budgetMs` in all, when given). Default off. */
   gradCheck?: (GradCheckOptions & { budgetMs?: number }) | false;
+  /** A debug run: the control channel is used (`RunHandle.send`/`onControl`; the worker's `workerControl()`). */
+  control?: true;
+  /** Run this program instead of compiling `file` (see launcher.ts; a `.py` file gets the Python tracer's). */
+  launcher?: ProcessLauncher;
+  /** Turns how the launcher's program ended into the run's error, when its owner knows better (e.g. "no Python found"). */
+  explainExit?: (exit: ProgramExit, error: RunError | undefined) => RunError | undefined;
+  /** Where a warm spare process comes from (the extension keeps one); without it a process is forked per run. */
+  pool?: ProcessPool;
   /** Receives every trace event, in order, while the model runs. */
   onEvent?: (event: TraceEvent) => void;
-  /** Open the control channel (debug runs): `RunHandle.send` and `onControl` (contract 6). */
-  control?: true;
   /** Diagnostics of the runner itself (not of the model). */
   debug?: (message: string) => void;
   /** For `.py` files: the interpreters to try and the tracer script (extension/runner/python). */
@@ -54,214 +67,160 @@ export interface RunResult {
   /** Steps whose tensors were recorded. */
   keptSteps: number[];
   compileMs: number;
-  /** From worker start to the end of the run. */
+  /** From the model's start to the end of the run, not counting paused time. */
   durationMs: number;
+  /** From the run's request to the model's first line: the compile, and the process and worker start (overlapping it) or a spare's hand-over. */
+  startMs?: number;
 }
 
 export interface RunHandle {
   readonly result: Promise<RunResult>;
-  /** Stops the run (compile or worker); `result` resolves with a `cancelled` error. */
+  /** Stops the run (compile or process) at once; `result` resolves with a `cancelled` error. */
   cancel(): void;
-  /** Host → worker command (runs started with `control: true`; queued until the worker starts). */
+  /** Sends a command to the model's thread (or the Python tracer's stdin): queued until the model process runs, ignored once the run has ended. */
   send(cmd: ControlMessage): void;
-  /** Worker → host control messages, in order with the trace events. Returns an unsubscribe function. */
+  /** Control messages from the model, in order with the trace events; returns the unsubscribe. */
   onControl(cb: (m: ControlMessage) => void): () => void;
 }
 
-let liveWorkers = 0;
+/** done / failed / stopped / lost: how a run ended, in the words the editor shows. */
+export type EndState = "done" | "failed" | "stopped" | "lost";
 
-/** Model workers started and not yet exited in this process (tests check that nothing is left behind). */
+export function endStateOf(r: { ok: boolean; error?: RunError }): EndState {
+  if (r.ok) return "done";
+  return r.error?.kind === "cancelled" ? "stopped" : r.error?.kind === "lost" ? "lost" : "failed";
+}
+
+let liveProcesses = 0;
+
+/**
+ * Model processes started for runs (not the warm spare) that have not exited yet, in this process: the
+ * tests check that nothing is left behind after Stop or a closed debug session.
+ */
 export function liveModelWorkers(): number {
-  return liveWorkers;
+  return liveProcesses;
 }
 
 /** Runtime names the engine exports, for the compiler's virtual `"backprop-lens"` module. */
 export const ENGINE_EXPORTS: readonly string[] = Object.keys(engine);
 
-export function runModel(options: RunModelOptions): RunHandle {
-  if (isPythonModelFile(options.file)) return runPythonModel(options, options.python);
+const CANCELLED: RunError = { kind: "cancelled", message: "the run was stopped" };
+
+export function runModel(given: RunModelOptions): RunHandle {
+  // A Python model: the tracer is the producer, started by the same supervisor (python/launch.ts).
+  const options: RunModelOptions =
+    isPythonModelFile(given.file) && !given.launcher ? { ...given, launcher: pythonLauncher(given, given.python), explainExit: explainPythonExit(given.python) } : given;
   let cancelled = false;
-  let stop: ((error: RunError) => void) | undefined;
-  const control = options.control ? hostControl() : undefined;
+  let running: { stop(e: RunError): void; send(c: ControlMessage): void } | undefined;
   const listeners = new Set<(m: ControlMessage) => void>();
-  const onControl = (m: ControlMessage): void => {
-    for (const l of [...listeners]) {
-      try {
-        l(m);
-      } catch {
-        // a listener's bug must not break the run
-      }
+  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
+  /** Commands sent before the process runs the model (the debugger configures at once). */
+  let early: ControlMessage[] | undefined = [];
+  const processScript = options.processScript ?? path.join(path.dirname(options.workerScript), "modelProcess.js");
+  const emit = (e: TraceEvent): void => {
+    try {
+      options.onEvent?.(e);
+    } catch (err) {
+      options.debug?.(`a trace consumer failed: ${String(err)}`); // a consumer's bug must not break the run
     }
   };
+  // Start the process while the model compiles: the two overlap.
+  const proc = options.launcher
+    ? new ModelProcess({ script: processScript, ...(options.debug ? { debug: options.debug } : {}) })
+    : (options.pool?.take(options.workerScript, memoryLimitMb) ?? new ModelProcess({ script: processScript, prestart: { workerScript: options.workerScript, memoryLimitMb }, ...(options.debug ? { debug: options.debug } : {}) }));
+  if (proc.alive) {
+    liveProcesses++;
+    proc.child.once("exit", () => liveProcesses--);
+  }
   const result = (async (): Promise<RunResult> => {
-    let compiled: Compiled;
-    const emit = (e: TraceEvent): void => {
-      try {
-        options.onEvent?.(e);
-      } catch {
-        // a consumer's bug must not break the run
-      }
-    };
-    const fail = (error: RunError, compileMs: number, durationMs: number, steps = 0, keptSteps: number[] = []): RunResult => {
-      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps, error });
-      return { ok: false, error, steps, keptSteps, compileMs, durationMs };
+    const end = (given: SupervisedEnd, compileMs: number): RunResult => {
+      early = undefined;
+      const explained = given.program && options.explainExit && given.error?.kind !== "cancelled" ? options.explainExit(given.program, given.error) : undefined;
+      const r: SupervisedEnd = explained ? { ...given, ok: false, error: explained } : given;
+      emit({ type: "run/end", ok: r.ok, steps: r.steps, durationMs: r.durationMs, keptSteps: r.keptSteps, ...(r.error ? { error: r.error } : {}) });
+      return { ok: r.ok, ...(r.error ? { error: r.error } : {}), steps: r.steps, keptSteps: r.keptSteps, compileMs, durationMs: r.durationMs, ...(r.startMs !== undefined ? { startMs: r.startMs } : {}) };
     };
     const t0 = performance.now();
-    try {
-      compiled = await compileModel({
-        file: options.file,
-        ...(options.source !== undefined ? { source: options.source } : {}),
-        ...(options.overlays ? { overlays: options.overlays } : {}),
-        engineExports: ENGINE_EXPORTS,
-        ...(options.esbuildBinary ? { esbuildBinary: options.esbuildBinary } : {}),
-      });
-    } catch (e) {
-      const error = e instanceof CompileError ? e.error : { kind: "internal" as const, message: `could not compile ${options.file}: ${String(e)}` };
-      return fail(error, performance.now() - t0, 0);
+    let spec: RunSpec;
+    const fileName = path.basename(options.file);
+    const limits = { memoryLimitMb, timeLimitMs: options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000, keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default, fileName };
+    if (options.launcher) {
+      spec = { producer: { kind: "process", launcher: { cwd: path.dirname(options.file), ...options.launcher } }, ...limits };
+    } else {
+      let compiled: Compiled;
+      try {
+        compiled = await compileModel({
+          file: options.file,
+          ...(options.source !== undefined ? { source: options.source } : {}),
+          ...(options.overlays ? { overlays: options.overlays } : {}),
+          engineExports: ENGINE_EXPORTS,
+          ...(options.esbuildBinary ? { esbuildBinary: options.esbuildBinary } : {}),
+        });
+      } catch (e) {
+        const error = e instanceof CompileError ? e.error : { kind: "internal" as const, message: `could not compile ${options.file}: ${String(e)}` };
+        proc.kill();
+        options.pool?.refill(options.workerScript, memoryLimitMb);
+        return end({ ok: false, error, steps: 0, keptSteps: [], durationMs: 0 }, performance.now() - t0);
+      }
+      spec = {
+        producer: {
+          kind: "worker",
+          workerScript: options.workerScript,
+          input: {
+            compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
+            memoryLimitMb,
+            keepSteps: limits.keepSteps,
+            gradCheck: options.gradCheck ?? false,
+            ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
+            control: options.control === true,
+          },
+        },
+        ...limits,
+      };
     }
     const compileMs = performance.now() - t0;
-    if (cancelled) return fail({ kind: "cancelled", message: "the run was cancelled" }, compileMs, 0);
-    return runCompiled(compiled, options, compileMs, emit, (s) => {
-      stop = s;
-    }, () => cancelled, control?.channel, onControl);
+    if (cancelled) {
+      proc.kill();
+      return end({ ok: false, error: CANCELLED, steps: 0, keptSteps: [], durationMs: 0 }, compileMs);
+    }
+    const s = supervise(proc, {
+      spec,
+      requestedAt: t0,
+      onEvent: emit,
+      onControl: (m) => {
+        for (const l of listeners) {
+          try {
+            l(m);
+          } catch (err) {
+            options.debug?.(`a control listener failed: ${String(err)}`);
+          }
+        }
+      },
+      ...(options.debug ? { debug: options.debug } : {}),
+    });
+    running = s;
+    for (const c of early ?? []) s.send(c);
+    early = undefined;
+    const r = await s.end;
+    running = undefined;
+    if (!options.launcher) options.pool?.refill(options.workerScript, memoryLimitMb);
+    return end(r, compileMs);
   })();
-  void result.then(() => control?.close());
   return {
     result,
     cancel(): void {
       if (cancelled) return;
       cancelled = true;
-      stop?.({ kind: "cancelled", message: "the run was cancelled" });
+      if (running) running.stop(CANCELLED);
+      else proc.kill();
     },
     send(cmd: ControlMessage): void {
-      if (!control) throw new Error("runModel: send() needs a run started with control: true");
-      control.send(cmd);
+      if (running) running.send(cmd);
+      else if (early && !cancelled) early.push(cmd);
     },
     onControl(cb: (m: ControlMessage) => void): () => void {
       listeners.add(cb);
       return () => listeners.delete(cb);
     },
   };
-}
-
-function runCompiled(
-  compiled: Compiled,
-  options: RunModelOptions,
-  compileMs: number,
-  emit: (e: TraceEvent) => void,
-  setStop: (s: (error: RunError) => void) => void,
-  isCancelled: () => boolean,
-  control: WorkerInput["control"],
-  onControl: (m: ControlMessage) => void,
-): Promise<RunResult> {
-  const memoryLimitMb = options.memoryLimitMb ?? RUN_LIMITS.memoryLimitMb.default;
-  const timeLimitMs = options.timeLimitMs ?? RUN_LIMITS.timeLimitSeconds.default * 1000;
-  const input: WorkerInput = {
-    compiled: { file: compiled.file, code: compiled.code, map: compiled.map, sources: compiled.sources },
-    memoryLimitMb,
-    keepSteps: options.keepSteps ?? RUN_LIMITS.keepSteps.default,
-    gradCheck: options.gradCheck ?? false,
-    ...(options.recordSteps ? { recordSteps: options.recordSteps } : {}),
-    ...(control ? { control } : {}),
-  };
-  const started = performance.now();
-  return new Promise<RunResult>((resolve) => {
-    let settled = false;
-    let steps = 0;
-    let lastSite: SourceSite | undefined;
-    let end: Extract<TraceEvent, { type: "run/end" }> | undefined;
-    const worker = new Worker(options.workerScript, {
-      workerData: input,
-      ...(control ? { transferList: [control.port] } : {}),
-      name: "backprop-lens model",
-      resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb, maxYoungGenerationSizeMb: 64, stackSizeMb: 8 },
-      stdout: true, // the model's process.stdout writes stay in the worker instead of the host's output
-      stderr: true,
-    });
-    liveWorkers++;
-    worker.once("exit", () => liveWorkers--);
-    const finish = (r: RunResult): void => {
-      if (settled) return;
-      settled = true;
-      if (timer !== undefined) clearTimeout(timer);
-      void worker.terminate();
-      resolve(r);
-    };
-    const stopWith = (error: RunError): void => {
-      if (settled) return;
-      const durationMs = performance.now() - started;
-      emit({ type: "run/end", ok: false, steps, durationMs, keptSteps: [], error });
-      finish({ ok: false, error, steps, keptSteps: [], compileMs, durationMs });
-    };
-    setStop(stopWith);
-    if (isCancelled()) stopWith({ kind: "cancelled", message: "the run was cancelled" });
-    // The time limit counts only the time the model runs: a worker paused in the debugger has its clock stopped.
-    let remainingMs = timeLimitMs;
-    let armedAt = performance.now();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const onTimeout = (): void => {
-      void (async () => {
-        // Ask V8 where the model is before stopping it, so the message names the line that never ends.
-        const paused = await locatePausedWorker(worker, compiled.map, `backprop-lens-model:${compiled.file}`, 1000, options.debug).catch((e: unknown) => {
-          options.debug?.(`locate failed: ${String(e)}`);
-          return undefined;
-        });
-        const site = paused ?? lastSite;
-        const at = site ? ` at ${baseName(site.file)}:${site.line}` : "";
-        stopWith({
-          kind: "timeout",
-          message: `${baseName(compiled.file)}: the model ran longer than the time limit of ${(timeLimitMs / 1000).toFixed(timeLimitMs % 1000 ? 1 : 0)} s and was stopped${at}${
-            paused ? "" : steps > 0 ? ` (step ${steps})` : ""
-          }; raise the time limit if it is meant to run this long (setting backpropLens.timeLimitSeconds, CLI --time-limit)`,
-          ...(site ? { site } : {}),
-        });
-      })();
-    };
-    timer = setTimeout(onTimeout, remainingMs);
-    worker.on("message", (msg: WorkerMessage) => {
-      if (settled) return;
-      if (msg.kind === "waiting") {
-        if (msg.waiting && timer !== undefined) {
-          clearTimeout(timer);
-          timer = undefined;
-          remainingMs = Math.max(0, remainingMs - (performance.now() - armedAt));
-        } else if (!msg.waiting && timer === undefined) {
-          armedAt = performance.now();
-          timer = setTimeout(onTimeout, remainingMs);
-        }
-      } else if (msg.kind === "control") {
-        onControl(msg.message);
-      } else if (msg.kind === "events") {
-        for (const e of msg.events) {
-          if (e.type === "step/summary") steps = e.summary.step + 1;
-          else if (e.type === "layer/call" && e.call.site) lastSite = e.call.site;
-          if (e.type === "run/end") end = e;
-          emit(e);
-        }
-      } else if (msg.kind === "done") {
-        const durationMs = performance.now() - started;
-        if (end === undefined) {
-          stopWith({ kind: "internal", message: "the worker ended without reporting the end of the run" });
-          return;
-        }
-        finish({ ok: end.ok, ...(end.error ? { error: end.error } : {}), steps: end.steps, keptSteps: end.keptSteps, compileMs, durationMs });
-      }
-    });
-    worker.on("error", (err: Error & { code?: string }) => {
-      const outOfMemory = err.code === "ERR_WORKER_OUT_OF_MEMORY" || /heap out of memory|memory limit/i.test(err.message);
-      const at = lastSite ? ` (last traced call at ${baseName(lastSite.file)}:${lastSite.line})` : "";
-      stopWith(
-        outOfMemory
-          ? {
-              kind: "memory",
-              message: `${baseName(compiled.file)}: the model used more than the memory limit of ${memoryLimitMb} MB and was stopped${at}; look for data that grows without bound, or raise backpropLens.memoryLimitMb`,
-              ...(lastSite ? { site: lastSite } : {}),
-            }
-          : { kind: "internal", message: `${baseName(compiled.file)}: the model's worker failed: ${err.message}` },
-      );
-    });
-    worker.on("exit", (code) => {
-      if (!settled) stopWith({ kind: "internal", message: `${baseName(compiled.file)}: the model's worker exited (code ${code}) before the run ended` });
-    });
-  });
 }

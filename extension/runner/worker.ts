@@ -1,19 +1,32 @@
 /**
- * The worker thread that runs one model: installs the trace recorder, runs the compiled bundle with
- * `"backprop-lens"` answered by this worker's engine, streams trace events to the parent (tensors
- * transferred, not copied), and reports any failure as a run error naming file, line, layer and shapes.
+ * The worker thread that runs one model, inside the model process (modelProcess.ts starts it, possibly
+ * before the model is known: a warm spare). It installs the trace recorder, runs the compiled bundle
+ * with `"backprop-lens"` answered by this worker's engine, streams trace events to the process's main
+ * thread on a private port (tensors transferred, not copied), and reports any failure as a run error
+ * naming file, line, layer and shapes.
  *
- * Entry point of `dist/worker.js`; started by `runModel` with `workerData: WorkerInput`.
+ * The model's code runs in this thread's realm. What it cannot reach: the private ports and the shared
+ * buffer (taken out of `workerData` before it runs), the supervisor's channel to the host (another
+ * thread's), the time and memory limits (enforced by the main thread). What arrives on `parentPort` is
+ * not read by anyone.
+ *
+ * A run ends the way a Node program does: when the top level and an exported `main()` have run and
+ * nothing is left to do (timers and promises run as in Node), at an uncaught exception or unhandled
+ * rejection (at the user's line), or at `process.exit()`. The last event is the worker's `run/end`,
+ * which the supervisor takes as a claim and checks against how the thread ended.
+ *
+ * Entry point of `dist/worker.js`.
  */
 import { createRequire } from "node:module";
 import { format as utilFormat, inspect } from "node:util";
 import * as vm from "node:vm";
-import { parentPort, workerData } from "node:worker_threads";
+import { MessagePort, workerData } from "node:worker_threads";
 import * as engine from "../../core/index";
 import {
   type ConsoleLevel,
   NonFiniteError,
   type RunError,
+  type SourceSite,
   ShapeError,
   TRACE_FORMAT_VERSION,
   TensorTooLargeError,
@@ -26,77 +39,216 @@ import {
   isTensor,
   runtime,
 } from "../../core/host";
+import { SAB, WORKER_STATE, WORKER_WINDOW } from "./control";
 import { BundleSites, engineConstructorOf, framesOf, installStackMapping } from "./sites";
-import { workerControl } from "./control";
+import { controlIsOwned, createWorkerControl, modelStarting } from "./workerControl";
 import { debuggerFor } from "../debug/worker/setup";
-import { ENGINE_RUNTIME_ID, type WorkerInput, type WorkerMessage } from "./workerProtocol";
+import type { WorkerDebugger } from "../debug/worker/workerDebugger";
+import { ENGINE_RUNTIME_ID, type MainToWorker, type WorkerBoot, type WorkerInput, type WorkerMessage } from "./workerProtocol";
 
 /** Thrown by the allocation hook when the model's tensors exceed the memory limit. */
 class MemoryLimitError extends Error {
   override name = "MemoryLimitError";
 }
 
-const input = workerData as WorkerInput;
-const port = parentPort;
-if (port === null) throw new Error("worker.ts must run in a worker thread");
+// ------------------------------------------------------------------ boot: take the private channel out of reach
 
-const BUNDLE = `backprop-lens-model:${input.compiled.file}`;
-const started = performance.now();
+const boot = workerData as WorkerBoot | null;
+if (boot === null || !(boot.events instanceof MessagePort)) throw new Error("worker.ts runs only as the model process's worker");
+const events = boot.events;
+const controlPort = boot.control;
+const sab = new Int32Array(boot.sab);
+for (const k of Object.keys(boot)) delete (boot as unknown as Record<string, unknown>)[k];
+
+// Primordials the sending path uses, captured before the model can replace them.
+const rawPost = MessagePort.prototype.postMessage;
+const apply = Reflect.apply;
+const now = performance.now.bind(performance);
+const atomicsLoad = Atomics.load;
+const atomicsAdd = Atomics.add;
+const atomicsStore = Atomics.store;
+const atomicsWait = Atomics.wait;
+const realExit = process.exit.bind(process);
+const realKill = process.kill.bind(process);
+
+function send(message: WorkerMessage, transfer?: ArrayBuffer[]): void {
+  apply(rawPost, events, transfer && transfer.length > 0 ? [message, transfer] : [message]);
+}
 
 // ------------------------------------------------------------------ streaming
 
 let pending: TraceEvent[] = [];
 let pendingTransfer: ArrayBuffer[] = [];
+let pendingBytes = 0;
 let lastFlush = 0;
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
+/** Posts the pending events as one batch; waits first while the main thread has not passed on WORKER_WINDOW batches (backpressure). */
 function flush(): void {
+  if (flushTimer !== undefined) {
+    clearTimeout(flushTimer);
+    flushTimer = undefined;
+  }
   if (pending.length === 0) return;
-  const msg: WorkerMessage = { kind: "events", events: pending };
-  port?.postMessage(msg, pendingTransfer);
+  if (atomicsLoad(sab, SAB.POSTED) - atomicsLoad(sab, SAB.RELEASED) >= WORKER_WINDOW) {
+    atomicsStore(sab, SAB.STATE, WORKER_STATE.BACKPRESSURE);
+    for (;;) {
+      const released = atomicsLoad(sab, SAB.RELEASED);
+      if (atomicsLoad(sab, SAB.POSTED) - released < WORKER_WINDOW) break;
+      atomicsWait(sab, SAB.RELEASED, released, 1000);
+    }
+    atomicsStore(sab, SAB.STATE, WORKER_STATE.RUNNING);
+  }
+  const batch = pending;
+  const transfer = pendingTransfer;
   pending = [];
   pendingTransfer = [];
-  lastFlush = performance.now();
+  pendingBytes = 0;
+  atomicsAdd(sab, SAB.POSTED, 1);
+  send({ kind: "events", events: batch }, transfer);
+  lastFlush = now();
 }
 
-/** Summaries are batched (at most one message per 50 ms); everything else goes out at once so the inspector fills live. */
+/**
+ * Layer calls, layers, anomalies and the end go out at once (cards fill while the model runs); step
+ * summaries and console lines are batched (a flood costs a few hundred messages, not a million), and
+ * sent within 10 ms when the model gives the event loop a turn, else with the next event.
+ */
 function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
   pending.push(event);
-  if (transfer) pendingTransfer.push(...transfer);
-  if (event.type !== "step/summary" || performance.now() - lastFlush > 50) flush();
+  if (transfer) {
+    pendingTransfer.push(...transfer);
+    for (const b of transfer) pendingBytes += b.byteLength;
+  }
+  const batched = event.type === "step/summary" || event.type === "console";
+  if (!batched || pending.length >= 256 || pendingBytes >= 4 * 2 ** 20 || now() - lastFlush > 10) flush();
+  else flushTimer ??= setTimeout(flush, 10).unref();
 }
 
-// ------------------------------------------------------------------ limits
+// ------------------------------------------------------------------ the run
 
-const limitBytes = input.memoryLimitMb * 2 ** 20;
-configureLimits({ maxElements: Math.floor(limitBytes / 8) });
-let sinceCheck = 0;
-runtime.onAlloc = (bytes) => {
-  sinceCheck += bytes;
-  if (sinceCheck < 32 * 2 ** 20) return;
-  sinceCheck = 0;
-  const used = process.memoryUsage().arrayBuffers;
-  if (used + bytes > limitBytes) {
-    throw new MemoryLimitError(
-      `the model holds ${(used / 2 ** 20).toFixed(0)} MB of tensors, over the memory limit of ${input.memoryLimitMb} MB`,
-    );
+let input: WorkerInput;
+let sites: BundleSites;
+let recorder: TraceRecorder;
+/** The debugger's worker side, on a debug run (extension/debug/worker): the recorder's observer. */
+let debug: WorkerDebugger | undefined;
+let bundle = "";
+let started = 0;
+let ended = false;
+let mainSettled = false;
+/** Where the top level or main() is, for messages about what happened after it. */
+let phase: "loading" | "top level" | "main" | "callbacks" = "loading";
+
+function startRun(message: MainToWorker): void {
+  input = message.input;
+  bundle = `backprop-lens-model:${input.compiled.file}`;
+  const limitBytes = input.memoryLimitMb * 2 ** 20;
+  configureLimits({ maxElements: Math.floor(limitBytes / 8) });
+  let sinceCheck = 0;
+  runtime.onAlloc = (bytes) => {
+    sinceCheck += bytes;
+    if (sinceCheck < 32 * 2 ** 20) return;
+    sinceCheck = 0;
+    const used = process.memoryUsage().arrayBuffers;
+    if (used + bytes > limitBytes) {
+      throw new MemoryLimitError(`the model holds ${(used / 2 ** 20).toFixed(0)} MB of tensors, over the memory limit of ${input.memoryLimitMb} MB`);
+    }
+  };
+  sites = new BundleSites(bundle, input.compiled.map, input.compiled.sources);
+  installStackMapping(sites);
+  // Debug runs (contract 6): the control channel and the debugger's worker-side code (extension/debug/worker).
+  const control = input.control ? createWorkerControl({ control: controlPort, sab, flush, send: (m, t) => send(m, t) }) : undefined;
+  const dbg = control && !controlIsOwned() ? debuggerFor(control, sites, input.compiled.code, input.keepSteps) : undefined;
+  debug = dbg;
+  recorder = new TraceRecorder({
+    sink: { emit: dbg ? (e, transfer): void => (emit(e, transfer), dbg.onEvent(e)) : emit },
+    sites,
+    keepSteps: input.keepSteps,
+    gradCheck: input.gradCheck,
+    ...(input.recordSteps ? { recordSteps: input.recordSteps } : {}),
+    ...(dbg ? { observer: dbg } : {}),
+  });
+  installConsole();
+  installProcessHooks();
+  // The model's own event loop decides when the run is over, as in Node: our ports keep nothing alive.
+  events.unref();
+  controlPort.unref();
+  started = now();
+  send({ kind: "running" });
+  emit({ type: "run/start", version: TRACE_FORMAT_VERSION, file: input.compiled.file, startedAt: Date.now() });
+  try {
+    modelStarting({ control, recorder, file: input.compiled.file });
+    // The debugger waits for the host's breakpoints (paused: not counted towards the time limit).
+    dbg?.start();
+  } catch (e) {
+    endRun({ kind: "internal", message: `${baseName(input.compiled.file)}: the runner's worker-side code failed before the model started: ${e instanceof Error ? e.message : String(e)}` });
+    realExit(0);
+    return;
   }
-};
+  void runTopLevel();
+}
 
-// ------------------------------------------------------------------ tracing
+async function runTopLevel(): Promise<void> {
+  const userRequire = createRequire(input.compiled.file);
+  const requireShim = (id: string): unknown => (id === ENGINE_RUNTIME_ID ? engine : userRequire(id));
+  recorder.install();
+  try {
+    const fn = vm.compileFunction(input.compiled.code, ["exports", "require", "module", "__filename", "__dirname"], { filename: bundle });
+    const mod = { exports: {} as Record<string, unknown> };
+    const dir = input.compiled.file.slice(0, Math.max(input.compiled.file.lastIndexOf("/"), input.compiled.file.lastIndexOf("\\")));
+    phase = "top level";
+    fn.call(mod.exports, mod.exports, requireShim, mod, input.compiled.file, dir);
+    // A model may export `main` (or a default function), possibly async: run it and wait.
+    const entry = mod.exports.main ?? mod.exports.default;
+    if (typeof entry === "function") {
+      phase = "main";
+      await (entry as () => unknown)();
+    }
+  } catch (e) {
+    // As in Node, an error out of the top level or main() ends the program.
+    endRun(toRunError(e), false, { value: e });
+    realExit(0);
+    return;
+  }
+  mainSettled = true;
+  phase = "callbacks";
+  send({ kind: "settled" });
+}
 
-const sites = new BundleSites(BUNDLE, input.compiled.map, input.compiled.sources);
-installStackMapping(sites);
-// Debug runs (contract 6): the control channel and the debugger's worker-side code (extension/debug/worker).
-const control = input.control ? workerControl(input.control, (m, transfer) => port?.postMessage(m, transfer ?? []), flush) : undefined;
-const debug = control ? debuggerFor(control, sites, input.compiled.code, input.keepSteps) : undefined;
-const recorder = new TraceRecorder({
-  sink: { emit: debug ? (e, transfer): void => (emit(e, transfer), debug.onEvent(e)) : emit },
-  sites,
-  keepSteps: input.keepSteps,
-  gradCheck: input.gradCheck,
-  ...(input.recordSteps ? { recordSteps: input.recordSteps } : {}),
-  ...(debug ? { observer: debug } : {}),
-});
+/**
+ * Ends the run once: the recorder's last step and checks, then the worker's `run/end`. `thrown` is what
+ * the model threw, if it did: on a debug run the debugger stops there first (its Errors filter).
+ */
+function endRun(error: RunError | undefined, completed = error === undefined, thrown?: { value: unknown }): void {
+  if (ended) return;
+  ended = true;
+  if (thrown && error) debuggerSeesError(thrown.value, error.message);
+  try {
+    recorder.finish({ completed });
+  } catch (e) {
+    const late = toRunError(e);
+    if (error === undefined) debuggerSeesError(e, late.message);
+    error ??= late;
+  }
+  emit({
+    type: "run/end",
+    ok: error === undefined,
+    steps: recorder.stepCount,
+    durationMs: now() - started,
+    keptSteps: recorder.keptSteps,
+    ...(error ? { error } : {}),
+  });
+  flush();
+}
+
+/** The debugger's exception stop; a failure in it must not lose the run's end. */
+function debuggerSeesError(e: unknown, message: string): void {
+  try {
+    debug?.onError(e, message);
+  } catch {
+    // the run's end is reported all the same
+  }
+}
 
 // ------------------------------------------------------------------ console
 
@@ -106,22 +258,106 @@ function show(x: unknown): unknown {
   return x;
 }
 
-for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-  (console as unknown as Record<string, unknown>)[level] = (...args: unknown[]): void => {
-    const text = utilFormat(...args.map(show));
+function installConsole(): void {
+  for (const level of ["log", "info", "warn", "error", "debug", "trace"] as const) {
+    (console as unknown as Record<string, unknown>)[level] = (...args: unknown[]): void => {
+      const text = utilFormat(...args.map(show));
+      const site = sites.capture("call");
+      const lvl: ConsoleLevel = level === "debug" || level === "trace" ? "log" : level;
+      emit({ type: "console", level: lvl, text, ...(site ? { site } : {}) });
+    };
+  }
+}
+
+// ------------------------------------------------------------------ process: exits, uncaught errors, the end of the event loop
+
+function installProcessHooks(): void {
+  process.exit = ((code?: number | string | null): never => {
+    const c = Number(code ?? process.exitCode ?? 0) || 0;
     const site = sites.capture("call");
-    emit({ type: "console", level: (level === "debug" ? "log" : level) as ConsoleLevel, text, ...(site ? { site } : {}) });
-  };
+    const at = site ? `${baseName(site.file)}:${site.line}: ` : "";
+    if (c === 0) {
+      emit({ type: "console", level: "info", text: `${at}the model called process.exit(0); the run ended there`, ...(site ? { site } : {}) });
+      endRun(undefined);
+    } else {
+      endRun({ kind: "throw", message: `${at}the model called process.exit(${c}); the run ended there, as a failure`, ...(site ? { site } : {}) });
+    }
+    return realExit(0);
+  }) as typeof process.exit;
+
+  // A signal to its own process would end the run before the host has what the model did up to here, and
+  // one to the editor's process would take the editor down: pass everything on first, refuse the second.
+  process.kill = ((pid: number, signal?: string | number): true => {
+    if (pid === process.ppid) throw new Error(`a model may not send signals to the editor's process (pid ${pid})`);
+    if (pid === process.pid || pid === 0 || pid === -process.pid) {
+      const site = sites.capture("call");
+      const name = typeof signal === "number" ? String(signal) : (signal ?? "SIGTERM");
+      flush();
+      atomicsStore(sab, SAB.KILL_ACK, 0);
+      send({ kind: "killing", signal: name, ...(site ? { site } : {}) });
+      atomicsWait(sab, SAB.KILL_ACK, 0, 1000);
+    }
+    return realKill(pid, signal);
+  }) as typeof process.kill;
+
+  process.on("uncaughtException", (e) => {
+    // A model with its own handler keeps running, as in Node.
+    if (process.listenerCount("uncaughtException") > 1) return;
+    endRun(toRunError(e, phase === "callbacks" || phase === "main" ? "thrown in a callback: a timer, an event or a promise continuation" : undefined), false, { value: e });
+    realExit(0);
+  });
+  process.on("unhandledRejection", (reason) => {
+    if (process.listenerCount("unhandledRejection") > 1) return;
+    endRun(toRunError(reason, "a promise rejection that nothing handled"), false, { value: reason });
+    realExit(0);
+  });
+  process.on("beforeExit", () => {
+    // Nothing is left to run: the model's program is over, as it would be in Node.
+    if (ended) return;
+    if (!mainSettled) {
+      endRun({
+        kind: "throw",
+        message: `${baseName(input.compiled.file)}: main() returned a promise that never settled, and nothing else was left to run (Node would exit here with "unsettled top-level await"); is an await waiting for something that never happens?`,
+      });
+      return;
+    }
+    const code = Number(process.exitCode ?? 0) || 0;
+    endRun(code === 0 ? undefined : { kind: "throw", message: `${baseName(input.compiled.file)}: the model set process.exitCode = ${code}; the run counts as failed` }, true);
+  });
 }
 
 // ------------------------------------------------------------------ errors
 
+/**
+ * Where a value that is not an Error was thrown: it has no stack, so look for the one `throw <that
+ * value>` in the user's sources (e.g. `throw 42`, `throw null`, `throw "bad input"`).
+ */
+function findThrowSite(value: unknown): SourceSite | undefined {
+  const literals: string[] = [];
+  if (value === null || value === undefined || typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") literals.push(String(value) + (typeof value === "bigint" ? "n" : ""));
+  else if (typeof value === "string") literals.push(JSON.stringify(value), `'${value.replace(/'/g, "\\'")}'`, `\`${value}\``);
+  else return undefined;
+  const found: SourceSite[] = [];
+  for (const [file, text] of Object.entries(input.compiled.sources)) {
+    const lines = text.split(/\r?\n/);
+    lines.forEach((line, i) => {
+      for (const lit of literals) {
+        const at = line.search(new RegExp(`\\bthrow\\s+${lit.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\w.])`));
+        if (at >= 0) found.push({ file, line: i + 1, column: at + 1 });
+      }
+    });
+  }
+  return found.length === 1 ? found[0] : undefined;
+}
+
 /** A run error with the user's file and line, the layer and call, and where its inputs came from. */
-function toRunError(e: unknown): RunError {
-  const frames = sites.userFrames(framesOf(e));
+function toRunError(e: unknown, how?: string): RunError {
+  const err = e instanceof Error ? e : undefined;
+  const frames = err ? sites.userFrames(framesOf(e)) : [];
   const ctx = errorContext(e);
+  const thrownSite = err ? undefined : findThrowSite(e);
   // A non-finite value is reported where it was made, not where the next step noticed it.
-  const site = (e instanceof NonFiniteError ? e.site : undefined) ?? frames[0] ?? ctx?.site;
+  const site = (e instanceof NonFiniteError ? e.site : undefined) ?? frames[0] ?? ctx?.site ?? thrownSite;
   const kind: RunError["kind"] =
     e instanceof ShapeError
       ? "shape"
@@ -132,8 +368,11 @@ function toRunError(e: unknown): RunError {
           : e instanceof MemoryLimitError || (e instanceof RangeError && /allocation failed|Array buffer allocation/i.test(e.message))
             ? "memory"
             : "throw";
-  const err = e instanceof Error ? e : undefined;
-  const what = err ? (kind === "throw" && err.name !== "Error" ? `${err.name}: ${err.message}` : err.message) : `threw ${inspect(e)}`;
+  const what = err
+    ? kind === "throw" && err.name !== "Error"
+      ? `${err.name}: ${err.message}`
+      : err.message
+    : `threw ${inspect(e, { depth: 2, breakLength: Infinity }).slice(0, 500)}, which is not an Error${site ? "" : ", so it carries no stack and no line (throw new Error(…) to see where it came from)"}`;
   const at = site ? `${baseName(site.file)}:${site.line}: ` : "";
   let message: string;
   if (e instanceof NonFiniteError) {
@@ -144,11 +383,13 @@ function toRunError(e: unknown): RunError {
     if (ctx.detail) message += `; ${ctx.detail}`;
     message += `. ${l.name} is ${l.description}${l.site ? `, built at ${baseName(l.site.file)}:${l.site.line}` : ""}.`;
   } else {
-    const ctor = engineConstructorOf(e, BUNDLE);
+    const ctor = err ? engineConstructorOf(e, bundle) : undefined;
     const name = ctor && site ? sites.nameAt(site) : undefined;
     const chain = frames.length > 1 ? ` (called from ${frames.slice(1, 4).map((f) => `${baseName(f.file)}:${f.line}`).join(" ← ")})` : "";
     message = ctor ? `${at}${name ? `${name} = ` : ""}new ${ctor}(…) failed: ${what}` : `${at}${what}${chain}`;
   }
+  if (!site && !err) message = `${baseName(input.compiled.file)}: the model ${what}`;
+  if (how) message += ` (${how})`;
   if (kind === "memory" && !/memory limit/.test(message)) message += ` (memory limit ${input.memoryLimitMb} MB)`;
   if (kind === "too-large") message += ` (memory limit ${input.memoryLimitMb} MB)`;
   return {
@@ -160,43 +401,9 @@ function toRunError(e: unknown): RunError {
   };
 }
 
-// ------------------------------------------------------------------ run
+// ------------------------------------------------------------------ wait for the run
 
-async function main(): Promise<void> {
-  emit({ type: "run/start", version: TRACE_FORMAT_VERSION, file: input.compiled.file, startedAt: Date.now() });
-  const userRequire = createRequire(input.compiled.file);
-  const requireShim = (id: string): unknown => (id === ENGINE_RUNTIME_ID ? engine : userRequire(id));
-  let error: RunError | undefined;
-  let completed = false;
-  debug?.start();
-  recorder.install();
-  try {
-    const fn = vm.compileFunction(input.compiled.code, ["exports", "require", "module", "__filename", "__dirname"], { filename: BUNDLE });
-    const mod = { exports: {} as Record<string, unknown> };
-    const dir = input.compiled.file.slice(0, Math.max(input.compiled.file.lastIndexOf("/"), input.compiled.file.lastIndexOf("\\")));
-    fn.call(mod.exports, mod.exports, requireShim, mod, input.compiled.file, dir);
-    // A model may export `main` (or a default function), possibly async: run it and wait.
-    const entry = mod.exports.main ?? mod.exports.default;
-    if (typeof entry === "function") await (entry as () => unknown)();
-    completed = true;
-  } catch (e) {
-    error = toRunError(e);
-    debug?.onError(e, error.message);
-  }
-  try {
-    recorder.finish({ completed });
-  } catch (e) {
-    error ??= toRunError(e);
-    debug?.onError(e, error.message);
-  }
-  emit({ type: "run/end", ok: error === undefined, steps: recorder.stepCount, durationMs: performance.now() - started, keptSteps: recorder.keptSteps, ...(error ? { error } : {}) });
-  flush();
-  const done: WorkerMessage = { kind: "done" };
-  port?.postMessage(done);
-}
-
-process.on("unhandledRejection", (reason) => {
-  emit({ type: "console", level: "error", text: `unhandled promise rejection: ${toRunError(reason).message}` });
+events.once("message", (m: MainToWorker) => {
+  if (m?.kind === "start") startRun(m);
 });
-
-void main();
+send({ kind: "ready" });

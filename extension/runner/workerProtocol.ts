@@ -1,6 +1,14 @@
-/** Messages between `runModel` (parent) and `worker.ts` (the model's thread). */
-import type { GradCheckOptions, TraceEvent } from "../../core/host";
-import type { ControlChannel, ControlWireMessage } from "./control";
+/**
+ * Messages between the model process's main thread (`modelProcess.ts`) and the worker thread that runs
+ * the model (`worker.ts`).
+ *
+ * They never use the worker's `parentPort`, which the model can reach (`require("worker_threads")`):
+ * `workerData` carries two private MessagePorts and a SharedArrayBuffer, which worker.ts takes out of
+ * `workerData` before any model code runs. Whatever arrives on `parentPort` is ignored (and counted).
+ */
+import type { MessagePort } from "node:worker_threads";
+import type { GradCheckOptions, SourceSite, TraceEvent } from "../../core/host";
+import type { ControlMessage } from "./control";
 
 /**
  * The compiled model a worker runs: one CommonJS bundle of the user's files. `compile.ts` makes it (its
@@ -15,10 +23,10 @@ export interface CompiledBundle {
   sources: Record<string, string>;
 }
 
-/** `workerData` of a run. */
+/** The run a worker is to do (sent on the events port once the worker is up). */
 export interface WorkerInput {
   compiled: CompiledBundle;
-  /** Limit of the JavaScript heap and, separately, of the tensors' buffers, in MB. */
+  /** Memory limit in MB (heap via `resourceLimits`, the process's RSS by the main thread). */
   memoryLimitMb: number;
   /** Steps emitted with every tensor from step 0 (the last step is always emitted). */
   keepSteps: number;
@@ -26,12 +34,38 @@ export interface WorkerInput {
   gradCheck: (GradCheckOptions & { budgetMs?: number }) | false;
   /** More steps to record in full ("record step 1234"). */
   recordSteps?: number[];
-  /** The control channel of a debug run (contract 6). */
-  control?: ControlChannel;
+  /** A debug run: the worker has a `WorkerControl` (`workerControl()`) and the debugger's worker side. */
+  control: boolean;
 }
 
-/** From the worker: a batch of trace events (tensor buffers transferred), then `done`. */
-export type WorkerMessage = { kind: "events"; events: TraceEvent[] } | { kind: "done" } | ControlWireMessage;
+/** `workerData` of the worker (taken apart by worker.ts before the model runs). */
+export interface WorkerBoot {
+  /** worker → main: WorkerMessage; main → worker: `{ kind: "start", input }`. */
+  events: MessagePort;
+  /** main → worker: control commands (read with `receiveMessageOnPort`). */
+  control: MessagePort;
+  /** Int32 slots, see `SAB` in control.ts. */
+  sab: SharedArrayBuffer;
+  /** Largest single tensor (elements), from the memory limit. */
+  memoryLimitMb: number;
+}
+
+export type MainToWorker = { kind: "start"; input: WorkerInput };
+
+export type WorkerMessage =
+  /** The worker has loaded and waits for `start`. */
+  | { kind: "ready" }
+  /** The model's first line is about to run. */
+  | { kind: "running" }
+  /** The top level and main() have finished; only callbacks (timers, promises) are left. */
+  | { kind: "settled" }
+  /** A batch of trace events (tensor buffers transferred); the last batch of a run ends with run/end. */
+  | { kind: "events"; events: TraceEvent[] }
+  | { kind: "control"; message: ControlMessage }
+  | { kind: "paused" }
+  | { kind: "resumed" }
+  /** The model is about to signal its own process (process.kill): everything before must reach the host first. */
+  | { kind: "killing"; signal: string; site?: SourceSite };
 
 /** The module id the user writes. */
 export const ENGINE_MODULE = "backprop-lens";

@@ -9,7 +9,7 @@ import { readGradCheck } from "../../core/run/gradCheckVerdict";
 import type { GradCheckResult, SourceSite } from "../../core/trace/traceTypes";
 import type { LayerReport, RunReport, TensorPeek } from "./lspProtocol";
 import type { LayerOnLine, ReportStore } from "./reportStore";
-import { checkVerdict, escapeMarkdown, gradLabel, layerAnomalies, mainGradient, revealUri } from "./summary";
+import { checkVerdict, codeBlock, codeSpan, escapeMarkdown, gradLabel, layerAnomalies, mainGradient, revealUri } from "./summary";
 import { cornerText, short, shapeText } from "./text";
 
 const CHANGED_NOTE = "⚠ *This line was edited after the run: the values are from the code before the edit.*";
@@ -42,7 +42,8 @@ function layerHover(item: LayerOnLine, store: ReportStore): string {
   const out: string[] = [];
   const params = info.paramCount > 0 ? ` · ${info.paramCount.toLocaleString("en-US")} parameter${info.paramCount === 1 ? "" : "s"}` : "";
   const custom = info.kind === "custom" ? " · custom layer" : "";
-  out.push(`**${info.name}** = \`${info.description}\`${custom}${params}`);
+  // Names and descriptions come from the model: text, never Markdown (see escapeMarkdown).
+  out.push(`**${escapeMarkdown(info.name)}** = ${codeSpan(info.description)}${custom}${params}`);
   if (item.changed) out.push(CHANGED_NOTE);
 
   const lineOf = (site: SourceSite | undefined): string | undefined => {
@@ -70,7 +71,7 @@ function layerHover(item: LayerOnLine, store: ReportStore): string {
     const { stats, values } = tensorsFor(item);
     if (stats.length > 0) out.push(statsTable(stats.map((n) => [n, t[n] as TensorPeek])));
     const blocks = values.map((n) => valueBlock(n, t[n] as TensorPeek)).filter((b) => b !== "");
-    if (blocks.length > 0) out.push(`\`\`\`text\n${blocks.join("\n")}\n\`\`\``);
+    if (blocks.length > 0) out.push(codeBlock(blocks.join("\n")));
   }
 
   const check = checkText(layer.gradCheck, layer);
@@ -95,7 +96,7 @@ function statsTable(rows: [string, TensorPeek][]): string {
   for (const [name, p] of rows) {
     const s = p.stats;
     const bad = s.nonFinite > 0 ? ` ⚠ ${s.nonFinite} non-finite` : "";
-    lines.push(`| ${name}${bad} | ${shapeText(p.shape)} | ${short(s.min)} | ${short(s.max)} | ${short(s.mean)} | ${short(s.norm)} |`);
+    lines.push(`| ${escapeMarkdown(name)}${bad} | ${shapeText(p.shape)} | ${short(s.min)} | ${short(s.max)} | ${short(s.mean)} | ${short(s.norm)} |`);
   }
   return lines.join("\n");
 }
@@ -116,13 +117,14 @@ export function checkText(g: GradCheckResult | undefined, layer?: LayerReport): 
   }
   if (g.ok) {
     const worst = Math.max(0, ...g.tensors.map((t) => t.worst?.absErr ?? 0));
-    return `✓ Gradient check passed (${g.tensors.map((t) => t.name).join(", ")}; worst |error| ${short(worst, 2)})`;
+    return `✓ Gradient check passed (${g.tensors.map((t) => escapeMarkdown(t.name)).join(", ")}; worst \\|error\\| ${short(worst, 2)})`;
   }
   const failed = g.tensors.filter((t) => !t.ok);
   return failed
     .map((t) => {
       const w = t.worst;
-      const at = w ? `${t.name}[${w.index.join(", ")}] is ${short(w.analytic)} but central differences give ${short(w.numeric)} (|error| ${short(w.absErr, 2)})` : t.name;
+      const name = escapeMarkdown(t.name);
+      const at = w ? `${name}\\[${w.index.join(", ")}\\] is ${short(w.analytic)} but central differences give ${short(w.numeric)} (\\|error\\| ${short(w.absErr, 2)})` : name;
       return `✗ Gradient check failed: ${at}`;
     })
     .join("\n\n");
@@ -137,7 +139,7 @@ function multiHover(items: readonly LayerOnLine[]): string {
     const g = mainGradient(layer);
     const out = layer.tensors.output;
     lines.push(
-      `| **${layer.info.name}** | \`${layer.info.description}\` | ${out ? shapeText(out.shape) : layer.step < 0 ? "not called" : ""} | ${g ? `${gradLabel(g.name)} ${short(g.norm, 2)}` : ""} | ${checkVerdict(layer.gradCheck, layer)?.replace("grad check ", "").replace(/^: /, "") ?? ""} | [inspect](${revealUri(report, layer)}) |`,
+      `| **${escapeMarkdown(layer.info.name)}** | ${codeSpan(layer.info.description).replace(/\|/g, "\\|")} | ${out ? shapeText(out.shape) : layer.step < 0 ? "not called" : ""} | ${g ? `${gradLabel(g.name)} ${short(g.norm, 2)}` : ""} | ${checkVerdict(layer.gradCheck, layer)?.replace("grad check ", "").replace(/^: /, "") ?? ""} | [inspect](${revealUri(report, layer)}) |`,
     );
   }
   out.push(lines.join("\n"));

@@ -75,10 +75,45 @@ export function lensTitle(report: RunReport, layer: LayerReport, changed: boolea
   const badge = anomalyBadge(report, layer.info.id);
   if (badge) parts.push(badge);
   if (changed) parts.push("line changed since the run");
-  return `${layer.info.name}: ${parts.join(" · ")}`;
+  return escapeIcons(`${layer.info.name}: ${parts.join(" · ")}`);
 }
 
-/** Escapes text for Markdown (anomaly and error messages may hold `*`, `_`, `|`, `[`). */
+/**
+ * Untrusted text (a layer's name, a message, the model's output) as Markdown that shows exactly that
+ * text: every ASCII punctuation character is backslash-escaped (CommonMark allows it for all of them),
+ * so no link, image, HTML tag, emphasis, table cell or autolink can form, and line breaks become spaces
+ * so the text cannot start a block of its own.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()<>#+!|~]/g, (c) => `\\${c}`);
+  return text.replace(/\r\n?|\n/g, " ").replace(/[!-/:-@[-`{-~]/g, (c) => `\\${c}`);
+}
+
+/** Untrusted text as an inline code span: a backtick fence longer than any run of backticks in it. */
+export function codeSpan(text: string): string {
+  const t = text.replace(/\r\n?|\n/g, " ");
+  const longest = Math.max(0, ...(t.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = t.startsWith("`") || t.endsWith("`") || longest > 0 ? " " : "";
+  return `${fence}${pad}${t}${pad}${fence}`;
+}
+
+/** A fenced code block around untrusted text: its fence is longer than any run of backticks inside. */
+export function codeBlock(text: string, info = "text"): string {
+  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${info}\n${text}\n${fence}`;
+}
+
+/** Plain text for a place that renders `$(icon)` (code lens titles, the status bar): `$(` stays literal. */
+export function escapeIcons(text: string): string {
+  return text.replace(/\$\(/g, "\\$(");
+}
+
+/**
+ * Untrusted text for a notification (`showErrorMessage` and the like): VS Code turns `[label](link)` in
+ * a notification into a live link (command links included), and has no escape for it, so a zero-width
+ * space goes between `]` and `(`: the text reads the same and no link forms.
+ */
+export function notificationText(text: string): string {
+  return text.replace(/\]\s*\(/g, (m) => `]\u200B${m.slice(1)}`);
 }

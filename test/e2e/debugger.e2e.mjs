@@ -68,7 +68,18 @@ function extensionHosts(root) {
         const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
         if (ppid !== pid) continue;
         const cmd = fs.readFileSync(`/proc/${t}/cmdline`, "utf8");
-        if (/extensionHost/.test(cmd)) out.push({ pid: Number(t), threads: fs.readdirSync(`/proc/${t}/task`).length });
+        if (/extensionHost/.test(cmd)) {
+          // The model runs in a process of its own, a child of the extension host (extension/runner/modelProcess.ts).
+          const models = fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e)).filter((c) => {
+            try {
+              const st = fs.readFileSync(`/proc/${c}/stat`, "utf8");
+              return Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]) === Number(t) && fs.readFileSync(`/proc/${c}/cmdline`, "utf8").includes("modelProcess.js");
+            } catch {
+              return false;
+            }
+          }).map(Number);
+          out.push({ pid: Number(t), threads: fs.readdirSync(`/proc/${t}/task`).length, models });
+        }
         walk(Number(t));
       } catch {
         // gone meanwhile
@@ -214,14 +225,16 @@ async function main() {
       await shot(page, "debugger-nan");
     });
 
-    await check("closing the window while paused leaves no model worker behind", async () => {
-      // The paused model's worker is a thread of the extension host process: count that process's threads,
-      // reload the window (the workbench goes away as when it is closed), and look again.
+    await check("closing the window while paused leaves no model process behind", async () => {
+      // The paused model runs in a model process, a child of the extension host: find it, reload the window
+      // (the workbench goes away as when it is closed), and look again for both.
       const hosts = () => extensionHosts(wb.server.pid);
       const before = hosts();
       assert.equal(before.length, 1, `one extension host (${JSON.stringify(before)})`);
-      const [{ pid, threads }] = before;
-      console.log(`    extension host ${pid}: ${threads} threads while paused`);
+      const [{ pid, threads, models }] = before;
+      console.log(`    extension host ${pid}: ${threads} threads, model processes ${models.join(", ")} while paused`);
+      assert.ok(models.length >= 1, "the paused model runs in a process of its own");
+      const alive = (p) => fs.existsSync(`/proc/${p}`) && !/\) Z /.test(fs.readFileSync(`/proc/${p}/stat`, "utf8"));
       await runCommand(page, "Developer: Reload Window");
       await page.waitForTimeout(3000);
       const end = Date.now() + 60_000;
@@ -232,6 +245,14 @@ async function main() {
       }
       const old = now.find((h) => h.pid === pid);
       assert.equal(old, undefined, `the old extension host ${pid} (with the paused model) is gone (still: ${JSON.stringify(old)})`);
+      const left = models.filter((p) => {
+        try {
+          return alive(p);
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(left, [], `the paused model's process is gone with its extension host`);
     });
 
     await check("without the debugger: a click on the loss curve records that step by running the model again (and it is the same run)", async () => {

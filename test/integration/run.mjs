@@ -2,7 +2,7 @@
 // Runs the integration suites in a real VS Code (code-server, see test/vscode/README.md): the trusted
 // suite, the untrusted one (workspace trust enabled, folder untrusted), and the fresh-workspace one
 // (an empty folder, as a new user has). The first two run in a temporary copy of examples/ plus the
-// broken-model fixtures. Expects `npm run build` and
+// broken-model and hostile-model fixtures. Expects `npm run build` and
 // `tsc -p test/tsconfig.json` to have run (npm run test:integration does both).
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,7 +12,7 @@ import { runInVsCode } from "../vscode/runInVsCode.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-ws-"));
-for (const dir of [path.join(repo, "examples"), path.join(repo, "test", "fixtures", "models")]) {
+for (const dir of [path.join(repo, "examples"), path.join(repo, "test", "fixtures", "models"), path.join(repo, "test", "fixtures", "hostile")]) {
   for (const f of fs.readdirSync(dir)) if (f.endsWith(".ts")) fs.copyFileSync(path.join(dir, f), path.join(ws, f));
 }
 // The Python examples (python.test.ts runs them with the tests' interpreter, contract 5).

@@ -21,10 +21,10 @@ assert.doesNotMatch(text, /WARNING|warning:/i, `vsce printed a warning:\n${text}
 const list = spawnSync("unzip", ["-Z1", out], { encoding: "utf8" });
 assert.equal(list.status, 0, list.stderr);
 const files = list.stdout.split("\n").filter((f) => f.startsWith("extension/")).map((f) => f.slice("extension/".length));
-const allowed = [/^dist\/(extension|server|shapesWorker|worker)\.js$/, /^dist\/bin\/esbuild(\.exe)?$/, /^dist\/webview\/[^/]+\.(js|css|woff2?|ttf)$/, /^dist\/npm\/backprop-lens\//, /^dist\/templates\/[\w-]+\.ts$/, /^media\/icon\.png$/, /^python\/bpl_run\.py$/, /^python\/backprop_lens_tracer\/[\w/]+\.py$/, /^media\/walkthrough\/[\w-]+\.png$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE\.txt|LICENSE)$/i];
+const allowed = [/^dist\/(extension|server|shapesWorker|worker|modelProcess|traceFile)\.js$/, /^dist\/bin\/esbuild(\.exe)?$/, /^dist\/webview\/[^/]+\.(js|css|woff2?|ttf)$/, /^dist\/npm\/backprop-lens\//, /^dist\/templates\/[\w-]+\.ts$/, /^media\/icon\.png$/, /^python\/bpl_run\.py$/, /^python\/backprop_lens_tracer\/[\w/]+\.py$/, /^media\/walkthrough\/[\w-]+\.png$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE\.txt|LICENSE)$/i];
 const unexpected = files.filter((f) => !allowed.some((re) => re.test(f)));
 assert.deepEqual(unexpected, [], "files that do not run are in the VSIX");
-for (const needed of ["dist/extension.js", "dist/server.js", "dist/shapesWorker.js", "dist/worker.js", "dist/webview/main.js", "dist/webview/main.css", "dist/npm/backprop-lens/types/index.d.ts", "dist/templates/04-spiral-model.ts", "python/bpl_run.py", "python/backprop_lens_tracer/runner.py", "python/backprop_lens_tracer/fallback/nnfs/datasets/__init__.py", "package.json"]) {
+for (const needed of ["dist/extension.js", "dist/server.js", "dist/shapesWorker.js", "dist/worker.js", "dist/modelProcess.js", "dist/traceFile.js", "dist/webview/main.js", "dist/webview/main.css", "dist/npm/backprop-lens/types/index.d.ts", "dist/templates/04-spiral-model.ts", "python/bpl_run.py", "python/backprop_lens_tracer/runner.py", "python/backprop_lens_tracer/fallback/nnfs/datasets/__init__.py", "package.json"]) {
   assert.ok(files.includes(needed), `${needed} is in the VSIX`);
 }
 assert.ok(files.some((f) => f.startsWith("dist/bin/esbuild")), "the esbuild binary is in the VSIX");

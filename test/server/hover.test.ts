@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { hoverMarkdown } from "../../extension/server/hover";
 import { ReportStore } from "../../extension/server/reportStore";
-import { revealUri } from "../../extension/server/summary";
+import { notificationText, revealUri } from "../../extension/server/summary";
 import { abs, linesOf, makeLayer, makeReport, reportFromTrace } from "./fixtures";
 
 const MODEL = "examples/02-layer-batch.ts";
@@ -120,8 +120,9 @@ describe("hover: gradient checks, anomalies, several layers on a line", () => {
     const store = storeWith(reportFromTrace("wrong-backward", model));
     const sigmoid = hoverAt(store, model, 19)!;
     assert.ok(sigmoid.startsWith("**sigmoid** = `Sigmoid` · custom layer\n\nStep 0 of run 1 · built at line 19 · forward at line 23 · backward at line 28"), sigmoid);
-    assert.ok(sigmoid.includes("✗ Gradient check failed: dinputs[37, 0] is −1.247e−4 but central differences give −6.225e−5 (|error| 6.2e−5)"), sigmoid);
-    assert.ok(hoverAt(store, model, 18)!.includes("✓ Gradient check passed (dinputs, dweights, dbiases; worst |error| 5.1e−16)"));
+    // Brackets and bars are escaped (they render as themselves).
+    assert.ok(sigmoid.includes("✗ Gradient check failed: dinputs\\[37, 0\\] is −1.247e−4 but central differences give −6.225e−5 (\\|error\\| 6.2e−5)"), sigmoid);
+    assert.ok(hoverAt(store, model, 18)!.includes("✓ Gradient check passed (dinputs, dweights, dbiases; worst \\|error\\| 5.1e−16)"));
     // the loss layer's forward line gives the loss
     assert.ok(hoverAt(store, model, 25)!.includes("Step 0 of run 1 · loss 1.0986"));
   });
@@ -134,7 +135,7 @@ describe("hover: gradient checks, anomalies, several layers on a line", () => {
       anomalies: [{ code: "dead-relu", severity: "warning", step: 3, layer: 0, message: "dead ReLU: 24 of 64 units of activation1 output 0 for all *300* samples", site: relu.info.site! }],
     });
     const h = hoverAt(storeWith(report), "test/fixtures/models/nan.ts", 4)!;
-    assert.ok(h.includes("⚠ dead ReLU: 24 of 64 units of activation1 output 0 for all \\*300\\* samples"), h);
+    assert.ok(h.includes("⚠ dead ReLU\\: 24 of 64 units of activation1 output 0 for all \\*300\\* samples"), h);
   });
 
   it("several layers called on one line get one table row each", () => {
@@ -158,5 +159,60 @@ describe("hover: gradient checks, anomalies, several layers on a line", () => {
     const report = makeReport(file, { layers: [makeLayer(0, "dense3", "Dense(3, 3)", file, 13, { step: -1, tensors: {} })] });
     const h = hoverAt(storeWith(report), "examples/04-spiral-model.ts", 13)!;
     assert.ok(h.includes("Not called in run 1 · built at line 13"), h);
+  });
+});
+
+describe("hover: names and messages from the model are text, never Markdown", () => {
+  // The two injections of issue 12, rendered the way a Markdown renderer would (markdown-it, CommonMark).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const MarkdownIt = require("markdown-it") as typeof import("markdown-it");
+  const md = new MarkdownIt({ html: true, linkify: true });
+  const IMG = "<img src=x onerror=alert(1)>";
+  const LINK = "[click me](command:backpropLens.runBackwardPass)";
+  const file = abs("test/fixtures/models/nan.ts");
+  const report = makeReport(file, {
+    layers: [
+      makeLayer(0, IMG, "Dense(2, 3)", file, 4, { step: 0 }),
+      makeLayer(1, LINK, "Dense(3, 2)", file, 5, { step: 0 }),
+      makeLayer(2, "x", "Dense(3, 2)", file, 6, { step: 0, gradCheck: { layer: 2, step: 0, ok: false, tensors: [], error: `${LINK} ${IMG}` } }),
+    ],
+    anomalies: [{ code: "dead-relu", severity: "warning", step: 0, layer: 1, message: `${LINK} and ${IMG}`, site: { file, line: 5, column: 1 } }],
+  });
+  const store = storeWith(report);
+
+  for (const [what, line, name] of [
+    ["an <img> tag as a layer name", 4, IMG],
+    ["a command link as a layer name (and in a message)", 5, LINK],
+    ["both in a gradient-check error", 6, "x"],
+  ] as const) {
+    it(`${what} shows as the literal text and makes no element or link`, () => {
+      const h = hoverAt(store, "test/fixtures/models/nan.ts", line);
+      assert.ok(h);
+      const html = md.render(h);
+      assert.doesNotMatch(html, /<img/i, html);
+      assert.doesNotMatch(html, /href="command:backpropLens\.runBackwardPass/, html);
+      // The only links are the extension's own "Open in Gradient Inspector".
+      for (const m of html.matchAll(/href="([^"]*)"/g)) assert.match(m[1] ?? "", /^command:backpropLens\.revealLayer\?/);
+      const text = html.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+      assert.ok(text.includes(name), `the rendered text shows ${name}: ${text}`);
+    });
+  }
+
+  it("a description with backticks cannot break out of its code span", () => {
+    const r = makeReport(file, { layers: [makeLayer(0, "odd", "Odd`**bold**`[x](command:y)", file, 4, { step: 0 })] });
+    const html = md.render(hoverAt(storeWith(r), "test/fixtures/models/nan.ts", 4) ?? "");
+    assert.doesNotMatch(html, /<strong>bold/);
+    assert.doesNotMatch(html, /href="command:y"/);
+  });
+});
+
+describe("notifications: a model's message cannot become a link", () => {
+  // VS Code's notification renderer (src/vs/base/common/linkedText.ts) makes links of [label](href).
+  const LINK_REGEX = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/gi;
+  it("[click me](command:…) in an error message stays text, and reads the same", () => {
+    const message = "model.ts:11: [click me](command:backpropLens.runBackwardPass) and [x] (command:y) [a](https://e.invalid)";
+    const safe = notificationText(message);
+    assert.equal(safe.match(LINK_REGEX), null, safe);
+    assert.equal(safe.replace(/\u200B/g, ""), message);
   });
 });

@@ -59,7 +59,7 @@ export async function loadPlaywright() {
 }
 
 /** Chromium with the offline-safe flags; every request not to loopback/data:/blob: is aborted. */
-export async function launchBrowser({ headless = true } = {}) {
+export async function launchBrowser({ headless = true, extraArgs = [] } = {}) {
   const problems = checkPrerequisites({ forInstall: false, forBrowser: true });
   if (problems.length) throw new Error(problems.join('\n'));
   const { chromium } = await loadPlaywright();
@@ -68,7 +68,7 @@ export async function launchBrowser({ headless = true } = {}) {
   const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') };
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless, args: CHROMIUM_ARGS, env });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless, args: [...CHROMIUM_ARGS, ...extraArgs], env });
   } catch (e) {
     fs.rmSync(home, { recursive: true, force: true });
     throw e;
@@ -109,6 +109,9 @@ function safeName(s) {
  * @param {string} [o.name]
  * @param {boolean} [o.headless]
  * @param {(line: string) => void} [o.print]
+ * @param {string[]} [o.installExtensions]  .vsix files installed first (e.g. the packaged extension, for the soak)
+ * @param {string[]} [o.browserArgs]  more Chromium flags
+ * @param {(page: import('playwright-core').Page) => void} [o.onPage]  called with the workbench page once it loads
  */
 export async function runInVsCode(o) {
   const print = o.print || ((line) => process.stdout.write(line.endsWith('\n') ? line : `${line}\n`));
@@ -137,6 +140,7 @@ export async function runInVsCode(o) {
       folder,
       workspaceTrust: o.workspaceTrust || 'disabled',
       settings: o.settings,
+      installExtensions: o.installExtensions || [],
       env: {
         BPL_TEST_RESULT_FILE: resultFile,
         BPL_ARTIFACTS: artifacts,
@@ -147,7 +151,7 @@ export async function runInVsCode(o) {
     });
     timings.serverMs = Date.now() - t0;
 
-    browser = await launchBrowser({ headless: o.headless !== false });
+    browser = await launchBrowser({ headless: o.headless !== false, extraArgs: o.browserArgs || [] });
     ({ page } = await newIsolatedPage(browser));
 
     let resolveExit;
@@ -170,6 +174,7 @@ export async function runInVsCode(o) {
     ];
     const url = workbenchUrl(server, { folder, payload });
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+    o.onPage?.(page);
     page.waitForSelector('.monaco-workbench', { timeout: 120_000 })
       .then(() => { timings.workbenchMs = Date.now() - t0; })
       .catch(() => {});

@@ -14,6 +14,7 @@ const TITLES: Record<RunError["kind"], string> = {
   memory: "The run ran out of memory",
   "too-large": "A tensor is too large",
   cancelled: "The run was stopped",
+  lost: "The run was lost",
   internal: "Internal error",
 };
 

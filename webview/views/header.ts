@@ -43,8 +43,10 @@ export class Header {
             ? `done in ${formatMs(run.end?.durationMs ?? 0)}`
             : status === "stopped"
               ? `stopped after ${formatMs(run.end?.durationMs ?? 0)}`
-              : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
-      const ic = paused ? "debug-pause" : status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : "error";
+              : status === "lost"
+                ? `lost after ${formatMs(run.end?.durationMs ?? 0)}`
+                : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
+      const ic = paused ? "debug-pause" : status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : status === "lost" ? "warning" : "error";
       return [
         h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
         run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
