@@ -128,7 +128,9 @@ export function moveCursor(key: string, ctrl: boolean, r: number, c: number, row
  * Which colour scale a tensor gets, named in its legend:
  * - `diverging`: signed values (and every gradient), symmetric around 0 (negative blue, 0 white, positive red);
  * - `probability`: rows of probabilities (a softmax output: every value in [0, 1], each row summing to 1), 0 … 1;
- * - `sequential`: other non-negative values (a ReLU output), 0 … max;
+ * - `sequential`: other non-negative values (a ReLU output), 0 … max; values that are all positive and
+ *   close together (a sigmoid output of 0.497 … 0.503) from their smallest to their largest, so that
+ *   they are not one flat block (the legend says so);
  * - `categorical`: class targets (integer class indices, or one-hot rows), one colour per class.
  */
 export type ScaleKind = "diverging" | "sequential" | "probability" | "categorical";
@@ -152,7 +154,7 @@ export function scaleName(s: Scale): string {
     case "probability":
       return "sequential scale of probabilities, 0 to 1";
     case "sequential":
-      return "sequential scale, 0 to the largest value";
+      return s.lo > 0 ? "sequential scale, smallest to largest value (they are close together)" : "sequential scale, 0 to the largest value";
     case "categorical":
       return `categorical: ${s.classes ?? 0} class${s.classes === 1 ? "" : "es"}${s.oneHot ? " (one-hot)" : ""}`;
   }
@@ -178,6 +180,8 @@ export function chooseScale(name: string, data: ArrayLike<number>, cols: number)
   }
   if (!gradient && n > 0 && min >= 0 && max > 0) {
     if (max <= 1 && cols > 1 && rowsSumToOne(data, cols)) return { kind: "probability", lo: 0, hi: 1 };
+    // All positive, the largest under 1.4 × the smallest: 0 … max would draw them as one colour.
+    if (min > 0 && max - min < 0.4 * min) return { kind: "sequential", lo: min, hi: max };
     return { kind: "sequential", lo: 0, hi: max };
   }
   const m = symmetricMax(data);

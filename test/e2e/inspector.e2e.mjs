@@ -132,10 +132,10 @@ async function overflowing(frame) {
       if (r.width === 0) continue;
       const box = e.parentElement?.closest(".card, section, .compare, .cmp-pane");
       const limit = box ? box.getBoundingClientRect().right : doc.clientWidth;
-      if (r.right > limit + 1 && !e.closest(".math-scroll, .math.display")) out.push(`${e.tagName.toLowerCase()}.${[...e.classList].join(".")}[${e.getAttribute("data-testid") ?? ""}] right ${r.right.toFixed(0)} > ${limit.toFixed(0)}`);
+      if (r.right > limit + 1 && !e.closest(".math.display, .overflows")) out.push(`${e.tagName.toLowerCase()}.${[...e.classList].join(".")}[${e.getAttribute("data-testid") ?? ""}] right ${r.right.toFixed(0)} > ${limit.toFixed(0)}`);
     }
     // What scrolls sideways on purpose says so (a fade and "scroll it sideways").
-    for (const e of document.querySelectorAll(".numgrid, .math.display")) {
+    for (const e of document.querySelectorAll(".numgrid, .math.display, .net-graph")) {
       if (e.scrollWidth > e.clientWidth + 1 && e.scrollLeft === 0 && !e.classList.contains("overflows")) out.push(`${e.className}[${e.getAttribute("data-tensor") ?? e.getAttribute("data-text")?.slice(0, 30) ?? ""}] scrolls without saying so`);
     }
     return { width: doc.clientWidth, out: out.slice(0, 6) };
@@ -228,6 +228,12 @@ async function main() {
       const chain = frame.locator("[data-testid=scalar-chain]");
       await chain.waitFor({ timeout: 10_000 });
       assert.match((await chain.getAttribute("data-text")) ?? "", /drelu_dz · dsum_dxw0 · dmul_dw0 = 1 · 1 · 1 = 1/);
+      // The graph is whole (it was cut off on the right: z → relu → y invisible), the y node inside the panel.
+      const fit = await overflowing(frame);
+      assert.deepEqual(fit.out, [], `at ${fit.width} px`);
+      const y = await frame.locator('[data-testid=scalar-node][data-label="y"]').first().boundingBox();
+      const section = await frame.locator("[data-testid=scalar-section]").boundingBox();
+      assert.ok(y && section && y.x + y.width <= section.x + section.width + 1, `y at ${y?.x}+${y?.width}, section ends at ${section ? section.x + section.width : "?"}`);
       await shot(page, "single-neuron-light");
       await media(frame.locator("[data-testid=scalar-section]"), "scalar-graph");
     });

@@ -2,7 +2,8 @@
 // npm run soak (issue 12): packages the extension (the VSIX users install), installs it into a real
 // VS Code (code-server, test/vscode/), and runs test/soak/suite.ts in its extension host: the hostile
 // models with the event-loop probe, 100 runs in a row (host heap per run, and the webview's heap,
-// measured from here in the browser after a GC), and hostile saved traces. Prints the figures against
+// measured from here in the browser after a GC), and hostile saved traces; then Stop while paused in the
+// debugger (pausedStop.mjs). Prints the figures against
 // the targets of the issue and writes them to test-artifacts/soak/result.json. Exit 1 when a target is
 // missed. Not part of `npm test` (about 6–8 minutes).
 //
@@ -130,6 +131,10 @@ for (const f of r.files) {
   lines.push(row([f.file, (f.bytes / 2 ** 20).toFixed(1), f.restored, f.restoreMs, `${f.during.p99} / ${f.during.max}`, `${f.during.cpuMs}`, f.note ?? ""]));
   if (f.during.max > T.max) missed.push(`restoring ${f.file}: event-loop delay max ${f.during.max} ms > ${T.max} ms`);
 }
+// Stop while paused in the debugger (the model's thread in Atomics.wait), outside the editor: pausedStop.mjs.
+const paused = spawnSync(process.execPath, [path.join(repo, "test", "soak", "pausedStop.mjs")], { cwd: repo, encoding: "utf8" });
+lines.push("", paused.stdout.trim() || `pausedStop.mjs wrote nothing: ${paused.stderr.trim().slice(0, 500)}`);
+if (paused.status !== 0) missed.push("Stop while paused in the debugger took over 200 ms (pausedStop.mjs)");
 const table = lines.join("\n");
 fs.writeFileSync(path.join(outDir, "figures.md"), `${table}\n`);
 console.log(`\n${table}\n`);

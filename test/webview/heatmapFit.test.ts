@@ -67,6 +67,20 @@ describe("heatmaps that fit, zoom and say their scale", function () {
     assert.deepEqual([o2[0], o2[4], o2[8]], [10, 30, 20], "one colour per class");
   });
 
+  it("a sigmoid output of 0.497 … 0.503 is not one flat block: its sequential scale runs from its smallest to its largest value", () => {
+    const data = [0.4969, 0.5, 0.5026, 0.4991];
+    const sc = chooseScale("output", data, 2);
+    assert.deepEqual([sc.kind, sc.lo, sc.hi], ["sequential", 0.4969, 0.5026]);
+    assert.match(scaleName(sc), /smallest to largest/);
+    const out = new Uint8ClampedArray(data.length * 4);
+    fillRegion(data, 2, { r0: 0, c0: 0, rows: 2, cols: 2 }, out, sc, tables, [255, 0, 255]);
+    // The ends of the ramp, not two shades of its top (0 … 0.5026 put both within 2 % of it).
+    assert.deepEqual([out[0], out[1], out[2]], [...tables.sequential.slice(0, 3)]);
+    assert.deepEqual([out[8], out[9], out[10]], [...tables.sequential.slice(255 * 3, 255 * 3 + 3)]);
+    // A ReLU output (zeros in it) keeps 0 … max.
+    assert.deepEqual(chooseScale("output", [0, 0.5, 0.49], 3).lo, 0);
+  });
+
   describe("in the inspector (jsdom)", () => {
     let ui: Inspector;
     afterEach(() => ui?.close());

@@ -11,6 +11,7 @@ import { shortNumber } from "../../core/format";
 import { gradientPath, gradientWidth, networkModel, type NetEdge, type NetworkModel } from "../networkModel";
 import type { Ctx } from "./context";
 import { h, icon, s } from "./dom";
+import { markOverflow } from "./math";
 
 const NODE_W = 176;
 const NODE_H = 56;
@@ -25,6 +26,15 @@ const LABEL_GAP = 150;
 
 function shape(sh: readonly number[]): string {
   return `[${sh.join(", ")}]`;
+}
+
+/** The graph's smallest scale: below it the panel scrolls the graph instead of shrinking its text. */
+const MIN_SCALE = 0.8;
+
+function graphBox(svg: SVGSVGElement): HTMLElement {
+  const box = h("div", { class: "net-graph" }, svg);
+  markOverflow(box, "the graph goes on");
+  return box;
 }
 
 /** The section, or null when the step has fewer than two layers. */
@@ -43,7 +53,7 @@ export function networkSection(ctx: Ctx): HTMLElement | null {
       ` Network, step ${ctx.step ?? 0}`,
       h("span", { class: "muted net-legend" }, " → forward values, ← gradients (width: ‖gradient‖, log scale). Click a layer for its card, a gradient to follow it back."),
     ),
-    h("div", { class: "net-graph" }, svg),
+    graphBox(svg),
     model.fromRefs ? null : h("p", { class: "muted", testid: "network-inferred" }, "This trace does not say which tensor is which (no references): the layers are connected in call order."),
     path,
   );
@@ -69,9 +79,11 @@ function drawGraph(ctx: Ctx, model: NetworkModel, onEdge: (e: NetEdge) => void):
   const dx = wide ? 0 : LABEL_GAP;
   const dy = wide ? 18 : 0;
   const svg = s("svg", { class: "net-svg", testid: "network-graph", attrs: { viewBox: `0 0 ${gw} ${gh}`, preserveAspectRatio: "xMidYMin meet", role: "group", "aria-label": `Network of ${model.nodes.length} layers` } });
-  // Fits the card: scales down, never up past its natural size.
+  // Fits the card: scales down, never up past its natural size, and never below 80 % of it (its labels
+  // would be too small to read in a very narrow panel: it scrolls then, and says so).
   svg.style.width = "100%";
   svg.style.maxWidth = `${gw}px`;
+  svg.style.minWidth = `${Math.round(gw * MIN_SCALE)}px`;
   svg.appendChild(
     s(
       "defs",
