@@ -4,7 +4,6 @@
  * `backpropLens.pythonPath`, else `python3`, else `python` on the PATH. Tests use the same order
  * behind `BPL_PYTHON` (contract 5, `test/helpers/python.ts`).
  */
-import { spawnSync } from "node:child_process";
 
 export interface PythonChoice {
   /** From the Python extension's `environments.getActiveEnvironmentPath()`, when it answered. */
@@ -30,13 +29,4 @@ export function noPythonMessage(tried: readonly string[]): string {
     "Install Python (with NumPy: `python3 -m pip install numpy`), then select it with the Python extension's " +
     '"Python: Select Interpreter" or set backpropLens.pythonPath to its path.'
   );
-}
-
-/** The first candidate that starts (used by tests and the CLI's `--python` check; runs take the first that spawns). */
-export function firstWorkingPython(candidates: readonly string[]): string | undefined {
-  for (const c of candidates) {
-    const r = spawnSync(c, ["-c", "import sys; print(sys.version_info[0])"], { encoding: "utf8", timeout: 10_000, windowsHide: true });
-    if (r.error === undefined && r.status === 0 && r.stdout.trim() === "3") return c;
-  }
-  return undefined;
 }
