@@ -52,7 +52,7 @@ export const DIVERGENCE = {
   /** An update-to-weight ratio above this is named as evidence. */
   largeUpdate: 0.1,
   /** Observed steps before the jump whose updates and gradients are its evidence. */
-  window: 20,
+  lookback: 20,
 } as const;
 
 interface Peak {
@@ -82,7 +82,7 @@ export class DivergenceWatch {
   private lr: number | undefined;
   private optimizer: StepObservation["optimizer"];
 
-  /** The last `DIVERGENCE.window` observed steps before the onset: their largest updates and their gradient norms. */
+  /** The last `DIVERGENCE.lookback` observed steps before the onset: their largest updates and their gradient norms. */
   private recent: { step: number; weight?: Peak; other?: Peak; norms: Map<string, { norm: number; layer: number; layerName: string; name: string }> }[] = [];
   /** Gradient norms just before the onset (the oldest step of the window), the baseline of the growth. */
   private baseline: Map<string, { step: number; norm: number }> | undefined;
@@ -137,7 +137,7 @@ export class DivergenceWatch {
       }
       if (o.params.length > 0) {
         this.recent.push(entry);
-        if (this.recent.length > DIVERGENCE.window) this.recent.shift();
+        if (this.recent.length > DIVERGENCE.lookback) this.recent.shift();
       }
       return;
     }

@@ -251,7 +251,7 @@ export type RunErrorKind =
   | "memory"
   | "too-large"
   | "cancelled"
-  /** The model's process died before the run ended (killed, crashed), or the window closed during the run. */
+  /** The model's process died before the run ended (killed, crashed), or the editor closed during the run. */
   | "lost"
   | "internal";
 
