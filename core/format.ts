@@ -155,3 +155,13 @@ export function shortNumber(v: number, digits = 4): string {
 function trimZeros(s: string): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
+
+/**
+ * A duration as the product writes it (the inspector's header, the status bar): `4.2 ms` below 10 ms,
+ * whole milliseconds below 10 s, then seconds with one decimal (`12.3 s`).
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 10000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}

@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import { formatNumber, formatTensor, tensor } from "../../core/index";
 import { MINUS, shortNumber } from "../../core/host";
+import { formatDuration } from "../../core/format";
 
 describe("formatTensor (NumPy style)", () => {
   it("prints the chapter's dinputs exactly as NumPy does", () => {
@@ -72,5 +73,15 @@ describe("shortNumber: the one notation for numbers people read", () => {
     assert.equal(shortNumber(Infinity), "∞");
     assert.equal(shortNumber(-Infinity), "−∞");
     assert.equal(MINUS, "\u2212");
+  });
+});
+
+describe("formatDuration: the one duration text (header, status bar)", () => {
+  it("tenths below 10 ms, whole ms below 10 s, then seconds", () => {
+    assert.equal(formatDuration(4.25), "4.3 ms");
+    assert.equal(formatDuration(9.94), "9.9 ms");
+    assert.equal(formatDuration(623.4), "623 ms");
+    assert.equal(formatDuration(9999.4), "9999 ms");
+    assert.equal(formatDuration(12345), "12.3 s");
   });
 });
