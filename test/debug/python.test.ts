@@ -206,7 +206,7 @@ describe("debug adapter on a Python model (DebugClient)", function () {
       [
         ["update fc1.weights", line],
         ["update fc1 (running)", line],
-        ["training step 1", frames.at(-1)?.line],
+        ["training step 1 · can go back to step 0", frames.at(-1)?.line],
       ],
     );
     const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
