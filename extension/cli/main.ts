@@ -124,7 +124,7 @@ class Report {
   last: StepSummary | undefined;
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly cwd: string,
     private readonly out: (s: string) => void,
   ) {
@@ -151,8 +151,9 @@ class Report {
     return this.store.anomalies;
   }
 
+  /** `file:line`; without a line (a note about the whole run, such as a trace budget), the model file. */
   site(s: { file: string; line: number } | undefined): string {
-    return s ? `${this.rel(s.file)}:${s.line}` : "?";
+    return s ? `${this.rel(s.file)}:${s.line}` : this.rel(this.file);
   }
 
   /** Each layer's calls (made by the model, not by another layer) from the first step it appears in, in the order the layers were first called. */
