@@ -168,6 +168,8 @@ export class TraceRecorder implements Tracer {
       ctorSite: this.sites?.capture("construct", chain),
       info: undefined,
       lastSite: {},
+      callsInStep: { forward: { step: -1, n: 0 }, backward: { step: -1, n: 0 } },
+      multiSite: {},
       originals: { forward: layer.forward as (...a: unknown[]) => unknown, backward: layer.backward as (...a: unknown[]) => unknown },
       // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
       wrappers: {
@@ -212,10 +214,23 @@ export class TraceRecorder implements Tracer {
     if (!nested && phase === "forward" && (this.phase === "backward" || this.phase === "update")) this.nextStep();
     if (!nested) this.phase = phase;
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
-    // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
+    // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise —
+    // except for a layer called from more than one place (`dense1.forward(X)` for training and
+    // `dense1.forward(Xval)` for validation, one layer object used twice): once a step has a second call
+    // of it, or a captured site differs from the one it had, every call of it gets its own site. Steps 0
+    // and 1 are always captured, so a loop body that calls a layer from two lines is found by step 1.
+    const count = state.callsInStep[phase];
+    if (count.step === this.step) count.n++;
+    else {
+      count.step = this.step;
+      count.n = 1;
+    }
+    if (count.n > 1) state.multiSite[phase] = true;
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
+    if (state.multiSite[phase] || this.step < this.keepSteps || this.step < 2 || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
+      const last = state.lastSite[phase];
+      if (last !== undefined && site !== undefined && (last.line !== site.line || last.column !== site.column || last.file !== site.file)) state.multiSite[phase] = true;
       state.lastSite[phase] = site;
     } else {
       site = state.lastSite[phase];

@@ -239,6 +239,12 @@ function endRun(error: RunError | undefined, completed = error === undefined, th
     if (error === undefined) debuggerSeesError(e, late.message);
     error ??= late;
   }
+  // The recorder has emitted its last step: the debugger sends that step's positions (Step Back reaches it).
+  try {
+    debug?.finish();
+  } catch {
+    // the run's end is reported all the same
+  }
   emit({
     type: "run/end",
     ok: error === undefined,

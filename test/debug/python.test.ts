@@ -125,7 +125,7 @@ describe("debug adapter on a Python model (DebugClient)", function () {
     assert.equal(frames[0]?.name, "dense2.backward");
     assert.equal(frames[0]?.line, lineOf(TRAINING, "dense2.backward(loss_activation.dinputs)"));
     assert.equal(frames[0]?.source?.path, TRAINING);
-    assert.equal(frames[frames.length - 1]?.name, "training step 0");
+    assert.equal(frames[frames.length - 1]?.name, "training step 0 · can go back to step 0");
     const vars = await layerScope();
     const dweights = vars.find((v) => v.name === "dweights");
     assert.ok(dweights, vars.map((v) => v.name).join(", "));
@@ -163,7 +163,7 @@ describe("debug adapter on a Python model (DebugClient)", function () {
     assert.deepEqual([(await position()).label, (await position()).step], ["dense1.forward", 3]);
     await stepAnd("stepBack");
     assert.deepEqual([(await position()).label, (await position()).step], ["SGD update dense2", 2]);
-    assert.equal((await top()).at(-1)?.name, "training step 2 (recorded)");
+    assert.equal((await top()).at(-1)?.name, "training step 2 (recorded) · can go back to step 0");
     // forward again through what is held: Continue stops at the breakpoint's held hit, then runs on live to the end
     await stepAnd("next");
     assert.deepEqual([(await position()).label, (await position()).step], ["dense1.forward", 3]);
