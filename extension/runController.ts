@@ -38,6 +38,8 @@ export interface DebugRunRequest {
   timeLimitSeconds?: number;
   memoryLimitMb?: number;
   keepSteps?: number;
+  /** More steps recorded in full (a debug launch's `recordSteps`). */
+  recordSteps?: number[];
   /** Called once the run has started, before any event. */
   onStart(handle: RunHandle, store: RunModel, source: string): void;
   onEvent(e: TraceEvent): void;
@@ -187,7 +189,7 @@ export class RunController extends Disposable implements InspectorHost {
       timeLimitMs: config.timeLimitSeconds * 1000,
       memoryLimitMb: config.memoryLimitMb,
       keepSteps: config.keepSteps,
-      ...(record ? { recordSteps: record.recordSteps } : {}),
+      ...(record ? { recordSteps: record.recordSteps } : debug?.recordSteps ? { recordSteps: debug.recordSteps } : {}),
       gradCheck: config.gradientCheck ? { maxElements: config.gradientCheckMaxElements, budgetMs: config.gradientCheckBudgetMs } : false,
       pool: this.pool,
       debug: (m) => this.log.info(m),

@@ -69,6 +69,11 @@ export interface Position {
   error?: string;
   /** The layer's name when the trace has not named it yet (a first call that threw). */
   layerName?: string;
+  /**
+   * Sent without its tensors because the stop's window was full (`TRACE_BUDGET.stopWindowBytes`): the
+   * host does not keep it, so Step Back does not reach it.
+   */
+  dropped?: true;
 }
 
 /** The depth of a position: how many calls were open when it completed. */

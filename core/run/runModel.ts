@@ -154,6 +154,23 @@ export class RunModel {
     return out;
   }
 
+  /**
+   * Forgets the tensor data of call `seq` (its summary, shapes and statistics stay): the debugger's host
+   * side frees what it added for a stop window (extension/debug/runtime.ts). Returns the bytes freed.
+   */
+  forgetTensors(seq: number): number {
+    const c = this.bySeq.get(seq);
+    if (!c) return 0;
+    let freed = 0;
+    for (const name of Object.keys(c.tensors)) {
+      const k = key(seq, name);
+      const t = this.tensors.get(k);
+      if (t) freed += t.data.byteLength;
+      this.tensors.delete(k);
+    }
+    return freed;
+  }
+
   /** Folds one event without tensor data into the model. Unknown event types are ignored. */
   apply(e: RunEvent): void {
     switch (e.type) {

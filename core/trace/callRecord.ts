@@ -27,6 +27,13 @@ export interface LayerState {
   info: LayerInfo | undefined;
   /** The last call site seen per phase, reused on steps whose sites are not captured. */
   lastSite: { forward?: SourceSite; backward?: SourceSite };
+  /** Per phase, the step of its last call and how many calls it had in that step. */
+  callsInStep: { forward: { step: number; n: number }; backward: { step: number; n: number } };
+  /**
+   * Per phase, true once it was called from more than one place (twice in one step, or a captured site
+   * that differs from the one it had): from then on every call's site is captured.
+   */
+  multiSite: { forward?: true; backward?: true };
   /** The layer's own `forward` and `backward` (a class method, or a function field), which the wrappers call. */
   originals: Record<Phase, (...a: unknown[]) => unknown>;
   /** The recorder's wrappers, set as own properties of the layer. */

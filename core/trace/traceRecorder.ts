@@ -168,6 +168,8 @@ export class TraceRecorder implements Tracer {
       ctorSite: this.sites?.capture("construct", chain),
       info: undefined,
       lastSite: {},
+      callsInStep: { forward: { step: -1, n: 0 }, backward: { step: -1, n: 0 } },
+      multiSite: {},
       originals: { forward: layer.forward as (...a: unknown[]) => unknown, backward: layer.backward as (...a: unknown[]) => unknown },
       // Plain functions (not arrows): `this` is whatever the caller bound, as with the class methods.
       wrappers: {
@@ -212,10 +214,23 @@ export class TraceRecorder implements Tracer {
     if (!nested && phase === "forward" && (this.phase === "backward" || this.phase === "update")) this.nextStep();
     if (!nested) this.phase = phase;
     // Capturing a stack costs about as much as a small layer's forward: do it on the recorded steps and
-    // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise.
+    // every 64th step (a layer may move to another line), and reuse the layer's last site otherwise —
+    // except for a layer called from more than one place (`dense1.forward(X)` for training and
+    // `dense1.forward(Xval)` for validation, one layer object used twice): once a step has a second call
+    // of it, or a captured site differs from the one it had, every call of it gets its own site. Steps 0
+    // and 1 are always captured, so a loop body that calls a layer from two lines is found by step 1.
+    const count = state.callsInStep[phase];
+    if (count.step === this.step) count.n++;
+    else {
+      count.step = this.step;
+      count.n = 1;
+    }
+    if (count.n > 1) state.multiSite[phase] = true;
     let site: SourceSite | undefined;
-    if (this.step < this.keepSteps || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
+    if (state.multiSite[phase] || this.step < this.keepSteps || this.step < 2 || this.step % 64 === 0 || state.lastSite[phase] === undefined || this.extraSteps.has(this.step) || this.observer?.needsSite(state.id, phase)) {
       site = this.sites?.capture("call");
+      const last = state.lastSite[phase];
+      if (last !== undefined && site !== undefined && (last.line !== site.line || last.column !== site.column || last.file !== site.file)) state.multiSite[phase] = true;
       state.lastSite[phase] = site;
     } else {
       site = state.lastSite[phase];
@@ -302,7 +317,7 @@ export class TraceRecorder implements Tracer {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
-      else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP) });
+      else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP, rec.site) });
     }
   }
 
@@ -531,14 +546,16 @@ export function isSampled(step: number): boolean {
 
 const SAMPLE_ALL = 100;
 
+/** Read once per step: no closure or array made per call (the bundles keep names, which wraps every local function in a `__name` call). */
+const OPTIMIZER_FIELDS = ["momentum", "beta1", "beta2", "epsilon"] as const;
+
 /** What the trace says about an optimizer's update (`StepSummary.optimizer`), read from its public fields. */
 function optimizerStep(o: Optimizer): OptimizerStep {
   const f = o as unknown as { momentum?: unknown; beta1?: unknown; beta2?: unknown; epsilon?: unknown };
-  const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
   const extra: Partial<OptimizerStep> = {};
-  for (const k of ["momentum", "beta1", "beta2", "epsilon"] as const) {
-    const v = num(f[k]);
-    if (v !== undefined) extra[k] = v;
+  for (const k of OPTIMIZER_FIELDS) {
+    const v = f[k];
+    if (typeof v === "number" && Number.isFinite(v)) extra[k] = v;
   }
   return { kind: o.kind, learningRate: o.currentLearningRate, iteration: o.iterations, ...extra };
 }

@@ -21,6 +21,7 @@ export function nodeLauncher(options: { workerScript: string; esbuildBinary?: st
         ...(run.timeLimitSeconds !== undefined ? { timeLimitMs: run.timeLimitSeconds * 1000 } : {}),
         ...(run.memoryLimitMb !== undefined ? { memoryLimitMb: run.memoryLimitMb } : {}),
         ...(run.keepSteps !== undefined ? { keepSteps: run.keepSteps } : {}),
+        ...(run.recordSteps !== undefined ? { recordSteps: run.recordSteps } : {}),
         gradCheck: options.gradCheck === false ? false : { maxElements: 64, budgetMs: 1000 },
         control: true,
         ...(options.python ? { python: options.python } : {}),

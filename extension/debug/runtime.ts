@@ -33,6 +33,7 @@ import {
 } from "../../core/debug/index";
 import { type LayerCall, type LayerInfo, type RunEvent, type RunModel, type TensorData, type TensorStats, type TraceEvent, tensorStats } from "../../core/host";
 import type { ControlMessage } from "../runner/control";
+import { TRACE_BUDGET } from "../runner/traceBudget";
 import type { RunHandle, RunResult } from "../runner/runModel";
 
 /** Starts debug runs: the extension's run controller in VS Code, a plain `runModel` in tests and the CLI. */
@@ -54,6 +55,8 @@ export interface DebugRunOptions {
   timeLimitSeconds?: number;
   memoryLimitMb?: number;
   keepSteps?: number;
+  /** More steps recorded in full (the launch configuration's `recordSteps`). */
+  recordSteps?: number[];
 }
 
 /** A position the host knows, with its tensors when it has them. */
@@ -71,8 +74,10 @@ export interface StopInfo {
   hits?: number[];
 }
 
-/** Host-side memory for positions received at stops; past it, the oldest live steps lose their tensors. */
-const MAX_HELD_BYTES = 512 * 2 ** 20;
+/** `128 MB`, for sentences. */
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 2 ** 20)} MB`;
+}
 
 export class DebugRuntime extends EventEmitter {
   private handle: RunHandle | undefined;
@@ -93,14 +98,31 @@ export class DebugRuntime extends EventEmitter {
   private readonly ranges: MethodRange[] = [];
   private readonly callLines = new Map<string, Set<number>>();
   private heldBytes = 0;
+  /** Bytes of tensors the host holds for the stop windows at most (`TRACE_BUDGET.stopWindowBytes`). */
+  readonly windowBytes: number;
+  /** The largest `heldBytes` seen (the adapter tests read it). */
+  peakHeldBytes = 0;
+  /** Positions of the stop windows dropped (by the worker, which had no room in a stop, or here), and the newest step they were in. */
+  private dropped = { count: 0, step: -1 };
   private readonly published = new Set<number>();
+  /** Positions whose calls the host added to the run store at a stop (not from the trace). */
+  private readonly addedToStore = new Set<number>();
   private firstStepSeen = false;
   private stale = false;
   /** Why the last stop happened (for exceptionInfo). */
   lastStop: StopInfo | undefined;
 
-  constructor(private readonly launcher: DebugLauncher) {
+  constructor(
+    private readonly launcher: DebugLauncher,
+    options: { windowBytes?: number } = {},
+  ) {
     super();
+    this.windowBytes = options.windowBytes ?? TRACE_BUDGET.stopWindowBytes;
+  }
+
+  /** Bytes of tensor values the host holds now for the positions received at stops. */
+  get heldTensorBytes(): number {
+    return this.heldBytes;
   }
 
   // ---------------------------------------------------------------- life
@@ -198,8 +220,7 @@ export class DebugRuntime extends EventEmitter {
     if ("to" in plan) {
       this.moveTo(plan.to, { reason: plan.reason === "breakpoint" ? "breakpoint" : "step" }, from);
     } else if ("start" in plan) {
-      const kept = this.keptText();
-      this.emit("output", `This is the first position the session holds (${kept}); Step Back cannot go further.\n`, "console");
+      this.emit("output", `This is the first position the session holds (it ${this.reachText()}); Step Back cannot go further.\n`, "console");
       this.moveTo(plan.start, { reason: "step", description: "the first position kept" }, from);
     } else if ("live" in plan) {
       this.liveId = undefined;
@@ -305,6 +326,29 @@ export class DebugRuntime extends EventEmitter {
   /** The steps the session holds, as a sentence. */
   keptText(): string {
     return stepRangesText(stepRanges(this.ordered().map((p) => p.step)));
+  }
+
+  /** `can go back to step 0` (the call stack's short form of `reachText`). */
+  reachShort(): string {
+    const first = this.ordered()[0];
+    return first ? `can go back to step ${first.step}` : "";
+  }
+
+  /**
+   * How far back Step Back and Reverse Continue go, as a sentence: the first position held, the steps
+   * held, and what the stop windows' memory bound dropped.
+   */
+  reachText(): string {
+    const t = this.ordered();
+    const first = t[0];
+    if (!first) return "nothing held yet";
+    let out = `can go back to ${this.label(first)} of step ${first.step}; holds ${this.keptText()}`;
+    if (this.dropped.count > 0) {
+      // The oldest position of the newest dropped step that is still held: where that step's window starts.
+      const from = t.find((p) => p.step === this.dropped.step);
+      out += ` (${from ? `step ${from.step} only from ${this.label(from)} on: ` : ""}${this.dropped.count} older position${this.dropped.count === 1 ? " was" : "s were"} dropped to keep the stop windows within ${mb(this.windowBytes)})`;
+    }
+    return out;
   }
 
   /** A position's tensors: sent with it, or from the run store (recorded steps). */
@@ -433,6 +477,7 @@ export class DebugRuntime extends EventEmitter {
       if (p.kind !== "layer" || p.seq === undefined || !p.tensors || p.error !== undefined || this.published.has(p.id)) continue;
       this.published.add(p.id);
       if (this.store.call(p.seq)) continue;
+      this.addedToStore.add(p.id);
       const stats: Record<string, TensorStats> = {};
       for (const [name, t] of Object.entries(p.tensors)) stats[name] = tensorStats(t);
       const parent = [...p.open].reverse().find((c) => c.kind === "layer");
@@ -496,38 +541,64 @@ export class DebugRuntime extends EventEmitter {
   private merge(positions: Position[], ranges: MethodRange[], firstStepEnded = false): void {
     for (const r of ranges) if (!this.ranges.some((x) => x.className === r.className && x.phase === r.phase)) this.ranges.push(r);
     for (const p of positions) {
-      const known = this.positions.get(p.id);
-      if (known?.tensors && !p.tensors) continue;
-      this.positions.set(p.id, p);
       if (p.site) {
         let lines = this.callLines.get(p.site.file);
         if (!lines) this.callLines.set(p.site.file, (lines = new Set()));
         lines.add(p.site.line);
       }
-      if (p.tensors) for (const t of Object.values(p.tensors)) this.heldBytes += t.data.byteLength;
+      if (p.dropped) {
+        // The worker had no room for its tensors in this stop's window: not held, Step Back does not reach it.
+        this.noteDropped(p);
+        continue;
+      }
+      const known = this.positions.get(p.id);
+      if (known?.tensors && !p.tensors) continue;
+      if (known?.tensors) this.heldBytes -= bytesOf(known.tensors);
+      this.positions.set(p.id, p);
+      if (p.tensors) this.heldBytes += bytesOf(p.tensors);
     }
     this.dirty = true;
-    if (this.heldBytes > MAX_HELD_BYTES) this.forgetOldest();
+    if (this.heldBytes > this.windowBytes) this.forgetOldest();
+    this.peakHeldBytes = Math.max(this.peakHeldBytes, this.heldBytes);
     if (!this.firstStepSeen && (firstStepEnded || positions.some((p) => p.step >= 1))) {
       this.firstStepSeen = true;
       this.emit("firstStep");
     }
   }
 
-  /** Drops the tensors of the oldest positions received at stops (recorded steps stay in the store). */
+  private noteDropped(p: Position): void {
+    this.dropped.count++;
+    this.dropped.step = Math.max(this.dropped.step, p.step);
+  }
+
+  /**
+   * Holds the stop windows to `windowBytes`: drops the oldest positions received at stops first (whole:
+   * Step Back no longer reaches them), never the position shown or the one the model is paused at. A
+   * position of a recorded step only loses the copy sent with it (the run store keeps the trace's).
+   */
   private forgetOldest(): void {
     const timeline = this.ordered();
-    const keep = new Set(timeline.slice(-2048).map((p) => p.id));
+    const keep = new Set([this.cursorId, this.liveId ?? -1, timeline[timeline.length - 1]?.id ?? -1]);
     for (const p of timeline) {
-      if (this.heldBytes <= MAX_HELD_BYTES / 2) break;
-      if (keep.has(p.id) || !p.tensors || p.kind !== "layer") continue;
-      for (const t of Object.values(p.tensors)) this.heldBytes -= t.data.byteLength;
-      if (this.store && p.seq !== undefined && this.store.call(p.seq)) {
+      if (this.heldBytes <= this.windowBytes) break;
+      if (keep.has(p.id) || !p.tensors) continue;
+      this.heldBytes -= bytesOf(p.tensors);
+      const recorded = p.seq !== undefined && this.store?.call(p.seq) !== undefined && !this.addedToStore.has(p.id);
+      if (recorded) {
         delete p.tensors;
-      } else {
-        this.positions.delete(p.id);
-        this.dirty = true;
+        continue;
       }
+      // Added to the run store for the inspector at a stop: forget it there too.
+      if (p.seq !== undefined && this.addedToStore.has(p.id)) this.store?.forgetTensors(p.seq);
+      this.positions.delete(p.id);
+      this.noteDropped(p);
+      this.dirty = true;
     }
   }
+}
+
+function bytesOf(tensors: Record<string, TensorData>): number {
+  let n = 0;
+  for (const t of Object.values(tensors)) n += t.data.byteLength;
+  return n;
 }

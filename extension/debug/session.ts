@@ -69,6 +69,8 @@ export interface LaunchArguments extends DebugProtocol.LaunchRequestArguments {
   memoryLimitMb?: number;
   /** Override `backpropLens.keepSteps`. */
   keepSteps?: number;
+  /** More steps to record in full (Step Back reaches them). */
+  recordSteps?: number[];
   /** Log the Debug Adapter Protocol messages (to the extension host's console). */
   trace?: boolean;
 }
@@ -177,6 +179,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
       ...(typeof args.timeLimitSeconds === "number" ? { timeLimitSeconds: args.timeLimitSeconds } : {}),
       ...(typeof args.memoryLimitMb === "number" ? { memoryLimitMb: args.memoryLimitMb } : {}),
       ...(typeof args.keepSteps === "number" ? { keepSteps: args.keepSteps } : {}),
+      ...(Array.isArray(args.recordSteps) ? { recordSteps: args.recordSteps.filter((s) => Number.isInteger(s) && s >= 0) } : {}),
     });
     if (!started.ok) {
       this.sendErrorResponse(response, { id: 2002, format: `Backprop Lens: ${started.message.replace(/[{}]/g, "")}`, showUser: true });
@@ -385,7 +388,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
       if (c) add(`${openCallLabel(c, this.runtime.layerName)} (running)`, c.site, d);
     }
     const live = this.runtime.atLive ? "" : " (recorded)";
-    add(`training step ${p.step}${live}`, undefined, -1, "label");
+    add(`training step ${p.step}${live} · ${this.runtime.reachShort()}`, undefined, -1, "label");
     response.body = { stackFrames: frames, totalFrames: frames.length };
     this.sendResponse(response);
   }
@@ -494,6 +497,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
         if (v.learningRate !== undefined) out.push(num("learningRate", v.learningRate, "learningRate"));
         out.push(text("position", `${rt.indexOf(p.id) + 1} of ${rt.ordered().length} held (${rt.label(p)})`));
         out.push(text("kept", `${rt.keptText()}: Step Back and Reverse Continue reach these; the model is ${rt.running ? (rt.atLive ? "paused here" : "paused further on") : "finished"}`));
+        out.push(text("back to", rt.reachText()));
         return out;
       }
       case "optimizer": {
@@ -633,7 +637,7 @@ export class BackpropDebugSession extends LoggingDebugSession {
     if (command === "backpropLens/position") {
       const p = this.runtime.current();
       response.body = p
-        ? { id: p.id, step: p.step, kind: p.kind, layer: p.layer, phase: p.phase, seq: p.seq, label: this.runtime.label(p), runId: this.runtime.store?.runId, live: this.runtime.atLive, kept: this.runtime.keptText() }
+        ? { id: p.id, step: p.step, kind: p.kind, layer: p.layer, phase: p.phase, seq: p.seq, label: this.runtime.label(p), runId: this.runtime.store?.runId, live: this.runtime.atLive, kept: this.runtime.keptText(), reach: this.runtime.reachText(), heldBytes: this.runtime.heldTensorBytes }
         : null;
       this.sendResponse(response);
       return;

@@ -16,6 +16,8 @@
  *   is counted and said in the output ("… 90,000 more lines were not kept").
  * - scalar nodes 50,000, scalar backwards 2,000, anomalies 1,000, gradient checks 10,000;
  *   250,000 events in all.
+ * - the debugger's stop windows (the positions kept for stepping back, sent when the model pauses):
+ *   128 MB of tensor values on the host, beside the trace's 128 MB; the oldest positions go first.
  * Whatever is dropped is reported once, as a `truncated` anomaly naming the limit.
  *
  * Imports nothing from vscode or Node.
@@ -40,6 +42,13 @@ export interface TraceBudget {
   anomalies: number;
   gradChecks: number;
   events: number;
+  /**
+   * The debugger's stop windows (positions sent with their tensors when the model pauses, for stepping
+   * back without a re-run): at most this many bytes of tensor values per stop message and held by the
+   * host in all (extension/debug/runtime.ts). The oldest positions go first; the recorded steps (held
+   * under `tensorBytes`) and the position shown are never dropped.
+   */
+  stopWindowBytes: number;
 }
 
 export const TRACE_BUDGET: TraceBudget = {
@@ -58,6 +67,7 @@ export const TRACE_BUDGET: TraceBudget = {
   anomalies: 1_000,
   gradChecks: 10_000,
   events: 250_000,
+  stopWindowBytes: 128 * 2 ** 20,
 };
 
 /** Bytes of tensor values in a layer call event. */

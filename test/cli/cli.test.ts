@@ -126,6 +126,15 @@ describe("CLI: backprop-lens run|check", function () {
     assert.match(r.stdout, /^keys \["output","dinputs"\] true$/m);
   });
 
+  it("the note for a step with too many layer calls names the file and line of the first call left out, not ?", () => {
+    const r = backpropLens("run", fixture("too-many-calls.ts"));
+    assert.equal(r.status, 0, r.stderr);
+    const note = /^information: (.*): step 0 made more than 512 layer calls/m.exec(r.stdout);
+    assert.ok(note, r.stdout.slice(-2000));
+    assert.equal(note[1], path.join("test", "fixtures", "models", "too-many-calls.ts:8"));
+    assert.doesNotMatch(r.stdout, /^\w+: \?:/m);
+  });
+
   it("a closed output pipe (backprop-lens run … | head -1) ends the CLI quietly, not with an unhandled EPIPE", async () => {
     const child = spawn(process.execPath, [cli, "run", example("02-layer-batch.ts")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let first = "";

@@ -9,7 +9,11 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { DebugClient } from "@vscode/debugadapter-testsupport";
 import type { DebugProtocol } from "@vscode/debugprotocol";
+import { RunModel, shortNumber } from "../../core/host";
+import { formatValue } from "../../core/debug/index";
 import { nodeLauncher } from "../../extension/debug/nodeLauncher";
+import { runModel } from "../../extension/runner/runModel";
+import { TRACE_BUDGET } from "../../extension/runner/traceBudget";
 import { BackpropDebugSession } from "../../extension/debug/session";
 import { liveModelWorkers } from "../../extension/runner/runModel";
 
@@ -18,6 +22,8 @@ const EXAMPLE_02 = path.join(repo, "examples", "02-layer-batch.ts");
 const TRAINING = path.join(repo, "test", "fixtures", "models", "debug-training.ts");
 const DIVERGE = path.join(repo, "test", "fixtures", "models", "debug-diverge.ts");
 const CUSTOM = path.join(repo, "test", "fixtures", "models", "debug-custom.ts");
+const LATE = path.join(repo, "test", "fixtures", "models", "debug-late-jump.ts");
+const WIDE = path.join(repo, "test", "fixtures", "wide", "debug-wide.ts");
 
 let server: net.Server;
 let port = 0;
@@ -56,7 +62,9 @@ interface StartOptions {
   filters?: string[];
   filterOptions?: DebugProtocol.ExceptionFilterOptions[];
   keepSteps?: number;
+  recordSteps?: number[];
   timeLimitSeconds?: number;
+  memoryLimitMb?: number;
 }
 
 /** Launches `program`, sets breakpoints during the configuration sequence, and waits for the first stop. */
@@ -70,7 +78,7 @@ async function start(program: string, o: StartOptions = {}): Promise<{ stopped: 
       await dc.setExceptionBreakpointsRequest({ filters: o.filters ?? ["nonFinite", "gradCheck", "exploding", "error"], ...(o.filterOptions ? { filterOptions: o.filterOptions } : {}) });
       await dc.configurationDoneRequest();
     }),
-    dc.launch({ program, ...(o.stopOnEntry ? { stopOnEntry: true } : {}), keepSteps: o.keepSteps ?? 3, ...(o.timeLimitSeconds ? { timeLimitSeconds: o.timeLimitSeconds } : {}) }),
+    dc.launch({ program, ...(o.stopOnEntry ? { stopOnEntry: true } : {}), keepSteps: o.keepSteps ?? 3, ...(o.recordSteps ? { recordSteps: o.recordSteps } : {}), ...(o.timeLimitSeconds ? { timeLimitSeconds: o.timeLimitSeconds } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}) }),
   ]);
   return { stopped: await stopped, breakpoints };
 }
@@ -84,8 +92,37 @@ async function evaluate(expression: string, context = "repl"): Promise<string> {
   return (await dc.evaluateRequest({ expression, context, frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.result;
 }
 
-async function position(): Promise<{ id: number; step: number; label: string; live: boolean; kept: string }> {
-  return (await dc.customRequest("backpropLens/position")).body as { id: number; step: number; label: string; live: boolean; kept: string };
+interface PositionBody {
+  id: number;
+  step: number;
+  label: string;
+  live: boolean;
+  kept: string;
+  reach: string;
+  heldBytes: number;
+}
+
+async function position(): Promise<PositionBody> {
+  return (await dc.customRequest("backpropLens/position")).body as PositionBody;
+}
+
+/** Steps back until `done` holds for the position (at most `limit` times). */
+async function backUntil(done: (p: PositionBody) => boolean, limit = 200): Promise<PositionBody> {
+  for (let i = 0; i < limit; i++) {
+    await stepAnd("stepBack");
+    const p = await position();
+    if (done(p)) return p;
+  }
+  throw new Error("Step Back never got there");
+}
+
+/** The Step scope's variables at the top frame. */
+async function stepScope(): Promise<DebugProtocol.Variable[]> {
+  const frames = await top();
+  const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
+  const step = scopes.find((s) => s.name.startsWith("Step "));
+  assert.ok(step, "a Step scope");
+  return variables(step.variablesReference);
 }
 
 /** Sends a step request and waits for the stop it leads to. */
@@ -138,7 +175,7 @@ describe("debug adapter (DebugClient)", function () {
     const frames = await top();
     assert.equal(frames[0]?.name, "dense1.forward");
     assert.equal(frames[0]?.line, lineOf(EXAMPLE_02, "dense1.forward(inputs)"));
-    assert.equal(frames[frames.length - 1]?.name, "training step 0");
+    assert.equal(frames[frames.length - 1]?.name, "training step 0 · can go back to step 0");
   });
 
   it("a line breakpoint stops at dense1.backward with the chapter's dinputs row 0.44 −0.38 −0.07 1.37", async () => {
@@ -220,7 +257,7 @@ describe("debug adapter (DebugClient)", function () {
     p = await position();
     assert.equal(p.label, "update dense1.weights");
     const frames = await top();
-    assert.deepEqual(frames.map((f) => f.name), ["update dense1.weights", "update dense1 (running)", "training step 2 (recorded)"]);
+    assert.deepEqual(frames.map((f) => f.name), ["update dense1.weights", "update dense1 (running)", "training step 2 (recorded) · can go back to step 0"]);
     assert.equal(frames[0]?.line, lineOf(TRAINING, "optimizer.step("));
     await stepAnd("next");
     assert.equal((await position()).label, "update dense1.biases");
@@ -259,7 +296,7 @@ describe("debug adapter (DebugClient)", function () {
     const { stopped } = await start(CUSTOM, { lines: [{ path: CUSTOM, breakpoints: [{ line: inBlock }, { line: inLeaky }] }] });
     assert.equal(stopped.body.reason, "breakpoint");
     let frames = await top();
-    assert.deepEqual(frames.map((f) => f.name), ["dense.forward", "block.forward (running)", "training step 0"]);
+    assert.deepEqual(frames.map((f) => f.name), ["dense.forward", "block.forward (running)", "training step 0 · can go back to step 0"]);
     assert.equal(frames[0]?.line, inBlock);
     assert.equal(frames[1]?.line, lineOf(CUSTOM, "block.forward(X)"));
     await stepAnd("stepOut");
@@ -416,6 +453,156 @@ describe("debug adapter: pause", function () {
     const p = await position();
     assert.ok(p.step > 0, `paused in step ${p.step}`);
     assert.equal(p.live, true);
+    await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
+  });
+});
+
+/** A plain run of `file` (the same deterministic model), to compare the debugger's tensors with. */
+async function plainRun(file: string, o: { keepSteps: number; recordSteps?: number[] }): Promise<RunModel> {
+  const store = new RunModel({ runId: 1, file, startedAt: 0 });
+  await runModel({ file, workerScript: path.join(repo, "dist", "worker.js"), keepSteps: o.keepSteps, ...(o.recordSteps ? { recordSteps: o.recordSteps } : {}), onEvent: (e) => void store.ingest(e) }).result;
+  return store;
+}
+
+describe("debug adapter: Step Back reaches every step the run kept", function () {
+  this.timeout(120_000);
+
+  it("goes back into the first anomaly's step and the one before (the loss jumps at step 12) and into a step asked for (recordSteps [5]), with their tensors", async () => {
+    const plain = await plainRun(LATE, { keepSteps: 1, recordSteps: [5] });
+    const dense1 = [...plain.layers.values()].find((l) => l.name === "dense1");
+    assert.ok(dense1);
+    const { stopped } = await start(LATE, { keepSteps: 1, recordSteps: [5], functions: [{ name: "dense2.backward", condition: "step == 20" }] });
+    assert.equal(stopped.body.reason, "function breakpoint");
+    let p = await position();
+    assert.deepEqual([p.step, p.label, p.live], [20, "dense2.backward", true]);
+    // step 0 (keepSteps 1), 5 (asked for), 11–12 (the loss jump and the step before), 19–20 (the stop's window)
+    assert.equal(p.kept, "steps 0, 5, 11–12 and 19–20");
+    assert.equal(p.reach, "can go back to dense1.forward of step 0; holds steps 0, 5, 11–12 and 19–20");
+    assert.equal((await top()).at(-1)?.name, "training step 20 · can go back to step 0");
+    const scope = await stepScope();
+    assert.equal(scope.find((v) => v.name === "back to")?.value, p.reach);
+
+    // Back out of the stop's window: the last position of step 12, kept because the loss jumped there.
+    p = await backUntil((q) => q.step < 19);
+    assert.deepEqual([p.step, p.label, p.live], [12, "SGD update dense2", false]);
+    assert.equal((await top()).at(-1)?.name, "training step 12 (recorded) · can go back to step 0");
+    p = await backUntil((q) => q.label === "dense1.backward");
+    assert.equal(p.step, 12);
+    assert.equal((await top())[0]?.line, lineOf(LATE, "dense1.backward(activation1.dinputs)"));
+    const back12 = plain.callsIn(dense1.id, 12).find((c) => c.phase === "backward");
+    assert.ok(back12);
+    const dw = plain.tensor(back12.seq, "dweights");
+    assert.ok(dw);
+    assert.equal(await evaluate("dweights[1][3]"), formatValue(dw.data[1 * 16 + 3] as number));
+    assert.equal(await evaluate("dweights.norm"), formatValue(Math.hypot(...dw.data)));
+    const loss12 = plain.summaries.find((s) => s.step === 12)?.loss;
+    assert.ok(loss12 !== undefined && loss12 > 2 * (plain.summaries.find((s) => s.step === 11)?.loss ?? Infinity), "the loss jumped at step 12");
+    assert.equal((await stepScope()).find((v) => v.name === "loss")?.value, shortNumber(loss12));
+
+    // The step before the jump, then the recorded step 5.
+    p = await backUntil((q) => q.step < 12);
+    assert.deepEqual([p.step, p.label], [11, "SGD update dense2"]);
+    p = await backUntil((q) => q.step < 11);
+    assert.deepEqual([p.step, p.label], [5, "SGD update dense2"]);
+    p = await backUntil((q) => q.label === "dense1.forward" && q.step === 5);
+    // step 5's second dense1.forward: the training one (line 18); the one before it is the validation forward (line 27)
+    assert.equal((await top())[0]?.line, lineOf(LATE, "dense1.forward(X)"));
+    assert.equal(await evaluate("inputs.shape"), "[60, 2]");
+    const fwd5 = plain.callsIn(dense1.id, 5).filter((c) => c.phase === "forward");
+    const out5 = plain.tensor((fwd5[1] as { seq: number }).seq, "output");
+    assert.ok(out5);
+    assert.equal(await evaluate("output[59][15]"), formatValue(out5.data[59 * 16 + 15] as number));
+
+    // Reverse Continue: no earlier breakpoint hit, so the first position held (step 0).
+    await stepAnd("reverseContinue");
+    p = await position();
+    assert.deepEqual([p.step, p.label], [0, "dense1.forward"]);
+    await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
+  });
+});
+
+describe("debug adapter: a layer called from two lines", function () {
+  this.timeout(120_000);
+
+  it("positions, line breakpoints and the call stack have the line of each call (training on one line, validation on another)", async () => {
+    const train = lineOf(LATE, "dense1.forward(X)");
+    const val = lineOf(LATE, "dense1.forward(Xval)");
+    // step 9 is not recorded (keepSteps 1): the sites are the ones the recorder captures for a layer called from two places
+    const { stopped, breakpoints } = await start(LATE, { keepSteps: 1, lines: [{ path: LATE, breakpoints: [{ line: val, condition: "step == 9" }, { line: train, condition: "step == 9" }] }] });
+    assert.ok(breakpoints.every((b) => b.verified));
+    assert.equal(stopped.body.reason, "breakpoint");
+    let p = await position();
+    assert.deepEqual([p.step, p.label], [9, "dense1.forward"]);
+    let frames = await top();
+    assert.equal(frames[0]?.line, val);
+    assert.equal(await evaluate("inputs.shape"), "[15, 2]");
+    assert.deepEqual(stopped.body.hitBreakpointIds, [breakpoints[0]?.id]);
+    const second = await stepAnd("continue");
+    p = await position();
+    assert.deepEqual([p.step, p.label], [9, "dense1.forward"]);
+    frames = await top();
+    assert.equal(frames[0]?.line, train);
+    assert.equal(await evaluate("inputs.shape"), "[60, 2]");
+    assert.deepEqual(second.body.hitBreakpointIds, [breakpoints[1]?.id]);
+    // Stepping back over what is known keeps each position's own line.
+    await stepAnd("stepBack");
+    assert.equal((await top())[0]?.line, val);
+    await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
+  });
+
+  it("a plain run records each call's own line on every step it keeps (anomaly steps, recorded steps, the last)", async () => {
+    const plain = await plainRun(LATE, { keepSteps: 1, recordSteps: [5] });
+    const dense1 = [...plain.layers.values()].find((l) => l.name === "dense1");
+    assert.ok(dense1);
+    const lines = (step: number): (number | undefined)[] => plain.callsIn(dense1.id, step).filter((c) => c.phase === "forward").map((c) => c.site?.line);
+    const train = lineOf(LATE, "dense1.forward(X)");
+    const val = lineOf(LATE, "dense1.forward(Xval)");
+    assert.deepEqual(lines(0), [train]);
+    for (const step of [5, 11, 12]) assert.deepEqual(lines(step), [val, train], `step ${step}`);
+    assert.deepEqual(lines(30), [val]);
+  });
+});
+
+describe("debug adapter: the stop windows' memory (a 784-wide layer)", function () {
+  this.timeout(300_000);
+
+  it("holds at most TRACE_BUDGET.stopWindowBytes of tensors on the host, drops the oldest positions first and says how far back one can go", async () => {
+    const { stopped } = await start(WIDE, { keepSteps: 1, functions: [{ name: "dense1.backward", condition: "step == 2" }], memoryLimitMb: 2048 });
+    assert.equal(stopped.body.reason, "function breakpoint");
+    const rt = (sessions[sessions.length - 1] as BackpropDebugSession).debugRuntime;
+    let p = await position();
+    assert.deepEqual([p.step, p.label], [2, "dense1.backward"]);
+    const limit = TRACE_BUDGET.stopWindowBytes;
+    // Steps 1 and 2 up to here hold about 150 MB of tensors: the window keeps the newest that fit.
+    assert.ok(p.heldBytes <= limit, `${(p.heldBytes / 2 ** 20).toFixed(1)} MB held`);
+    assert.ok(p.heldBytes > limit / 2, `${(p.heldBytes / 2 ** 20).toFixed(1)} MB held: the window is used`);
+    assert.match(p.reach, /^can go back to dense1\.forward of step 0; holds steps 0–2 \(step 1 only from \S+ on: \d+ older positions? (was|were) dropped to keep the stop windows within 128 MB\)$/);
+    // Step Back walks the window, then jumps to the recorded step 0 (its tensors are in the trace).
+    const windowStart = /step 1 only from (\S+) on/.exec(p.reach)?.[1];
+    p = await backUntil((q) => q.step === 0);
+    assert.deepEqual([p.step, p.label], [0, "SGD update dense2"]);
+    await stepAnd("reverseContinue");
+    p = await position();
+    assert.deepEqual([p.step, p.label], [0, "dense1.forward"]);
+    assert.equal(await evaluate("inputs.shape"), "[1024, 784]");
+    // Forward again to the oldest position of step 1 the window holds, and on, live, through step 3.
+    p = await (async () => {
+      for (let i = 0; i < 40; i++) {
+        await stepAnd("next");
+        const q = await position();
+        if (q.step === 1) return q;
+      }
+      throw new Error("never reached step 1");
+    })();
+    assert.equal(p.label, windowStart);
+    for (let i = 0; i < 30; i++) {
+      await stepAnd("next");
+      p = await position();
+      if (p.step === 4) break;
+    }
+    assert.equal(p.step, 4);
+    assert.ok(rt.peakHeldBytes <= limit, `peak ${(rt.peakHeldBytes / 2 ** 20).toFixed(1)} MB`);
+    console.log(`      stop windows: ${(p.heldBytes / 2 ** 20).toFixed(1)} MB held now, ${(rt.peakHeldBytes / 2 ** 20).toFixed(1)} MB at most (bound ${limit / 2 ** 20} MB)`);
     await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
   });
 });

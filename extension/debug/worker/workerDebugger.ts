@@ -59,6 +59,8 @@ import type { ControlMessage, WorkerControl } from "../../runner/control";
 /** A position as the worker holds it: its tensors as references until it is sent. */
 interface LivePosition extends Position {
   refs: Record<string, Tensor> | undefined;
+  /** Sent to the host (with or without its tensors). */
+  sent?: boolean;
 }
 
 /** Calls still open (pushed by `enter`, popped by `exit`), with their arguments for the error case. */
@@ -79,6 +81,12 @@ export interface WorkerDebuggerOptions {
   keepSteps: number;
   /** Lines of a layer class's method, when it is the user's code. */
   methodRange?: (fn: (...a: never[]) => unknown, className: string, phase: Phase) => MethodRange | undefined;
+  /**
+   * At most this many bytes of tensor copies go to the host with one stop (the trace budget's share for
+   * the stop windows, `TRACE_BUDGET.stopWindowBytes`): the newest positions first, older ones go without
+   * their tensors and are marked `dropped`.
+   */
+  windowBytes?: number;
 }
 
 export class WorkerDebugger implements CallObserver {
@@ -86,6 +94,9 @@ export class WorkerDebugger implements CallObserver {
   private readonly sites: SiteProvider | undefined;
   private readonly keepSteps: number;
   private readonly methodRangeOf: WorkerDebuggerOptions["methodRange"];
+  private readonly windowBytes: number;
+  /** Steps beyond the first `keepSteps` whose layer calls the recorder emitted in full (the first anomaly's step and the one before, steps asked for, the last). */
+  private readonly recordedSteps = new Set<number>();
 
   // configuration
   private breakpoints: BreakpointSpec[] = [];
@@ -105,7 +116,6 @@ export class WorkerDebugger implements CallObserver {
   private step = -1;
   private current: LivePosition[] = [];
   private previous: LivePosition[] = [];
-  private sentUpTo = -1;
   private last: LivePosition | undefined;
   private readonly open: OpenEntry[] = [];
   private thrown: { error: unknown; open: OpenCall[]; call: OpenEntry } | undefined;
@@ -133,6 +143,7 @@ export class WorkerDebugger implements CallObserver {
     this.sites = options.sites;
     this.keepSteps = options.keepSteps;
     this.methodRangeOf = options.methodRange;
+    this.windowBytes = options.windowBytes ?? Infinity;
   }
 
   /** Waits for the host's first `debug/configure` (sent right after the run starts). */
@@ -240,6 +251,10 @@ export class WorkerDebugger implements CallObserver {
   /** Every trace event the recorder emits (after it went to the sink). */
   onEvent(e: TraceEvent): void {
     switch (e.type) {
+      case "layer/call":
+        // The recorder emitted this call in full: its step's positions go to the host too (their tensors are in the trace).
+        if (e.call.step >= this.keepSteps) this.recordedSteps.add(e.call.step);
+        break;
       case "layer/new":
         this.infos.set(e.layer.id, e.layer);
         break;
@@ -300,7 +315,7 @@ export class WorkerDebugger implements CallObserver {
 
   private push(p: LivePosition): void {
     if (p.step !== this.step) {
-      if (this.step >= 0 && this.step < this.keepSteps) this.sendRecorded();
+      if (this.step >= 0) this.sendRecorded();
       this.previous = this.current;
       this.current = [];
       if (p.step > this.step) {
@@ -554,7 +569,7 @@ export class WorkerDebugger implements CallObserver {
     const live = this.last;
     if (live === undefined) return;
     const transfer: ArrayBuffer[] = [];
-    const positions = this.unsent(true, transfer);
+    const positions = this.unsent(transfer);
     const ranges = this.unsentRanges;
     this.unsentRanges = [];
     const msg: DebugEvent = { type: "debug/stopped", reason, live: live.id, show, positions, ranges, hits, ...(filter ? { filter } : {}), ...(text !== undefined ? { text } : {}) };
@@ -566,25 +581,63 @@ export class WorkerDebugger implements CallObserver {
     }
   }
 
-  /** Positions of the current and previous step not sent yet; `full` copies their tensors. */
-  private unsent(full: boolean, transfer: ArrayBuffer[]): Position[] {
-    const out: Position[] = [];
-    for (const p of [...this.previous, ...this.current]) {
-      if (p.id <= this.sentUpTo) continue;
-      out.push(toWire(p, full || p.kind !== "layer" || p.error !== undefined, transfer));
+  /**
+   * Positions of the current and previous step not sent yet, with copies of their tensors, newest first
+   * within `windowBytes` (the live position's always); older ones go without tensors, marked `dropped`.
+   */
+  private unsent(transfer: ArrayBuffer[]): Position[] {
+    const all = [...this.previous, ...this.current].filter((p) => !p.sent);
+    let budget = this.windowBytes;
+    const full: boolean[] = new Array<boolean>(all.length).fill(false);
+    for (let i = all.length - 1; i >= 0; i--) {
+      const p = all[i] as LivePosition;
+      const live = i === all.length - 1;
+      // A layer call of a recorded step has its tensors in the trace already (the live one's follow it once the model goes on).
+      if (!live && this.inTrace(p)) continue;
+      const bytes = refBytes(p.refs);
+      if (live || bytes <= budget) {
+        full[i] = true;
+        budget -= bytes;
+      } else {
+        budget = -1; // keep the window contiguous: once one does not fit, the older ones do not either
+      }
     }
-    if (out.length > 0) this.sentUpTo = Math.max(this.sentUpTo, (out[out.length - 1] as Position).id);
-    return out;
+    return all.map((p, i) => {
+      p.sent = true;
+      const w = toWire(p, full[i] as boolean, transfer);
+      if (!full[i] && !this.inTrace(p) && p.refs !== undefined && Object.keys(p.refs).length > 0) w.dropped = true;
+      return w;
+    });
   }
 
-  /** A recorded step ended: its positions go to the host (layer tensors travel in the trace). */
+  /** A layer call the recorder has emitted with its tensors (a recorded step's). */
+  private inTrace(p: LivePosition): boolean {
+    return p.kind === "layer" && p.error === undefined && this.isRecorded(p.step);
+  }
+
+  /** True when the recorder emitted step `step`'s layer calls in full (the first `keepSteps`, or kept later). */
+  private isRecorded(step: number): boolean {
+    return step < this.keepSteps || this.recordedSteps.has(step);
+  }
+
+  /** Recorded steps' positions go to the host as each ends (their layer tensors travel in the trace). */
   private sendRecorded(): void {
     if (this.detached) return;
     const transfer: ArrayBuffer[] = [];
-    const positions = this.unsent(false, transfer);
+    const positions: Position[] = [];
+    for (const p of [...this.previous, ...this.current]) {
+      if (p.sent || !this.isRecorded(p.step)) continue;
+      p.sent = true;
+      positions.push(toWire(p, p.kind !== "layer" || p.error !== undefined, transfer));
+    }
     const ranges = this.unsentRanges;
     this.unsentRanges = [];
     if (positions.length > 0 || ranges.length > 0) this.post({ type: "debug/positions", positions, ranges }, transfer);
+  }
+
+  /** The run has ended (the recorder has emitted its last step): that step's positions go to the host. */
+  finish(): void {
+    this.sendRecorded();
   }
 
   private post(m: DebugEvent, transfer?: ArrayBuffer[]): void {
@@ -642,6 +695,13 @@ export class WorkerDebugger implements CallObserver {
   }
 }
 
+/** Bytes of a position's tensors. */
+function refBytes(refs: Record<string, Tensor> | undefined): number {
+  let n = 0;
+  if (refs) for (const t of Object.values(refs)) if (isTensor(t)) n += t.data.byteLength;
+  return n;
+}
+
 function strip(o: OpenEntry): OpenCall {
   const c: OpenCall = { kind: o.kind, layer: o.layer, phase: o.phase };
   if (o.site) c.site = o.site;
@@ -651,7 +711,7 @@ function strip(o: OpenEntry): OpenCall {
 
 /** A position for the wire: tensors copied (and transferred) when `full`. */
 function toWire(p: LivePosition, full: boolean, transfer: ArrayBuffer[]): Position {
-  const { refs, ...rest } = p;
+  const { refs, sent: _sent, ...rest } = p;
   const out: Position = { ...rest };
   if (full && refs) {
     const tensors: Record<string, TensorData> = {};
