@@ -242,6 +242,30 @@ class Debugger:
         self.push(p)
         self.check(p)
 
+    def scalar_node(self, node):
+        """A scalar operation of the plain-float single neuron (scalars.py), or one of its leaves."""
+        if self.detached:
+            return
+        p = LivePosition(id=self.next_id, kind="scalar", step=node["step"], open=[], node=node)
+        self.next_id += 1
+        p.refs = None
+        if node.get("site"):
+            p["site"] = node["site"]
+        self.push(p)
+        self.check(p)
+
+    def scalar_backward(self, backward, site):
+        """One hand-written chain-rule product: the step's backward so far (its last step is this product)."""
+        if self.detached:
+            return
+        p = LivePosition(id=self.next_id, kind="scalar-backward", step=backward["step"], open=[], backward=backward)
+        self.next_id += 1
+        p.refs = None
+        if site:
+            p["site"] = site
+        self.push(p)
+        self.check(p)
+
     def threw(self, state, phase, site, tensors):
         """A layer call raised (or its backward made `dinputs` of the wrong shape): kept for the error filter."""
         self.thrown = {"state": state, "phase": phase, "site": site, "tensors": tensors, "open": self.open_calls()}

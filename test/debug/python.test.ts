@@ -21,6 +21,7 @@ const repo = path.resolve(__dirname, "..", "..", "..");
 const TRAINING = path.join(repo, "test", "fixtures", "python", "debug_training.py");
 const DIVERGE = path.join(repo, "test", "fixtures", "python", "debug_diverge.py");
 const TORCH_OPTIM = path.join(repo, "test", "fixtures", "python", "debug_torch_optim.py");
+const NEURON = path.join(repo, "examples", "python", "01_single_neuron.py");
 
 function lineOf(file: string, text: string): number {
   const i = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text));
@@ -265,6 +266,53 @@ describe("debug adapter on a Python model (DebugClient)", function () {
     assert.equal((await position()).label, "SGD update fc1");
     const terminated = dc.waitForEvent("terminated");
     await dc.terminateRequest({});
+    await terminated;
+  });
+
+  it("the plain-float single neuron stops at each scalar operation at its line: relu y with ∂y/∂z, then each chain-rule product with the gradients so far", async () => {
+    const line = lineOf(NEURON, "y = max(z, 0)");
+    const { stopped, breakpoints } = await start(NEURON, { lines: [{ line }, { line: lineOf(NEURON, "drelu_dw1 = ") }] });
+    assert.deepEqual(breakpoints.map((b) => b.verified), [true, true]);
+    assert.equal(stopped.body.reason, "breakpoint");
+    let frames = await top();
+    assert.deepEqual([frames[0]?.name, frames[0]?.line, frames[0]?.source?.path], ["relu y = 6", line, NEURON]);
+    const value = async (): Promise<DebugProtocol.Variable[]> => {
+      const scopes = (await dc.scopesRequest({ frameId: ((await top())[0] as DebugProtocol.StackFrame).id })).body.scopes;
+      const v = scopes.find((x) => x.name === "Value");
+      assert.ok(v, scopes.map((x) => x.name).join(", "));
+      return variables(v.variablesReference);
+    };
+    assert.deepEqual((await value()).map((v) => [v.name, v.value]), [
+      ["label", "y"],
+      ["data", "6"],
+      ["op", "relu"],
+      ["∂y/∂z", "1"],
+    ]);
+    // Step Back: the sum z = xw0 + xw1 + xw2 + b with its four operands' local derivatives
+    await stepAnd("stepBack");
+    assert.equal((await top())[0]?.name, "sum z = 6");
+    assert.deepEqual((await value()).filter((v) => v.name.startsWith("∂")).map((v) => [v.name, v.value]), [
+      ["∂z/∂xw0", "1"],
+      ["∂z/∂xw1", "1"],
+      ["∂z/∂xw2", "1"],
+      ["∂z/∂b", "1"],
+    ]);
+    assert.equal(await evaluate("xw1.data"), "2");
+    // Continue: the held hit at y first, then on live to the product drelu_dw1 = drelu_dxw1 * dmul_dw1:
+    // the chain rule so far, with w1's gradient (x1 = −2)
+    await stepAnd("continue");
+    assert.equal((await top())[0]?.name, "relu y = 6");
+    await stepAnd("continue");
+    frames = await top();
+    assert.deepEqual([frames[0]?.name, frames[0]?.line], ["backward()", lineOf(NEURON, "drelu_dw1 = ")]);
+    const vars = await value();
+    assert.deepEqual(vars.find((v) => v.name === "drelu_dw1")?.value, "drelu_dxw1 · dmul_dw1 = 1 · -2 = -2");
+    assert.equal(vars.find((v) => v.name === "w1.grad")?.value, "-2");
+    assert.equal(vars.find((v) => v.name === "x0.grad")?.value, "-3");
+    assert.equal(vars.find((v) => v.name === "w2.grad")?.value, "0", "not computed yet: drelu_dw2 comes later");
+    assert.equal(await evaluate("w1.grad"), "-2");
+    const terminated = dc.waitForEvent("terminated");
+    await dc.continueRequest({ threadId: 1 });
     await terminated;
   });
 
