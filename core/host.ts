@@ -7,6 +7,7 @@ export { runtime, configureLimits } from "./runtime";
 export { RUN_LIMITS, limitValue, type RunLimit, type RunLimitName } from "./limits";
 export { shortNumber, MINUS } from "./format";
 export { type Tracer } from "./trace/tracer";
+export { arrayUseHint } from "./trace/errorContext";
 export { TraceRecorder, errorContext, isSampled, type SiteProvider, type TraceSink, type RecorderOptions } from "./trace/traceRecorder";
 export * from "./trace/traceTypes";
 export { tensorStats, l2norm, firstNonFinite, unflatIndex } from "./trace/stats";

@@ -48,3 +48,13 @@ export function attachContext(e: object, ctx: ErrorContext): void {
     // frozen error objects keep their own message
   }
 }
+
+/**
+ * A hint for the error a learner gets when treating a `Tensor` as nested arrays (`inputs.map(…)`,
+ * `inputs.length`, `inputs[0][1]`): undefined when the message is not such an error.
+ */
+export function arrayUseHint(e: unknown): string | undefined {
+  if (!(e instanceof TypeError)) return undefined;
+  const m = /\.(map|forEach|reduce|filter|slice|some|every|flat|flatMap|push|join|concat|at)\b.* is not a function|Cannot read properties of undefined \(reading '(?:\d+|length)'\)/.exec(e.message);
+  return m ? "the engine's tensors are not arrays: use map, zip, dot, sumRows … on them, at(t, i, j) for one element, or toArray(t) for nested arrays" : undefined;
+}

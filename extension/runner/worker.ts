@@ -34,6 +34,7 @@ import {
   type TraceEvent,
   baseName,
   configureLimits,
+  arrayUseHint,
   errorContext,
   formatTensor,
   isTensor,
@@ -397,6 +398,8 @@ function toRunError(e: unknown, how?: string): RunError {
     message = `${at}${l.name}.${ctx.phase} failed: ${what}`;
     if (ctx.detail) message += `; ${ctx.detail}`;
     message += `. ${l.name} is ${l.description}${l.site ? `, built at ${baseName(l.site.file)}:${l.site.line}` : ""}.`;
+    const hint = arrayUseHint(e);
+    if (hint) message += ` Hint: ${hint}.`;
   } else {
     const ctor = err ? engineConstructorOf(e, bundle) : undefined;
     const name = ctor && site ? sites.nameAt(site) : undefined;

@@ -220,6 +220,8 @@ describe("CLI: backprop-lens run|check", function () {
       // The memory limit counts everything the model adds to its process (heap, tensors, raw arrays), and names the line it stopped at.
       ["memory-hog.ts", ["--memory-limit", "128", "--time-limit", "60"], /memory-hog\.ts: the model used \d+ MB, more than the memory limit of 128 MB, and was stopped at memory-hog\.ts:[5-7]/],
       ["tensor-hog.ts", ["--memory-limit", "256"], /tensor-hog\.ts(:7: dense\.forward failed: the model holds \d+ MB of tensors, over the memory limit of 256 MB|: the model used \d+ MB, more than the memory limit of 256 MB, and was stopped at tensor-hog\.ts:[5-8])/],
+      // A plain class that treats a Tensor as nested arrays: the layer, the shape, where it came from, and what to use instead.
+      ["tensor-as-array.ts", [], /tensor-as-array\.ts:7: act\.forward failed: TypeError: inputs\.map is not a function; its inputs \[30, 4\] came from dense1\.output \(Dense\(2, 4\), built at tensor-as-array\.ts:15\)\. act is Tanh, built at tensor-as-array\.ts:16\. Hint: the engine's tensors are not arrays: use map, zip/],
       ["huge-tensor.ts", [], /huge-tensor\.ts:3: dense1 = new Dense\(…\) failed: a tensor of shape \[100000, 100000\] has 10,000,000,000 elements/],
     ];
     for (const [name, args, message] of cases) {
