@@ -64,7 +64,7 @@ describe("the chain-rule view follows the debugger (jsdom)", function () {
     assert.equal(chain()?.getAttribute("data-seq"), String(call(3, "backward").seq));
     assert.notEqual(dw(3), dw(1), "the steps' numbers differ");
     assert.equal(Number(ui.text("[data-testid=layer-card][data-layer=dense1] [data-testid=chain-recorded]")), dw(3));
-    assert.match(ui.text("[data-testid=layer-card][data-layer=dense1] [data-testid=chain-step]"), /step 3 \(at the debugger's position, dense1\.backward\)/);
+    assert.match(ui.text("[data-testid=layer-card][data-layer=dense1] [data-testid=chain-step]"), /^Step 3, at the debugger's position \(dense1\.backward\)$/);
     // The element is highlighted in step 3's heatmap too.
     assert.ok(ui.$(`[data-testid=layer-card][data-layer=dense1] [data-key="${call(3, "backward").seq}:dweights"]`), "step 3's dweights panel");
     // Step Back to dense1.forward of step 3: its backward has not run there.

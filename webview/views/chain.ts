@@ -40,11 +40,12 @@ export function chainPanel(ctx: Ctx, info: LayerInfo, sel: SelectedElement): HTM
   const body = h("div", { class: "chain-body" }, h("p", { class: "muted" }, "Computing…"));
   const target = `${info.name}.${sel.tensor}[${sel.index.join("][")}]`;
   const call = ctx.run.call(sel.seq);
-  const where = call ? ` · step ${call.step}${ctx.debug && ctx.debug.step === call.step ? ` (at the debugger's position, ${ctx.debug.label})` : ""}` : "";
+  const where = call ? `Step ${call.step}${ctx.debug && ctx.debug.step === call.step ? `, at the debugger's position (${ctx.debug.label})` : ""}` : "";
   const el = h(
     "section",
     { class: "chain", testid: "chain-rule", attrs: { "aria-label": `Chain rule for ${target}`, "data-target": target, "data-seq": sel.seq, ...(call ? { "data-step": call.step } : {}) } },
-    h("div", { class: "section-title" }, icon("symbol-operator"), " Chain rule: ", h("span", { class: "mono" }, target), h("span", { class: "muted", testid: "chain-step" }, where), iconButton("close", "Close the chain rule", () => ctx.actions.selectElement(undefined), "chain-close")),
+    h("div", { class: "section-title" }, icon("symbol-operator"), " Chain rule: ", h("span", { class: "mono" }, target), iconButton("close", "Close the chain rule", () => ctx.actions.selectElement(undefined), "chain-close")),
+    where ? h("p", { class: "muted chain-where", testid: "chain-step" }, where) : null,
     body,
   );
   if (!call) {
