@@ -155,3 +155,29 @@ export function shortNumber(v: number, digits = 4): string {
 function trimZeros(s: string): string {
   return s.includes(".") ? s.replace(/0+$/, "").replace(/\.$/, "") : s;
 }
+
+/**
+ * A duration as the product writes it (the inspector's header, the status bar): `4.2 ms` below 10 ms,
+ * whole milliseconds below 10 s, then seconds with one decimal (`12.3 s`).
+ */
+export function formatDuration(ms: number): string {
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 10000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * One element at full precision: the shortest text that reads back as exactly this value in the
+ * producer's element type. A float64 gets JavaScript's shortest round-trip form; a float32 (or the
+ * narrower float16/bfloat16, which float32 holds exactly) gets the shortest decimal that rounds to the
+ * same float32, as NumPy prints it (`0.1`, not the float64 digits `0.10000000149011612`).
+ */
+export function exactNumber(v: number, dtype?: string): string {
+  if ((dtype === "float32" || dtype === "float16" || dtype === "bfloat16") && Number.isFinite(v) && v !== 0 && Math.fround(v) === v) {
+    for (let p = 1; p <= 9; p++) {
+      const n = Number(v.toPrecision(p));
+      if (Math.fround(n) === v) return String(n);
+    }
+  }
+  return String(v);
+}

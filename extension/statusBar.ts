@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { formatDuration } from "../core/format";
 import { Disposable } from "./dispose";
 import type { EndState } from "./runner/runModel";
 import { escapeIcons } from "./server/summary";
@@ -34,13 +35,13 @@ export class StatusBar extends Disposable {
     const name = escapeIcons(file);
     switch (state) {
       case "done":
-        this.item.text = `$(pass) ${name}: ${steps} step${steps === 1 ? "" : "s"}, ${formatMs(durationMs)}`;
+        this.item.text = `$(pass) ${name}: ${steps} step${steps === 1 ? "" : "s"}, ${formatDuration(durationMs)}`;
         this.item.tooltip = "Backprop Lens: the backward pass ran; click to open the Gradient Inspector";
         this.item.backgroundColor = undefined;
         break;
       case "stopped":
         this.item.text = `$(debug-stop) ${name}: stopped`;
-        this.item.tooltip = `Backprop Lens: the run was stopped after ${formatMs(durationMs)}`;
+        this.item.tooltip = `Backprop Lens: the run was stopped after ${formatDuration(durationMs)}`;
         this.item.backgroundColor = undefined;
         break;
       case "lost":
@@ -71,8 +72,4 @@ export class StatusBar extends Disposable {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = undefined;
   }
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }

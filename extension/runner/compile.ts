@@ -11,6 +11,7 @@ import * as path from "node:path";
 import type * as Esbuild from "esbuild";
 import type { RunError } from "../../core/host";
 
+import { closeNames } from "../../core/suggest";
 import { type CompiledBundle, ENGINE_MODULE, ENGINE_RUNTIME_ID } from "./workerProtocol";
 
 export interface CompileOptions {
@@ -104,7 +105,7 @@ export async function compileModel(options: CompileOptions): Promise<Compiled> {
       plugins: [plugin],
     });
   } catch (e) {
-    throw new CompileError(toRunError(e, file));
+    throw new CompileError(toRunError(e, file, names));
   }
   const js = result.outputFiles.find((f) => f.path.endsWith(".js"));
   const map = result.outputFiles.find((f) => f.path.endsWith(".js.map"));
@@ -116,20 +117,34 @@ export async function compileModel(options: CompileOptions): Promise<Compiled> {
   return { file, code: js.text, map: JSON.stringify(m), sources, durationMs: performance.now() - started };
 }
 
-/** Turns an esbuild failure into a run error naming the file, line and what was wrong. */
-function toRunError(e: unknown, file: string): RunError {
+/**
+ * Turns an esbuild failure into a run error naming the file, line and what was wrong. Imports the
+ * engine does not have are named all at once, each with the engine's closest names (the book's
+ * `Layer_Dense` → `Dense`), so one run tells the user every name to fix.
+ */
+function toRunError(e: unknown, file: string, engineNames: readonly string[]): RunError {
   const failure = e as { errors?: Esbuild.Message[] };
-  const first = failure.errors?.[0];
+  const errors = failure.errors ?? [];
+  const first = errors[0];
   if (first === undefined) return { kind: "internal", message: `could not compile ${file}: ${e instanceof Error ? e.message : String(e)}` };
   const loc = first.location;
   const abs = loc ? path.resolve(path.dirname(file), loc.file) : file;
   const isImport = /Could not resolve|No matching export|does not provide an export|is not exported/i.test(first.text);
+  const missingName = (m: Esbuild.Message): string | undefined => (/No matching export in "backprop-lens-engine:backprop-lens"/.test(m.text) ? (/for import "([^"]+)"/.exec(m.text)?.[1] ?? undefined) : undefined);
   let text = first.text.replace(/"backprop-lens-engine:backprop-lens"/g, '"backprop-lens"');
-  if (/No matching export in "backprop-lens"/.test(text)) {
-    const m = /for import "([^"]+)"/.exec(text);
-    text = `"backprop-lens" has no export named "${m?.[1] ?? "?"}"`;
+  let rest = errors.length - 1;
+  const missing = missingName(first) !== undefined ? errors.filter((m) => missingName(m) !== undefined) : [];
+  if (missing.length > 0) {
+    const named = missing.map((m) => {
+      const name = missingName(m) as string;
+      const close = closeNames(name, engineNames);
+      const line = m.location && m.location.line !== loc?.line ? ` (line ${m.location.line})` : "";
+      return `"${name}"${line}${close.length ? ` (did you mean ${close.map((c) => `"${c}"`).join(" or ")}?)` : ""}`;
+    });
+    text = `"backprop-lens" has no export named ${named.join(", ")}`;
+    rest = errors.length - missing.length;
   }
-  const more = (failure.errors?.length ?? 0) > 1 ? ` (and ${(failure.errors?.length ?? 1) - 1} more)` : "";
+  const more = rest > 0 ? ` (and ${rest} more)` : "";
   const where = loc ? `${path.basename(abs)}:${loc.line}:${loc.column + 1}: ` : "";
   return {
     kind: isImport ? "import" : "syntax",

@@ -179,7 +179,9 @@ describe("CLI: backprop-lens run|check", function () {
   describe("bad input: a clear message with file and line, exit status 1", () => {
     const cases: [string, string[], RegExp][] = [
       ["syntax-error.ts", [], /syntax-error\.ts:5:1: syntax error: Expected "\)" but found "console"/],
-      ["missing-import.ts", [], /missing-import\.ts:1:17: import error: "backprop-lens" has no export named "Dnese"/],
+      ["missing-import.ts", [], /missing-import\.ts:1:17: import error: "backprop-lens" has no export named "Dnese" \(did you mean "Dense"\?\)$/m],
+      // Every missing name at once, each with the engine's name for the book's class.
+      ["book-names.ts", [], /book-names\.ts:2:\d+: import error: "backprop-lens" has no export named "Activation_ReLU" \(did you mean "ReLU"\?\), "Layer_Dense" \(did you mean "Dense"\?\), "Optimizer_Adam" \(did you mean "Adam"\?\)$/m],
       ["missing-file.ts", [], /missing-file\.ts:2:\d+: import error: Could not resolve "\.\/does-not-exist"/],
       ["throws.ts", [], /throws\.ts:4: the data file is empty \(called from throws\.ts:8\)/],
       [

@@ -2,6 +2,7 @@
 import * as assert from "node:assert/strict";
 import { formatNumber, formatTensor, tensor } from "../../core/index";
 import { MINUS, shortNumber } from "../../core/host";
+import { exactNumber, formatDuration } from "../../core/format";
 
 describe("formatTensor (NumPy style)", () => {
   it("prints the chapter's dinputs exactly as NumPy does", () => {
@@ -72,5 +73,49 @@ describe("shortNumber: the one notation for numbers people read", () => {
     assert.equal(shortNumber(Infinity), "∞");
     assert.equal(shortNumber(-Infinity), "−∞");
     assert.equal(MINUS, "\u2212");
+  });
+});
+
+describe("formatDuration: the one duration text (header, status bar)", () => {
+  it("tenths below 10 ms, whole ms below 10 s, then seconds", () => {
+    assert.equal(formatDuration(4.25), "4.3 ms");
+    assert.equal(formatDuration(9.94), "9.9 ms");
+    assert.equal(formatDuration(623.4), "623 ms");
+    assert.equal(formatDuration(9999.4), "9999 ms");
+    assert.equal(formatDuration(12345), "12.3 s");
+  });
+});
+
+describe("exactNumber: an element at full precision in its own dtype", () => {
+  it("float64 keeps JavaScript's shortest round-trip form", () => {
+    assert.equal(exactNumber(0.1), "0.1");
+    assert.equal(exactNumber(Math.fround(0.1)), "0.10000000149011612");
+    assert.equal(exactNumber(1 / 3, "float64"), String(1 / 3));
+  });
+  it("float32 gets the shortest decimal that rounds to the same float32 (NumPy's repr), and reads back exactly", () => {
+    const cases: Array<[number, string]> = [
+      [Math.fround(0.1), "0.1"],
+      [Math.fround(1.5766357e-4), "0.00015766357"],
+      [Math.fround(-2.7182817), "-2.7182817"],
+      [Math.fround(3.4e38), "3.4e+38"],
+      [Math.fround(1e-45), "1e-45"],
+    ];
+    for (const [v, text] of cases) {
+      assert.equal(exactNumber(v, "float32"), text);
+      assert.equal(Math.fround(Number(text)), v, `${text} reads back as the same float32`);
+    }
+    for (let i = 0; i < 2000; i++) {
+      const v = Math.fround((Math.random() - 0.5) * 10 ** (Math.random() * 20 - 10));
+      const text = exactNumber(v, "float32");
+      assert.equal(Math.fround(Number(text)), v, text);
+      assert.ok(text.replace(/^-|e.*$|\./g, "").replace(/^0+|0+$/g, "").length <= 9, `${text}: at most 9 significant digits`);
+    }
+  });
+  it("leaves what is not a float32 value as it is (0, NaN, ±∞, a float64 labelled float32 by mistake)", () => {
+    assert.equal(exactNumber(0, "float32"), "0");
+    assert.equal(exactNumber(NaN, "float32"), "NaN");
+    assert.equal(exactNumber(-Infinity, "float32"), "-Infinity");
+    assert.equal(exactNumber(0.1, "float32"), "0.1");
+    assert.equal(exactNumber(1 / 3, "float32"), String(1 / 3));
   });
 });

@@ -8,6 +8,7 @@ import { buildColorTable, cellAt, displaySize, fillHeatmap, matrixShape, moveCur
 import { gridRows, wantsGrid } from "../../webview/numberGrid";
 import { setAttr } from "../../webview/views/dom";
 import { entryTops, visibleRange } from "../../webview/views/output";
+import { cellText } from "../../webview/views/heatmap";
 
 // A diverging blue–white–red ramp standing in for d3's RdBu (reversed by buildColorTable).
 const rdbu = (t: number): string => {
@@ -19,6 +20,14 @@ const rdbu = (t: number): string => {
 
 describe("webview heatmap", () => {
   const lut = buildColorTable(rdbu, true);
+
+  it("the readout prints an element exactly, in its own dtype (a float32 as NumPy prints it, not with float64 digits)", () => {
+    const data = Float64Array.from([0.1, -2.5, 1.5766357e-4, 3].map(Math.fround));
+    assert.equal(cellText("dense1.dweights", { shape: [2, 2], data, dtype: "float32" }, 0, 0), "dense1.dweights[0][0] = 0.1");
+    assert.equal(cellText("dense1.dweights", { shape: [2, 2], data, dtype: "float32" }, 1, 0), "dense1.dweights[1][0] = 0.00015766357");
+    assert.equal(cellText("dense1.dweights", { shape: [2, 2], data }, 0, 0), "dense1.dweights[0][0] = 0.10000000149011612", "float64: every digit");
+    assert.equal(cellText("b", { shape: [4], data, dtype: "float32" }, 0, 3), "b[3] = 3");
+  });
 
   it("colours symmetric around 0: negative blue, 0 white, positive red, NaN special", () => {
     const out = new Uint8ClampedArray(4 * 4);

@@ -130,4 +130,30 @@ describe("inspector: one run at a time (jsdom)", function () {
     assert.match(ui.text("figure[data-testid=tensor][data-tensor=inputs] [data-stat=mean] .stat-k"), /of 3 finite/);
     assert.equal(ui.$("[data-testid=final-loss]")?.textContent?.trim(), "· final loss NaN");
   });
+  it("a run the window lost before it ended says so, and invents no duration or step count (it read 'lost after 0.0 ms · 0 steps')", async () => {
+    ui = new Inspector();
+    ui.openRun(
+      [
+        { type: "run/start", version: TRACE_FORMAT_VERSION, file: "/loop.ts", startedAt: 0 },
+        { type: "run/end", ok: false, steps: 0, durationMs: 0, keptSteps: [], error: { kind: "lost", message: "loop.ts: the last run was interrupted before it ended" } },
+      ],
+      { runId: 1 },
+    );
+    await ui.settle();
+    const status = ui.$("[data-testid=run-status]");
+    assert.equal(status?.getAttribute("data-status"), "lost");
+    assert.equal(status?.textContent?.trim(), "lost before it ended");
+    assert.doesNotMatch(ui.$("[data-testid=run-status]")?.parentElement?.textContent ?? "", /0 steps|0\.0 ms/);
+    // A process that died after a while keeps its duration.
+    ui.openRun(
+      [
+        { type: "run/start", version: TRACE_FORMAT_VERSION, file: "/oom.ts", startedAt: 0 },
+        { type: "run/end", ok: false, steps: 3, durationMs: 1234.5, keptSteps: [], error: { kind: "lost", message: "oom.ts: the model's process died: killed by signal 9" } },
+      ],
+      { runId: 2 },
+    );
+    await ui.settle();
+    assert.equal(ui.$("[data-testid=run-status]")?.textContent?.trim(), "lost after 1235 ms");
+    assert.match(ui.$("[data-testid=run-status]")?.parentElement?.textContent ?? "", /3 steps/);
+  });
 });

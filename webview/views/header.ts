@@ -4,6 +4,7 @@
  */
 import type { RunModel } from "../../core/run/runModel";
 import type { Ctx } from "./context";
+import { formatDuration } from "../../core/format";
 import { baseName } from "../model";
 import { h, hx, icon, iconButton, Slot } from "./dom";
 import { statNumber } from "./tensorPanel";
@@ -40,16 +41,19 @@ export class Header {
         : status === "running"
           ? `running${summary > 0 ? ` · step ${run.summaries[summary - 1]?.step ?? 0}` : ""}`
           : status === "done"
-            ? `done in ${formatMs(run.end?.durationMs ?? 0)}`
+            ? `done in ${formatDuration(run.end?.durationMs ?? 0)}`
             : status === "stopped"
-              ? `stopped after ${formatMs(run.end?.durationMs ?? 0)}`
+              ? `stopped after ${formatDuration(run.end?.durationMs ?? 0)}`
               : status === "lost"
-                ? `lost after ${formatMs(run.end?.durationMs ?? 0)}`
-                : `failed after ${formatMs(run.end?.durationMs ?? 0)}`;
+                ? // A run whose end was never seen (the window closed during it) has no duration to tell.
+                  run.end?.durationMs
+                  ? `lost after ${formatDuration(run.end.durationMs)}`
+                  : "lost before it ended"
+                : `failed after ${formatDuration(run.end?.durationMs ?? 0)}`;
       const ic = paused ? "debug-pause" : status === "running" ? "loading codicon-modifier-spin" : status === "done" ? "pass" : status === "stopped" ? "debug-stop" : status === "lost" ? "warning" : "error";
       return [
         h("span", { class: `status ${status}`, testid: "run-status", attrs: { "data-status": status, role: "status" } }, icon(ic), ` ${text}`),
-        run.end ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
+        run.end && !(status === "lost" && !run.end.durationMs) ? h("span", { class: "muted" }, ` · ${run.end.steps.toLocaleString("en-US")} step${run.end.steps === 1 ? "" : "s"}`) : null,
         run.layers.size ? h("span", { class: "muted" }, ` · ${run.layers.size} layer${run.layers.size === 1 ? "" : "s"}`) : null,
         final ? h("span", { class: "muted", testid: "final-loss", attrs: { "data-value": String(final.loss), "data-step": final.step } }, ` · ${final.label} ${statNumber(final.loss)}`) : null,
         selected ? h("span", { class: "muted", testid: "step-loss", attrs: { "data-value": String(selected.loss), "data-step": selected.step } }, ` · step ${selected.step}: loss ${statNumber(selected.loss)}`) : null,
@@ -95,8 +99,3 @@ export function headerLosses(run: RunModel, step: number | undefined): { final?:
   return { final, ...(here?.loss !== undefined ? { selected: { step: here.step, loss: here.loss } } : {}) };
 }
 
-export function formatMs(ms: number): string {
-  if (ms < 10) return `${ms.toFixed(1)} ms`;
-  if (ms < 10000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}

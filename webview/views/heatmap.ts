@@ -13,7 +13,7 @@
  * gradients, sequential for non-negative values, 0 … 1 for probabilities, categorical for class
  * targets; the legend names it.
  */
-import { shortNumber } from "../../core/format";
+import { exactNumber, shortNumber } from "../../core/format";
 import type { TensorData } from "../../core/trace/traceTypes";
 import {
   cellAt,
@@ -69,12 +69,12 @@ export interface HeatmapOptions {
   marked?: readonly [number, number];
 }
 
-/** `[r][c] = v` with v at full precision (shortest round-trip form). */
+/** `[r][c] = v` with v at full precision (the shortest form that reads back as v in the tensor's dtype). */
 export function cellText(label: string, t: TensorData, r: number, c: number): string {
   const [, cols] = matrixShape(t.shape);
   const v = t.data[r * cols + c] as number;
   const idx = t.shape.length <= 1 ? `[${c}]` : `[${r}][${c}]`;
-  return `${label}${idx} = ${String(v)}`;
+  return `${label}${idx} = ${exactNumber(v, t.dtype)}`;
 }
 
 export class HeatmapView {

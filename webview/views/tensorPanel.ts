@@ -96,7 +96,8 @@ export function tensorPanel(o: TensorPanelOptions): HTMLElement {
     el.classList.remove("loading");
     const zoom = ctx.view.zoom;
     const heat = new HeatmapView({
-      t,
+      // Pulled data carries no dtype; the call's tensor info does (the readout prints float32 as float32).
+      t: o.dtype !== undefined && t.dtype === undefined ? { ...t, dtype: o.dtype } : t,
       label: o.label,
       name: o.name,
       cell: Math.round(18 * zoom),
