@@ -141,7 +141,7 @@ describe("Backprop Lens debugger in a real VS Code", function () {
     };
     const at2 = norm(2);
     // Not the numbers of step 4, where the model is paused, nor of step 3.
-    assert.notEqual(shortNumber(at2, 2), shortNumber(norm(4), 2), "steps 2 and 4 differ at the hint's precision");
+    assert.notEqual(shortNumber(at2, 4), shortNumber(norm(4), 4), "steps 2 and 4 differ at the hover's precision");
     const paused = await until(async () => {
       const x = await shown();
       return /Step 2 of run/.test(x.hover) && x.norm === shortNumber(at2, 4) ? x : undefined;
