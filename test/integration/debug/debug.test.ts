@@ -179,6 +179,23 @@ describe("Backprop Lens debugger in a real VS Code", function () {
     assert.equal(typeof hint?.label === "string" ? hint.label : "", `← ‖dW‖ ${shortNumber(n, 2)}`);
   });
 
+  it("Record a Step while debugging restarts the session with that step recorded: Step Back reaches it", async () => {
+    const editor = await open("debug-training.ts");
+    vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint("dense2.backward", true, "step == 9")]);
+    const first = await startAndStop(editor.document.uri.fsPath, "the breakpoint at step 9");
+    assert.equal((await position(first)).step, 9);
+    const before = stops().length;
+    await vscode.commands.executeCommand("backpropLens.recordStep", 7);
+    await nextStop(before, "the restarted session's breakpoint");
+    const s = await until(() => (vscode.debug.activeDebugSession?.id !== first.id ? vscode.debug.activeDebugSession : undefined), 30_000, "the restarted session");
+    assert.deepEqual(s.configuration.recordSteps, [7]);
+    const p = (await s.customRequest("backpropLens/position")) as { step: number; kept: string };
+    assert.equal(p.step, 9);
+    assert.equal(p.kept, "steps 0–2 and 7–9"); // without the recorded step 7: "steps 0–2 and 8–9"
+    await vscode.debug.stopDebugging(s);
+    await ended(s);
+  });
+
   it("the Debug Backward Pass command debugs the active model file; a function breakpoint stops in a custom layer", async () => {
     await open("debug-custom.ts");
     vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint("leaky.backward")]);
