@@ -118,12 +118,13 @@ export function deadReluAnomaly(rec: CallRecord, info: LayerInfo): Anomaly | und
   };
 }
 
-/** A step with more layer calls than the recorder emits. */
-export function truncatedAnomaly(step: number, maxCalls: number): Anomaly {
+/** A step with more layer calls than the recorder emits; `site` is the line of the first call left out. */
+export function truncatedAnomaly(step: number, maxCalls: number, site?: SourceSite): Anomaly {
   return {
     code: "truncated",
     severity: "information",
     step,
+    ...(site ? { site } : {}),
     message: `step ${step} made more than ${maxCalls} layer calls; the inspector shows the first ${maxCalls} (a step ends at the first forward after a backward or an optimizer update)`,
   };
 }

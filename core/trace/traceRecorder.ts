@@ -317,7 +317,7 @@ export class TraceRecorder implements Tracer {
       const n = (this.emittedPerStep.get(this.step) ?? 0) + 1;
       this.emittedPerStep.set(this.step, n);
       if (n <= MAX_CALLS_PER_STEP) this.emitCall(rec);
-      else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP) });
+      else if (n === MAX_CALLS_PER_STEP + 1) this.emit({ type: "anomaly", anomaly: truncatedAnomaly(this.step, MAX_CALLS_PER_STEP, rec.site) });
     }
   }
 
@@ -546,14 +546,16 @@ export function isSampled(step: number): boolean {
 
 const SAMPLE_ALL = 100;
 
+/** Read once per step: no closure or array made per call (the bundles keep names, which wraps every local function in a `__name` call). */
+const OPTIMIZER_FIELDS = ["momentum", "beta1", "beta2", "epsilon"] as const;
+
 /** What the trace says about an optimizer's update (`StepSummary.optimizer`), read from its public fields. */
 function optimizerStep(o: Optimizer): OptimizerStep {
   const f = o as unknown as { momentum?: unknown; beta1?: unknown; beta2?: unknown; epsilon?: unknown };
-  const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
   const extra: Partial<OptimizerStep> = {};
-  for (const k of ["momentum", "beta1", "beta2", "epsilon"] as const) {
-    const v = num(f[k]);
-    if (v !== undefined) extra[k] = v;
+  for (const k of OPTIMIZER_FIELDS) {
+    const v = f[k];
+    if (typeof v === "number" && Number.isFinite(v)) extra[k] = v;
   }
   return { kind: o.kind, learningRate: o.currentLearningRate, iteration: o.iterations, ...extra };
 }

@@ -124,7 +124,7 @@ class Report {
   last: StepSummary | undefined;
 
   constructor(
-    file: string,
+    private readonly file: string,
     private readonly cwd: string,
     private readonly out: (s: string) => void,
   ) {
@@ -151,8 +151,9 @@ class Report {
     return this.store.anomalies;
   }
 
+  /** `file:line`; without a line (a note about the whole run, such as a trace budget), the model file. */
   site(s: { file: string; line: number } | undefined): string {
-    return s ? `${this.rel(s.file)}:${s.line}` : "?";
+    return s ? `${this.rel(s.file)}:${s.line}` : this.rel(this.file);
   }
 
   /** Each layer's calls (made by the model, not by another layer) from the first step it appears in, in the order the layers were first called. */
@@ -345,12 +346,20 @@ function endQuietlyOnClosedPipe(stop: () => void): void {
   }
 }
 
+/**
+ * Exits as soon as everything printed has reached stdout and stderr, rather than when the last handle
+ * closes: the model process (which has sent its end and exits by itself once its stdin closes) and
+ * esbuild's service would otherwise keep the CLI for another 20–50 ms of their teardown.
+ */
+function exitWhenWritten(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => exitWhenWritten(code),
   (e: unknown) => {
     process.stderr.write(`backprop-lens: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exitCode = 70;
+    exitWhenWritten(70);
   },
 );

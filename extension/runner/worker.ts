@@ -112,8 +112,17 @@ function flush(): void {
 /**
  * Layer calls, layers, anomalies and the end go out at once (cards fill while the model runs); step
  * summaries and console lines are batched (a flood costs a few hundred messages, not a million), and
- * sent within 10 ms when the model gives the event loop a turn, else with the next event.
+ * sent within BATCH_MS when the model gives the event loop a turn, else with the next event after it.
+ *
+ * Why BATCH_MS is 50 and not less: a `postMessage` to the process's main thread costs the model's
+ * thread about 0.5–1 ms on a busy 2-CPU machine (it wakes the other thread), and the main thread and the
+ * host then handle one frame per batch. At 10 ms the spiral training example (10,001 steps) posted 440
+ * batches, which cost its thread 0.3–0.6 s of a 4.5 s run; at 50 ms with up to 1,024 events a batch it
+ * posts about 60 (docs/performance.md, "The product's own run"). The loss curve still updates 20 times a second.
  */
+const BATCH_MS = 50;
+const BATCH_MAX_EVENTS = 1024;
+
 function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
   pending.push(event);
   if (transfer) {
@@ -121,8 +130,8 @@ function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
     for (const b of transfer) pendingBytes += b.byteLength;
   }
   const batched = event.type === "step/summary" || event.type === "console";
-  if (!batched || pending.length >= 256 || pendingBytes >= 4 * 2 ** 20 || now() - lastFlush > 10) flush();
-  else flushTimer ??= setTimeout(flush, 10).unref();
+  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20 || now() - lastFlush > BATCH_MS) flush();
+  else flushTimer ??= setTimeout(flush, BATCH_MS).unref();
 }
 
 // ------------------------------------------------------------------ the run

@@ -4,17 +4,22 @@
  *
  * - `backprop-lens check examples/05-spiral-training.ts` (the CLI: compile, the model process and its
  *   worker, the tracer, the gradient checks, the report) against the same file run untraced in plain
- *   Node (bundled with esbuild, "backprop-lens" resolved to the engine, no tracer);
- * - the same with `backprop-lens run` (no gradient checks);
- * - compile and start: the CLI on a model of one tiny Dense forward, against that model in plain Node,
- *   and `node -e 0` (Node's own start).
+ *   Node (bundled with esbuild, "backprop-lens" resolved to the engine, no tracer), and the same with
+ *   `backprop-lens run` (no gradient checks). Each round runs the three back to back, in an order that
+ *   rotates from round to round, and gives one ratio per variant (its time ÷ that round's plain Node);
+ *   the figure is the **median of those per-round ratios** over `--runs` rounds (default 9, --quick 3).
+ *   A burst of load from elsewhere then spoils one round's ratio, not the median, where the ratio of two
+ *   medians would mix rounds that saw different loads.
+ * - Node's own start (`node -e 0`), and a model of one tiny Dense forward through the CLI and in plain
+ *   Node (the CLI's whole fixed cost), alternating the same way.
+ * - What the user waits for at Run (test/bench/startRun.ts): from the run's request to the model's first
+ *   line through the real `runModel`, with the extension's warm spare process and cold.
  *
- * The variants alternate run by run (so load from elsewhere falls on all of them); the figure is the
- * median wall time of `--runs` runs (default 5, --quick 3). Needs a built dist/ (`npm run build`).
- * Prints one line `@@RESULT <json>`.
+ * Needs a built dist/ (`npm run build`). Prints one line `@@RESULT <json>`.
  */
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -23,7 +28,10 @@ const root = path.resolve(here, "..", "..");
 const outDir = path.join(root, "out", "bench");
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const runs = Number(args.find((a) => a.startsWith("--runs="))?.slice(7) ?? (quick ? 3 : 5));
+const runs = Number(args.find((a) => a.startsWith("--runs="))?.slice(7) ?? (quick ? 3 : 9));
+const startRuns = Number(args.find((a) => a.startsWith("--start-runs="))?.slice(13) ?? (quick ? 5 : 15));
+/** `--baseline=<dir>`: another build's dist/ (say, main's), run as a fourth variant of the same rounds (before/after in one run). */
+const baseline = args.find((a) => a.startsWith("--baseline="))?.slice(11);
 
 function log(msg) {
   process.stderr.write(`[process] ${msg}\n`);
@@ -58,37 +66,101 @@ async function plainBundle(file, name) {
 const plainExample = await plainBundle(example, "ex05-plain.cjs");
 const plainTiny = await plainBundle(tiny, "tiny-plain.cjs");
 
-const variants = {
-  "plain Node, untraced": [process.execPath, [plainExample]],
-  "CLI check (gradient checks)": [process.execPath, [cli, "check", example]],
-  "CLI run": [process.execPath, [cli, "run", example]],
-  "node -e 0": [process.execPath, ["-e", "0"]],
-  "tiny model, plain Node": [process.execPath, [plainTiny]],
-  "tiny model, CLI run": [process.execPath, [cli, "run", tiny]],
-};
-
-const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
-const names = Object.keys(variants);
-for (let r = 0; r < runs; r++) {
-  for (let j = 0; j < names.length; j++) {
-    const name = names[(j + r) % names.length];
-    const [cmd, cmdArgs] = variants[name];
-    const t0 = performance.now();
-    const res = spawnSync(cmd, cmdArgs, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
-    const ms = performance.now() - t0;
-    if (res.status !== 0) {
-      log(`${name} failed (exit ${res.status}): ${(res.stderr ?? "").slice(0, 400)}`);
-      process.exit(1);
-    }
-    times[name].push(ms);
-  }
-  log(`round ${r + 1} of ${runs}: ${names.map((n) => `${n} ${times[n][r].toFixed(0)} ms`).join(", ")}`);
-}
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const result = { runs, timings: Object.fromEntries(names.map((n) => [n, { median: median(times[n]), min: Math.min(...times[n]), max: Math.max(...times[n]), raw: times[n] }])) };
+const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), raw: xs });
+const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+
+function timed(name, cmd, cmdArgs) {
+  const t0 = performance.now();
+  const res = spawnSync(cmd, cmdArgs, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - t0;
+  if (res.status !== 0) {
+    log(`${name} failed (exit ${res.status}): ${(res.stderr ?? "").slice(0, 400)}`);
+    process.exit(1);
+  }
+  return ms;
+}
+
+/** Rounds of variants back to back, rotating their order; returns each variant's times. */
+function rounds(variants, n, label) {
+  const names = Object.keys(variants);
+  const times = Object.fromEntries(names.map((k) => [k, []]));
+  for (let r = 0; r < n; r++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(j + r) % names.length];
+      const [cmd, cmdArgs] = variants[name];
+      times[name].push(timed(name, cmd, cmdArgs));
+    }
+    log(`${label} round ${r + 1} of ${n} (load ${load().join(" ")}): ${names.map((k) => `${k} ${times[k][r].toFixed(0)} ms`).join(", ")}`);
+  }
+  return times;
+}
+
+const loadAtStart = load();
+const big = rounds(
+  {
+    "plain Node, untraced": [process.execPath, [plainExample]],
+    "CLI check (gradient checks)": [process.execPath, [cli, "check", example]],
+    "CLI run": [process.execPath, [cli, "run", example]],
+    ...(baseline ? { "baseline CLI check": [process.execPath, [path.resolve(baseline, "cli.js"), "check", example]] } : {}),
+  },
+  runs,
+  "spiral training",
+);
+const small = rounds(
+  {
+    "node -e 0": [process.execPath, ["-e", "0"]],
+    "tiny model, plain Node": [process.execPath, [plainTiny]],
+    "tiny model, CLI run": [process.execPath, [cli, "run", tiny]],
+  },
+  runs * 2,
+  "tiny model",
+);
+const perRound = (num, den) => num.map((t, i) => t / den[i]);
+const plain = big["plain Node, untraced"];
+const ratios = {
+  "CLI check ÷ plain Node": stats(perRound(big["CLI check (gradient checks)"], plain)),
+  "CLI run ÷ plain Node": stats(perRound(big["CLI run"], plain)),
+  ...(baseline ? { "baseline CLI check ÷ plain Node": stats(perRound(big["baseline CLI check"], plain)) } : {}),
+};
+const fixed = stats(small["tiny model, CLI run"].map((t, i) => t - small["tiny model, plain Node"][i]));
+
+// What the user waits for at Run: runModel's start time, warm spare and cold.
+const startBundle = path.join(outDir, "startRun.cjs");
+await esbuild.build({
+  entryPoints: [path.join(here, "startRun.ts")],
+  bundle: true,
+  platform: "node",
+  format: "cjs",
+  target: "node20",
+  outfile: startBundle,
+  external: ["esbuild"],
+  logLevel: "warning",
+});
+const startModel = path.join(root, "examples", "04-spiral-model.ts");
+const sr = spawnSync(process.execPath, [startBundle, path.join(root, "dist"), startModel, String(startRuns)], { cwd: root, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+const line = sr.stdout?.split("\n").find((l) => l.startsWith("@@RESULT "));
+if (sr.status !== 0 || !line) {
+  log(`startRun failed (exit ${sr.status}): ${(sr.stderr ?? "").slice(0, 400)}`);
+  process.exit(1);
+}
+const startRun = JSON.parse(line.slice(9)).startRun;
+const start = Object.fromEntries(
+  Object.entries(startRun.samples).map(([k, xs]) => [k, { startMs: stats(xs.map((s) => s.startMs)), compileMs: stats(xs.map((s) => s.compileMs)), totalMs: stats(xs.map((s) => s.totalMs)) }]),
+);
+log(`start of a run (${startRun.model}, ${startRuns} each): warm ${start.warm.startMs.median.toFixed(0)} ms, cold ${start.cold.startMs.median.toFixed(0)} ms (median; load ${load().join(" ")})`);
+
+const result = {
+  runs,
+  loadAtStart,
+  loadAtEnd: load(),
+  timings: Object.fromEntries([...Object.entries(big), ...Object.entries(small)].map(([n, xs]) => [n, stats(xs)])),
+  ratios,
+  fixedCostMs: fixed,
+  start: { model: startRun.model, runs: startRuns, ...start },
+};
 process.stdout.write(`@@RESULT ${JSON.stringify({ process: result })}\n`);
