@@ -13,7 +13,7 @@ export { dot, transpose, addRowInPlace, sumRows, sumCols, map, zip, addScaled, a
 export { gemm } from "./ops/gemm";
 export { Rng, seed, defaultRng, randn, uniform } from "./rng";
 export { spiralData, verticalData } from "./data";
-export { Layer, isLayer, type LayerKind } from "./layers/layer";
+export { Layer, adoptLayer, isLayer, type LayerKind } from "./layers/layer";
 export { Dense, type DenseOptions } from "./layers/dense";
 export { ReLU } from "./layers/relu";
 export { Softmax, softmaxRows, softmaxJacobian, softmaxBackward } from "./layers/softmax";

@@ -6,6 +6,8 @@
  * methods; set `this.output` in forward and `this.dinputs` in backward, and keep parameters as tensor
  * fields with their gradients in fields named `d` + the parameter name (`weights` → `dweights`).
  * Then Backprop Lens traces it, shows it and gradient-checks it exactly like the built-in layers.
+ * A class that does not extend `Layer` but has `forward` and `backward` (the book's plain classes) is
+ * made one when its object is built (`adoptLayer`).
  */
 import { runtime } from "../runtime";
 import { type Tensor, isTensor } from "../tensor";
@@ -65,6 +67,31 @@ export abstract class Layer {
       return { name, value: self[name] as Tensor, grad: isTensor(g) ? g : undefined };
     });
   }
+}
+
+/**
+ * Makes an object of the user's own class that has `forward` and `backward` but does not extend
+ * `Layer` (the book writes its layers as plain classes) a layer: traced, shown, gradient-checked and
+ * updated like one. The model compiler adds a field to every class with both methods whose
+ * initializer calls this, so it runs when the object is built, with the `new …` line on the stack.
+ * The class's own root prototype gains `Layer.prototype` as its parent (once per class), which gives
+ * it `params()`, `paramNames()`, `kind` and `instanceof Layer`; a class whose chain ends in a built-in
+ * (`extends Array`) is left as it is. Returns undefined (the field's value).
+ */
+export function adoptLayer(obj: object): undefined {
+  if (!(obj instanceof Layer)) {
+    let root = Object.getPrototypeOf(obj) as object | null;
+    while (root !== null) {
+      const up = Object.getPrototypeOf(root) as object | null;
+      if (up === Object.prototype || up === null) break;
+      root = up;
+    }
+    const ctor = (root as { constructor?: unknown } | null)?.constructor;
+    const native = typeof ctor !== "function" || Function.prototype.toString.call(ctor).includes("[native code]");
+    if (root !== null && root !== Object.prototype && !native && Object.getPrototypeOf(root) === Object.prototype) Object.setPrototypeOf(root, Layer.prototype);
+  }
+  if (obj instanceof Layer) runtime.tracer?.attachLayer(obj);
+  return undefined;
 }
 
 /** Type guard for layers (any object extending `Layer`). */

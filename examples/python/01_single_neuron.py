@@ -1,6 +1,7 @@
 # Chapter 9, the single neuron as the book writes it: x . w + b through ReLU, the chain rule back
 # to every input, weight and bias one atomic operation at a time, and one step of gradient descent.
-# (Plain Python floats: Backprop Lens shows what it prints; the numbers are the book's.)
+# (Plain Python floats: Backprop Lens records each operation and hand-written chain-rule product as the
+# single-neuron graph, and Debug Backward Pass stops at each; the numbers are the book's.)
 
 # Forward pass
 x = [1.0, -2.0, 3.0]  # input values

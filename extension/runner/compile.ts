@@ -12,6 +12,7 @@ import type * as Esbuild from "esbuild";
 import type { RunError } from "../../core/host";
 
 import { closeNames } from "../../core/suggest";
+import { adoptPlainLayers } from "./duckLayers";
 import { type CompiledBundle, ENGINE_MODULE, ENGINE_RUNTIME_ID } from "./workerProtocol";
 
 export interface CompileOptions {
@@ -114,7 +115,7 @@ export async function compileModel(options: CompileOptions): Promise<Compiled> {
   const m = JSON.parse(map.text) as { sources: string[]; sourceRoot?: string };
   m.sources = m.sources.map((s) => (s.startsWith("backprop-lens-engine:") ? s : path.resolve(dir, s)));
   delete m.sourceRoot;
-  return { file, code: js.text, map: JSON.stringify(m), sources, durationMs: performance.now() - started };
+  return { file, code: adoptPlainLayers(js.text), map: JSON.stringify(m), sources, durationMs: performance.now() - started };
 }
 
 /**

@@ -45,6 +45,8 @@ export class BundleSites implements SiteProvider {
         const name = (f.getFunctionName() ?? "").replace(/^_+/, "");
         if (skipConstructorsOf.includes(name)) continue;
       }
+      // The field initializers of the layer's own class (where a plain class is adopted as a layer).
+      if (skipConstructorsOf !== undefined && f.getFunctionName() === "<instance_members_initializer>" && skipConstructorsOf.includes((f.getTypeName() ?? "").replace(/^_+/, ""))) continue;
       const line = f.getLineNumber();
       const col = f.getColumnNumber();
       if (line === null || col === null) continue;

@@ -20,6 +20,7 @@ import math
 import os
 
 from . import arrays
+from .recorder import optimizer_kind
 from .expr import EvalError, Env, Obj, Tensor, evaluate, evaluate_condition, format_value, is_ast, short_number
 
 MAX_POSITIONS_PER_STEP = 4096
@@ -74,14 +75,6 @@ def creation_order(phase, names):
     last = "dinputs" if phase == "backward" else "output"
     middle = [n for n in names if n not in (first, last, "targets")]
     return [n for n in [first] + middle + [last] if n in names]
-
-
-def optimizer_kind(opt):
-    name = type(opt).__name__
-    for prefix in ("Optimizer_", "Optimizer", "optimizer_"):
-        if name.startswith(prefix) and len(name) > len(prefix):
-            return name[len(prefix):]
-    return name
 
 
 class LivePosition(dict):
@@ -180,7 +173,7 @@ class Debugger:
             self.step_accuracy = rec.accuracy
         self.check(p)
 
-    def update(self, opt, layer_obj, site):
+    def update(self, opt, layer_obj, site, before=None):
         """An optimizer's `update_params(layer)` returned: one `param` position per parameter, then the update."""
         st = self.rec.state_of(layer_obj)
         if st is None or st.obj is not layer_obj or st.info is None or self.detached:
@@ -189,34 +182,46 @@ class Debugger:
         iterations = getattr(opt, "iterations", 0)
         iterations = int(iterations) if isinstance(iterations, (int, float)) and not isinstance(iterations, bool) else 0
         lr = learning_rate(opt)
-        all_tensors = {}
-        entry = {"kind": "update", "layer": st.id, "phase": "update"}
-        if site:
-            entry["site"] = site
         params = []
         try:
             params = list(st.params())
         except Exception:
             params = []
+        out = []
+        for name, value in params:
+            tensors = {}
+            t = arrays.as_float64(value)
+            if t is None:
+                continue
+            tensors[name] = (t[0].copy(), t[1])
+            if before and name in before:
+                tensors[name + ".before"] = before[name]
+            g = arrays.as_float64(getattr(layer_obj, "d" + name, None)) if arrays.is_array(getattr(layer_obj, "d" + name, None)) else None
+            if g is not None:
+                tensors["d" + name] = g
+            for suffix, state_name in optimizer_state_names(kind):
+                for stem in _stems(name):
+                    s = getattr(layer_obj, stem + suffix, None)
+                    if arrays.is_array(s):
+                        a = arrays.as_float64(s)
+                        if a is not None:
+                            tensors["%s.%s" % (name, state_name)] = (a[0].copy(), a[1])
+                        break
+            out.append((name, tensors))
+        self.update_positions(st, kind, iterations, lr, site, out)
+
+    def update_positions(self, st, kind, iterations, lr, site, params):
+        """The update of one layer: a `param` position per (name, tensors) in `params`, then the `update`
+        position with all of them (the book's `update_params(layer)`; a torch module's part of `optimizer.step()`)."""
+        if self.detached:
+            return
+        entry = {"kind": "update", "layer": st.id, "phase": "update"}
+        if site:
+            entry["site"] = site
+        all_tensors = {}
         self._update_open = (entry,)
         try:
-            for name, value in params:
-                tensors = {}
-                t = arrays.as_float64(value)
-                if t is None:
-                    continue
-                tensors[name] = (t[0].copy(), t[1])
-                g = arrays.as_float64(getattr(layer_obj, "d" + name, None)) if arrays.is_array(getattr(layer_obj, "d" + name, None)) else None
-                if g is not None:
-                    tensors["d" + name] = g
-                for suffix, state_name in optimizer_state_names(kind):
-                    for stem in _stems(name):
-                        s = getattr(layer_obj, stem + suffix, None)
-                        if arrays.is_array(s):
-                            a = arrays.as_float64(s)
-                            if a is not None:
-                                tensors["%s.%s" % (name, state_name)] = (a[0].copy(), a[1])
-                            break
+            for name, tensors in params:
                 all_tensors.update(tensors)
                 self._position("param", st.id, site, tensors, kind, iterations, lr, param=name)
         finally:
@@ -234,6 +239,30 @@ class Debugger:
         if site:
             p["site"] = site
         p.refs = tensors
+        self.push(p)
+        self.check(p)
+
+    def scalar_node(self, node):
+        """A scalar operation of the plain-float single neuron (scalars.py), or one of its leaves."""
+        if self.detached:
+            return
+        p = LivePosition(id=self.next_id, kind="scalar", step=node["step"], open=[], node=node)
+        self.next_id += 1
+        p.refs = None
+        if node.get("site"):
+            p["site"] = node["site"]
+        self.push(p)
+        self.check(p)
+
+    def scalar_backward(self, backward, site):
+        """One hand-written chain-rule product: the step's backward so far (its last step is this product)."""
+        if self.detached:
+            return
+        p = LivePosition(id=self.next_id, kind="scalar-backward", step=backward["step"], open=[], backward=backward)
+        self.next_id += 1
+        p.refs = None
+        if site:
+            p["site"] = site
         self.push(p)
         self.check(p)
 

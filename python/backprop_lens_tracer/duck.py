@@ -25,7 +25,7 @@ import sys
 
 from . import arrays
 from .gradcheck import gradcheck_numpy_layer
-from .recorder import ShapeStop, accuracy_of, tensor_of
+from .recorder import ShapeStop, accuracy_of, book_optimizer_step, tensor_of
 
 WRAPPED = "__bpl_original__"
 _D_ASSIGN = re.compile(r"self\.d([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[[^\]]*\]\s*)?[+\-*/]?=")
@@ -251,14 +251,15 @@ class Duck:
             rec = duck.rec
             if not rec.active:
                 return fn(self, *args, **kwargs)
-            rec.optimizer_update(self)
+            rec.optimizer_update(self, book_optimizer_step(self) if method == "update_params" and not rec.call_stack else None)
             observer = rec.observer
             if observer is None or method != "update_params" or not args or rec.call_stack:
                 return fn(self, *args, **kwargs)
             # Debug runs: the update of one layer is a position (optimizer.update_params(dense1), at that line)
             site = duck.sites.capture(2)
+            before = _params_before(rec, args[0])
             result = fn(self, *args, **kwargs)
-            observer.update(self, args[0], site)
+            observer.update(self, args[0], site, before)
             return result
 
         setattr(wrapper, WRAPPED, fn)
@@ -426,6 +427,22 @@ class Duck:
         bargs, bkw = back.args
         names = [p for p, _ in st.params()]
         return gradcheck_numpy_layer(st.obj, forward, backward, st.kind, names, fargs, fkw, bargs, bkw, options)
+
+
+def _params_before(rec, layer):
+    """Copies of a layer's parameters before an update (`weights.before` of the update positions)."""
+    st = rec.state_of(layer)
+    if st is None or st.obj is not layer or st.info is None:
+        return None
+    out = {}
+    try:
+        for name, value in st.params():
+            t = arrays.as_float64(value)
+            if t is not None:
+                out[name] = (t[0].copy(), t[1])
+    except Exception:
+        return None
+    return out
 
 
 def _float(v):

@@ -123,6 +123,7 @@ class Recorder:
         self.states = {}  # id(obj) -> LayerState
         self.by_id = []
         self.optimizers = []
+        self.step_optimizer = None  # StepSummary.optimizer: the first update of the current step, as it ran
         self.call_stack = []
         self.step = 0
         self.seq = 0
@@ -299,6 +300,7 @@ class Recorder:
         self.current = []
         self.step_loss = None
         self.step_accuracy = None
+        self.step_optimizer = None
 
     def end_step(self):
         step = self.step
@@ -311,6 +313,8 @@ class Recorder:
             lr = learning_rate_of(self.optimizers[-1])
             if lr is not None:
                 summary["learningRate"] = lr
+        if self.step_optimizer is not None:
+            summary["optimizer"] = self.step_optimizer
         if is_sampled(step):
             grads = []
             for rec in self.current:
@@ -396,11 +400,15 @@ class Recorder:
 
     # ------------------------------------------------------------ optimizers
 
-    def optimizer_update(self, opt):
+    def optimizer_update(self, opt, step_info=None):
+        """An optimizer is updating; `step_info` (an OptimizerStep: kind, learningRate, iteration, settings)
+        becomes the step summary's `optimizer` when it is the step's first update."""
         if opt not in self.optimizers:
             self.optimizers.append(opt)
         if self.active and not self.call_stack:
             self.phase = "update"
+        if self.active and step_info is not None and self.step_optimizer is None:
+            self.step_optimizer = step_info
 
     # ------------------------------------------------------------ end
 
@@ -536,6 +544,29 @@ def learning_rate_of(opt):
         except Exception:
             return None
     return None
+
+
+def optimizer_kind(opt):
+    """`SGD` for the book's `Optimizer_SGD`, else the class name without the `Optimizer` prefix."""
+    name = type(opt).__name__
+    for prefix in ("Optimizer_", "Optimizer", "optimizer_"):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def book_optimizer_step(opt):
+    """The OptimizerStep (core/trace/traceTypes.ts) of one of the book's optimizers at its `update_params`."""
+    out = {"kind": optimizer_kind(opt)}
+    lr = learning_rate_of(opt)
+    out["learningRate"] = lr if lr is not None else 0.0
+    it = getattr(opt, "iterations", 0)
+    out["iteration"] = int(it) if isinstance(it, (int, float)) and not isinstance(it, bool) and math.isfinite(it) else 0
+    for attr, key in (("momentum", "momentum"), ("beta_1", "beta1"), ("beta_2", "beta2"), ("epsilon", "epsilon")):
+        v = getattr(opt, attr, None)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            out[key] = float(v)
+    return out
 
 
 def accuracy_of(pred, targets):

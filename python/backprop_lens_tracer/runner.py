@@ -23,6 +23,7 @@ import types
 from . import VERSION
 from .commands import Commands
 from .duck import Duck
+from .scalars import NAME as SCALARS_NAME, Scalars, compile_with_scalars
 from .recorder import NonFiniteStop, Recorder, ShapeStop, describe_error_layer
 from .sites import Sites, at
 from .torch_hooks import TorchHooks
@@ -191,6 +192,10 @@ class Run:
                 with open(self.file, "rb") as f:
                     source = f.read()
             code = compile(source, self.file, "exec", dont_inherit=True)
+            self.scalar_sites = None
+            rewritten = compile_with_scalars(source, self.file)
+            if rewritten is not None:
+                code, self.scalar_sites = rewritten
         except SyntaxError as e:
             error = self.syntax_error(e)
         except OSError as e:
@@ -218,6 +223,10 @@ class Run:
         module.__builtins__ = builtins
         module.__loader__ = None
         module.__spec__ = None
+        scalars = None
+        if getattr(self, "scalar_sites", None) is not None:
+            scalars = Scalars(self.rec, self.file, self.scalar_sites)
+            module.__dict__[SCALARS_NAME] = scalars
         saved_main = sys.modules.get("__main__")
         sys.modules["__main__"] = module
         sys.argv = [self.file]
@@ -243,6 +252,12 @@ class Run:
             if self.debugger is not None:
                 self.debugger.on_error(e, error["message"])
         finally:
+            if scalars is not None:
+                try:
+                    scalars.finish()
+                except BaseException as e:
+                    if error is None:
+                        error = self.run_error(e)
             self.duck.uninstall()
             self.torch.uninstall()
             if saved_main is not None:

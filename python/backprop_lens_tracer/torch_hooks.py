@@ -25,6 +25,8 @@ Installed the moment the model imports `torch` (a meta-path hook runs it after t
 """
 
 import copy
+import functools
+import math
 import importlib.abc
 import importlib.machinery
 import sys
@@ -33,6 +35,26 @@ import weakref
 from . import arrays
 from .gradcheck import check_tensor, option_subset
 from .recorder import ShapeStop, accuracy_of, tensor_of
+
+# torch's optimizer state by the debugger's names (core/debug/positions.ts; the book's `weight_momentums`,
+# Adam's `weight_momentums`/`weight_cache`, RMSprop's and Adagrad's `weight_cache`).
+_STATE_NAMES = {"momentum_buffer": "momentum", "exp_avg": "m", "exp_avg_sq": "v", "square_avg": "cache", "sum": "cache"}
+
+
+def _num(v):
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    return None
+
+
+def _book_view(pname, is_linear):
+    """Linear's weight as `weights = weight.T` and its bias as a row, as the trace shows them."""
+    if is_linear and pname == "weight":
+        return lambda t: t.t()
+    if is_linear and pname == "bias":
+        return lambda t: t.reshape(1, -1)
+    return lambda t: t
+
 
 KINDS = {"Linear": "dense", "ReLU": "relu", "Softmax": "softmax", "CrossEntropyLoss": "softmax-cce"}
 
@@ -78,6 +100,9 @@ class TorchHooks:
         self.module_stack = []
         self.function_states = {}
         self._finder = None
+        self.stepping = set()  # id() of optimizers inside their step()
+        self.step_counts = weakref.WeakKeyDictionary()  # optimizer -> step() calls so far
+        self.lr_seen = weakref.WeakKeyDictionary()  # optimizer -> learning rates its updates used
 
     def install(self):
         if "torch" in sys.modules:
@@ -135,22 +160,155 @@ class TorchHooks:
             cls = getattr(torch.optim, name)
             if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer) and "step" in cls.__dict__:
                 self.wrap_optimizer_class(cls)
+        # A user's own Optimizer subclass (defined after `import torch`): its `step` is wrapped when its
+        # first instance is built, after torch's own __init__ has put its profiling wrapper on it.
+        Optimizer = torch.optim.Optimizer
+        orig_opt_init = Optimizer.__init__
+
+        def opt_init(opt, *args, **kwargs):
+            orig_opt_init(opt, *args, **kwargs)
+            try:
+                hooks.wrap_optimizer_class(type(opt))
+            except Exception:
+                pass
+
+        opt_init.__bpl_original__ = orig_opt_init
+        Optimizer.__init__ = opt_init
 
     def wrap_optimizer_class(self, cls):
-        hooks = self
-        orig = cls.__dict__["step"]
-        if getattr(orig, "__bpl_original__", None) is not None:
+        """Wraps the `step` that `cls` uses (its own, or the nearest base's) once."""
+        torch = self.torch
+        owner = next((k for k in cls.__mro__ if "step" in k.__dict__), None)
+        if owner is None or owner is torch.optim.Optimizer or owner is object:
             return
+        orig = owner.__dict__["step"]
+        if getattr(orig, "__bpl_original__", None) is not None or not callable(orig):
+            return
+        hooks = self
 
+        # functools.wraps copies torch's `hooked` mark of its profiling wrapper, so torch does not wrap again.
+        @functools.wraps(orig)
         def step(opt, *args, **kwargs):
-            if hooks.rec.active:
-                hooks.flush_backward()
-                hooks.rec.optimizer_update(opt)
-            return orig(opt, *args, **kwargs)
+            if not hooks.rec.active or id(opt) in hooks.stepping:
+                return orig(opt, *args, **kwargs)
+            return hooks.optimizer_step(opt, orig, args, kwargs)
 
         step.__bpl_original__ = orig
-        step.__doc__ = getattr(orig, "__doc__", None)
-        cls.step = step
+        owner.step = step
+
+    # ------------------------------------------------------------ optimizer updates
+
+    def optimizer_step(self, opt, orig, args, kwargs):
+        """`optimizer.step()`: the step summary's OptimizerStep, and in a debug run one update position per
+        traced module with one position per parameter (before/after, gradient, the optimizer's state)."""
+        self.flush_backward()
+        count = self.step_counts.get(opt, 0)
+        info = self.optimizer_info(opt, count)
+        self.rec.optimizer_update(opt, info)
+        observer = self.rec.observer
+        before = None
+        site = None
+        if observer is not None and not getattr(observer, "detached", False) and not self.rec.call_stack:
+            site = self.sites.capture(2)
+            before = self._snapshot(opt)
+        self.stepping.add(id(opt))
+        try:
+            out = orig(opt, *args, **kwargs)
+        finally:
+            self.stepping.discard(id(opt))
+        self.step_counts[opt] = count + 1
+        if before is not None:
+            self._update_positions(opt, info, before, site)
+        return out
+
+    def optimizer_info(self, opt, count):
+        """OptimizerStep (core/trace/traceTypes.ts). `SGD` and `Adam` only when torch's update is the book's
+        formula there (core/explainUpdate.ts writes it out): SGD without dampening, Nesterov, weight decay
+        or maximize, and with momentum only while the learning rate has stayed the same (torch keeps
+        `buf` and applies `lr·buf`; the book keeps the velocity `μ·u − lr·dw`: equal for a constant lr);
+        Adam without AMSGrad, weight decay or maximize. Otherwise the kind names what differs
+        (`SGD (Nesterov)`), other optimizers keep their class name, and the inspector shows their
+        update as measured."""
+        torch = self.torch
+        group = opt.param_groups[0] if getattr(opt, "param_groups", None) else {}
+        lr = _num(group.get("lr"))
+        lrs = self.lr_seen.setdefault(opt, set())
+        if lr is not None:
+            lrs.add(lr)
+        kind = type(opt).__name__
+        out = {"kind": kind, "learningRate": lr if lr is not None else 0.0, "iteration": count}
+        # what makes torch's update differ from the book's formula, named in the kind
+        other = []
+        if _num(group.get("weight_decay")):
+            other.append("weight decay %g" % group["weight_decay"])
+        if group.get("maximize", False):
+            other.append("maximize")
+        if type(opt) is torch.optim.SGD:
+            mu = _num(group.get("momentum")) or 0.0
+            if _num(group.get("dampening")):
+                other.append("dampening %g" % group["dampening"])
+            if group.get("nesterov", False):
+                other.append("Nesterov")
+            if mu and len(lrs) > 1:
+                other.append("momentum with a changing learning rate")
+            if mu:
+                out["momentum"] = mu
+        elif type(opt) is torch.optim.Adam:
+            betas = group.get("betas") or (0.9, 0.999)
+            if group.get("amsgrad", False):
+                other.append("AMSGrad")
+            out["beta1"] = float(betas[0])
+            out["beta2"] = float(betas[1])
+            eps = _num(group.get("eps"))
+            if eps is not None:
+                out["epsilon"] = eps
+        if other:
+            out["kind"] = "%s (%s)" % (kind, ", ".join(other))
+        return out
+
+    def _owners(self):
+        """id(parameter) -> (layer state, torch name, the trace's name): the traced leaf modules' parameters."""
+        out = {}
+        torch = self.torch
+        for st in self.rec.by_id:
+            module = st.obj
+            if not isinstance(module, torch.nn.Module) or st.info is None:
+                continue
+            is_linear = isinstance(module, torch.nn.Linear)
+            for pname, p in module.named_parameters(recurse=False):
+                name = {"weight": "weights", "bias": "biases"}.get(pname, pname) if is_linear else pname
+                out[id(p)] = (st, p, pname, name, is_linear)
+        return out
+
+    def _snapshot(self, opt):
+        """The parameters the step will update (those with a gradient), as they are before it."""
+        owners = self._owners()
+        out = []
+        for group in opt.param_groups:
+            for p in group["params"]:
+                o = owners.get(id(p))
+                if o is None or p.grad is None:
+                    continue
+                out.append((o, p.detach().clone(), p.grad.detach().clone()))
+        return out
+
+    def _update_positions(self, opt, info, before, site):
+        by_layer = {}
+        for (st, p, pname, name, is_linear), old, grad in before:
+            view = _book_view(pname, is_linear)
+            tensors = {}
+            tensors[name] = tensor_of(view(p.detach().clone()))
+            tensors[name + ".before"] = tensor_of(view(old))
+            tensors["d" + name] = tensor_of(view(grad))
+            state = opt.state.get(p, {}) if hasattr(opt, "state") else {}
+            for key, v in state.items():
+                if isinstance(v, self.torch.Tensor) and v.shape == p.shape and v.is_floating_point():
+                    tensors["%s.%s" % (name, _STATE_NAMES.get(key, key))] = tensor_of(view(v.detach().clone()))
+            by_layer.setdefault(st.id, (st, []))[1].append((name, {k: t for k, t in tensors.items() if t is not None}))
+        iterations = info["iteration"]
+        for sid in sorted(by_layer):
+            st, params = by_layer[sid]
+            self.rec.observer.update_positions(st, info["kind"], iterations, info["learningRate"], site, params)
 
     # ------------------------------------------------------------ modules
 

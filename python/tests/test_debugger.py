@@ -138,6 +138,7 @@ class PositionTest(unittest.TestCase):
         w0 = np.array(calls[seen[0]["seq"]]["tensors"]["weights"]["data"])
         dw = np.array(u["tensors"]["dweights"]["data"])
         self.assertTrue(np.allclose(np.array(u["tensors"]["weights"]["data"]), w0 - 1.0 * dw, rtol=0, atol=1e-15))
+        np.testing.assert_array_equal(np.array(u["tensors"]["weights.before"]["data"]), w0)
         self.assertEqual(u["optimizer"], {"kind": "SGD", "iterations": 0})
         self.assertEqual(u["learningRate"], 1.0)
         self.assertTrue(t.end["ok"], t.end)

@@ -401,6 +401,8 @@ for epoch in range(10):
         self.assertTrue(all("loss" in s and "grads" in s and s["learningRate"] == 0.5 for s in summaries))
         self.assertLess(summaries[-1]["loss"], summaries[0]["loss"])
         self.assertEqual(sorted({c["step"] for c in t.calls()}), [0, 1, 9])
+        # each step's update as the inspector writes it out (StepSummary.optimizer, as the TypeScript recorder has it)
+        self.assertEqual([s["optimizer"] for s in summaries], [{"kind": "SGD", "learningRate": 0.5, "iteration": 0}] * 10)
 
     def test_nothing_is_written_next_to_the_model(self):
         import tempfile

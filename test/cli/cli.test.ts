@@ -109,6 +109,23 @@ describe("CLI: backprop-lens run|check", function () {
     assert.match(r.stderr, /arrow-fields\.ts:31: gradient check failed: sigmoid\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+/);
   });
 
+  it("check: the book's plain classes (no `extends Layer`) are traced as layers, checked, updated; a planted bug fails", () => {
+    const r = backpropLens("check", fixture("plain-classes.ts"));
+    assert.equal(r.status, 1, r.stdout + r.stderr);
+    // Named after their variables, at the line that built them, with their parameters counted.
+    assert.match(r.stdout, /dense1 = MyDense   \S*plain-classes\.ts:40   24 parameters\n  forward  line 46/);
+    assert.match(r.stdout, /tanh = Tanh   \S*plain-classes\.ts:41\n  forward  line 47/);
+    assert.match(r.stdout, /ok   dense1 \(MyDense\)\.dweights/);
+    assert.match(r.stdout, /ok   dense2 \(MyDense\)\.dinputs/);
+    assert.match(r.stdout, /FAIL tanh \(Tanh\)\.dinputs/);
+    assert.match(r.stderr, /plain-classes\.ts:52: gradient check failed: tanh\.dinputs\[\d+\]\[\d+\] is \S+ but central differences give \S+.*check Tanh\.backward/);
+    // The optimizer updated the hand-written Dense (the loss moves), and the user's objects keep their own keys.
+    const losses = [...r.stdout.matchAll(/^loss (\S+)$/gm)].map((m) => Number(m[1]));
+    assert.equal(losses.length, 3);
+    assert.notEqual(losses[2], losses[0]);
+    assert.match(r.stdout, /^keys \["output","dinputs"\] true$/m);
+  });
+
   it("the note for a step with too many layer calls names the file and line of the first call left out, not ?", () => {
     const r = backpropLens("run", fixture("too-many-calls.ts"));
     assert.equal(r.status, 0, r.stderr);

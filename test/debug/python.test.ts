@@ -20,6 +20,8 @@ import { testPython } from "../helpers/python";
 const repo = path.resolve(__dirname, "..", "..", "..");
 const TRAINING = path.join(repo, "test", "fixtures", "python", "debug_training.py");
 const DIVERGE = path.join(repo, "test", "fixtures", "python", "debug_diverge.py");
+const TORCH_OPTIM = path.join(repo, "test", "fixtures", "python", "debug_torch_optim.py");
+const NEURON = path.join(repo, "examples", "python", "01_single_neuron.py");
 
 function lineOf(file: string, text: string): number {
   const i = fs.readFileSync(file, "utf8").split("\n").findIndex((l) => l.includes(text));
@@ -191,6 +193,127 @@ describe("debug adapter on a Python model (DebugClient)", function () {
     assert.equal(await evaluate("inputs.nonFinite"), "0");
     const info = await dc.exceptionInfoRequest({ threadId: 1 });
     assert.equal(info.body.exceptionId, "First NaN/Infinity");
+  });
+
+  it("a breakpoint on optimizer.step() of a PyTorch model stops at update fc1.weights; Step Over, Out and Into walk the update; Variables hold p − lr·buf", async function () {
+    if (!python?.torch) throw new Error(`PyTorch is not installed for ${python?.path ?? "python"}: this test needs it (Debian: python3-torch)`);
+    const line = lineOf(TORCH_OPTIM, "    optimizer.step()");
+    const { stopped, breakpoints } = await start(TORCH_OPTIM, { lines: [{ line, condition: "step == 1" }] });
+    assert.equal(breakpoints[0]?.verified, true);
+    assert.equal(stopped.body.reason, "breakpoint");
+    const frames = await top();
+    assert.deepEqual(
+      frames.map((f) => [f.name, f.line]),
+      [
+        ["update fc1.weights", line],
+        ["update fc1 (running)", line],
+        ["training step 1 · can go back to step 0", frames.at(-1)?.line],
+      ],
+    );
+    const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
+    const vars = await variables((scopes[0] as DebugProtocol.Scope).variablesReference);
+    assert.deepEqual(vars.filter((v) => v.type?.startsWith("tensor")).map((v) => [v.name, v.type]), [
+      ["weights", "tensor [3, 4]"],
+      ["weights.before", "tensor [3, 4]"],
+      ["dweights", "tensor [3, 4]"],
+      ["weights.momentum", "tensor [3, 4]"],
+    ]);
+    assert.ok(scopes.some((s) => s.name === "Optimizer"), scopes.map((s) => s.name).join(", "));
+    // SGD with momentum: buf = 0.9·buf + dw, weights = before − 0.1·buf, element by element in the view's numbers
+    const el = async (v: DebugProtocol.Variable | undefined, i: number, j: number): Promise<number> => Number(((await rows(v as DebugProtocol.Variable))[i] as string[])[j]);
+    const byName = (n: string): DebugProtocol.Variable | undefined => vars.find((v) => v.name === n);
+    for (const [i, j] of [[0, 0], [2, 3], [1, 2]] as const) {
+      const after = await el(byName("weights"), i, j);
+      const before = await el(byName("weights.before"), i, j);
+      const buf = await el(byName("weights.momentum"), i, j);
+      assert.ok(Math.abs(after - (before - 0.1 * buf)) <= 1e-4 * Math.max(1, Math.abs(after)), `weights[${i}][${j}] = ${after}, before ${before}, buf ${buf}`);
+    }
+    // the weights before are what fc1's forward of this step used; after is what the expression language reads
+    assert.equal(await evaluate("fc1.weights.shape"), "[3, 4]");
+    assert.equal(await evaluate("fc1.weights[2][1]"), ((await rows(byName("weights.before") as DebugProtocol.Variable))[2] as string[])[1]);
+    assert.equal(await evaluate("fc1.weights[2][1] != weights[2][1]"), "true");
+    assert.equal(await evaluate("learningRate"), "0.1");
+    await stepAnd("next");
+    assert.equal((await position()).label, "update fc1.biases");
+    const out = dc.waitForEvent("stopped");
+    await dc.stepOutRequest({ threadId: 1 });
+    await out;
+    assert.equal((await position()).label, "SGD update fc1");
+    assert.equal((await top())[0]?.line, line);
+    const opt = (await dc.scopesRequest({ frameId: ((await top())[0] as DebugProtocol.StackFrame).id })).body.scopes.find((s) => s.name === "Optimizer") as DebugProtocol.Scope;
+    const optVars = await variables(opt.variablesReference);
+    assert.deepEqual(
+      optVars.filter((v) => !v.type?.startsWith("tensor")).map((v) => [v.name, v.value]),
+      [
+        ["optimizer", "SGD"],
+        ["learningRate", "0.1"],
+        ["iterations", "1"],
+        ["last update", "SGD update fc1 (step 1)"],
+      ],
+    );
+    assert.deepEqual(optVars.filter((v) => v.type?.startsWith("tensor")).map((v) => v.name).sort(), ["biases", "biases.before", "biases.momentum", "dbiases", "dweights", "weights", "weights.before", "weights.momentum"]);
+    // without the breakpoint (it holds every parameter's position of the step), Step Over skips fc2's parameters
+    await dc.setBreakpointsRequest({ source: { path: TORCH_OPTIM }, breakpoints: [] });
+    await stepAnd("next");
+    assert.equal((await position()).label, "SGD update fc2");
+    const into = dc.waitForEvent("stopped");
+    await dc.stepInRequest({ threadId: 1 });
+    await into;
+    assert.deepEqual([(await position()).label, (await position()).step], ["fc1.forward", 2]);
+    await stepAnd("stepBack");
+    assert.deepEqual([(await position()).label, (await position()).step], ["SGD update fc2", 1]);
+    await stepAnd("stepBack");
+    assert.equal((await position()).label, "SGD update fc1");
+    const terminated = dc.waitForEvent("terminated");
+    await dc.terminateRequest({});
+    await terminated;
+  });
+
+  it("the plain-float single neuron stops at each scalar operation at its line: relu y with ∂y/∂z, then each chain-rule product with the gradients so far", async () => {
+    const line = lineOf(NEURON, "y = max(z, 0)");
+    const { stopped, breakpoints } = await start(NEURON, { lines: [{ line }, { line: lineOf(NEURON, "drelu_dw1 = ") }] });
+    assert.deepEqual(breakpoints.map((b) => b.verified), [true, true]);
+    assert.equal(stopped.body.reason, "breakpoint");
+    let frames = await top();
+    assert.deepEqual([frames[0]?.name, frames[0]?.line, frames[0]?.source?.path], ["relu y = 6", line, NEURON]);
+    const value = async (): Promise<DebugProtocol.Variable[]> => {
+      const scopes = (await dc.scopesRequest({ frameId: ((await top())[0] as DebugProtocol.StackFrame).id })).body.scopes;
+      const v = scopes.find((x) => x.name === "Value");
+      assert.ok(v, scopes.map((x) => x.name).join(", "));
+      return variables(v.variablesReference);
+    };
+    assert.deepEqual((await value()).map((v) => [v.name, v.value]), [
+      ["label", "y"],
+      ["data", "6"],
+      ["op", "relu"],
+      ["∂y/∂z", "1"],
+    ]);
+    // Step Back: the sum z = xw0 + xw1 + xw2 + b with its four operands' local derivatives
+    await stepAnd("stepBack");
+    assert.equal((await top())[0]?.name, "sum z = 6");
+    assert.deepEqual((await value()).filter((v) => v.name.startsWith("∂")).map((v) => [v.name, v.value]), [
+      ["∂z/∂xw0", "1"],
+      ["∂z/∂xw1", "1"],
+      ["∂z/∂xw2", "1"],
+      ["∂z/∂b", "1"],
+    ]);
+    assert.equal(await evaluate("xw1.data"), "2");
+    // Continue: the held hit at y first, then on live to the product drelu_dw1 = drelu_dxw1 * dmul_dw1:
+    // the chain rule so far, with w1's gradient (x1 = −2)
+    await stepAnd("continue");
+    assert.equal((await top())[0]?.name, "relu y = 6");
+    await stepAnd("continue");
+    frames = await top();
+    assert.deepEqual([frames[0]?.name, frames[0]?.line], ["backward()", lineOf(NEURON, "drelu_dw1 = ")]);
+    const vars = await value();
+    assert.deepEqual(vars.find((v) => v.name === "drelu_dw1")?.value, "drelu_dxw1 · dmul_dw1 = 1 · -2 = -2");
+    assert.equal(vars.find((v) => v.name === "w1.grad")?.value, "-2");
+    assert.equal(vars.find((v) => v.name === "x0.grad")?.value, "-3");
+    assert.equal(vars.find((v) => v.name === "w2.grad")?.value, "0", "not computed yet: drelu_dw2 comes later");
+    assert.equal(await evaluate("w1.grad"), "-2");
+    const terminated = dc.waitForEvent("terminated");
+    await dc.continueRequest({ threadId: 1 });
+    await terminated;
   });
 
   it("the time limit does not count the time paused, and Stop ends a paused model at once", async () => {

@@ -54,7 +54,7 @@ const OTHER_CLASSES = new Set(["Rng", "Value", "ShapeError", "NonFiniteError", "
 export const ENGINE_FUNCTIONS = new Set([
   "tensor", "zeros", "full", "fromData", "clone", "reshape", "toArray", "at", "sizeOf", "isTensor", "sameShape", "expectShape", "rowsOf", "colsOf",
   "dot", "transpose", "addRowInPlace", "sumRows", "sumCols", "map", "zip", "addScaled", "addScaledInPlace", "scale", "argmaxRows", "mean", "maxAbsDiff",
-  "gemm", "seed", "defaultRng", "randn", "uniform", "spiralData", "verticalData", "isLayer", "softmaxRows", "softmaxJacobian", "softmaxBackward",
+  "gemm", "seed", "defaultRng", "randn", "uniform", "spiralData", "verticalData", "isLayer", "adoptLayer", "softmaxRows", "softmaxJacobian", "softmaxBackward",
   "accuracy", "compareSoftmaxCcePaths", "readTargets", "classIndices", "value", "mul", "sum", "relu", "max", "topologicalOrder",
   "gradCheckLayer", "gradCheckModel", "checkTensor", "formatTensor", "formatNumber",
 ]);

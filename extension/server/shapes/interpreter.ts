@@ -1589,8 +1589,26 @@ function assignsUncached(node: ts.Node, name: string): boolean {
 /** The engine class at the root of a class's chain (`Layer`, `Dense`, …), if it has one. */
 export function rootBuiltin(cls: ClassV): string | undefined {
   let c: ClassV | BuiltinV | undefined = cls;
-  while (c && c.k === "class") c = c.base;
-  return c?.k === "builtin" ? c.name : undefined;
+  let last: ClassV = cls;
+  let plainLayer = false;
+  while (c && c.k === "class") {
+    last = c;
+    if (declaresForwardAndBackward(c.decl)) plainLayer = true;
+    c = c.base;
+  }
+  if (c?.k === "builtin") return c.name;
+  // A plain class with forward and backward (the book's way) is made a layer when it is built
+  // (extension/runner/duckLayers.ts → adoptLayer): the analysis counts it as one, as the run does.
+  return plainLayer && !last.baseUnknown ? "Layer" : undefined;
+}
+
+function declaresForwardAndBackward(decl: ts.ClassLikeDeclaration): boolean {
+  const names = new Set<string>();
+  for (const m of decl.members) {
+    if (!(ts.isMethodDeclaration(m) || ts.isPropertyDeclaration(m)) || ts.getModifiers(m)?.some((x) => x.kind === ts.SyntaxKind.StaticKeyword)) continue;
+    if (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) names.add(m.name.text);
+  }
+  return names.has("forward") && names.has("backward");
 }
 
 /** What a block declares before it runs, found once per block. */
