@@ -29,12 +29,17 @@ export type ToWebview =
   /** Trace events of run `runId`, in order, without tensor data. */
   | { type: "run/events"; runId: number; events: RunEvent[] }
   /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
-  | { type: "ui/reveal"; layer: number; step?: number }
+  /**
+   * Scroll to a layer's card (at a step); with `element`, select that element of call `seq` and open its
+   * chain rule (the debugger's "Show Chain Rule" in the Variables view).
+   */
+  | { type: "ui/reveal"; layer: number; step?: number; element?: { seq: number; tensor: string; index: number[] } }
   /**
    * Where the debugger is paused (the inspector follows it: that step, that call's card highlighted,
-   * calls after it in the step shown as not computed yet); no `position` when it runs on or has ended.
+   * calls after it in the step shown as not computed yet); no `position` when it runs on or has ended
+   * (`ended`: the session is over, and the inspector goes back to the run's last step, as the editor does).
    */
-  | { type: "debug/position"; runId: number; position?: DebugPositionInfo };
+  | { type: "debug/position"; runId: number; position?: DebugPositionInfo; ended?: true };
 
 /** The debugger's current position as the inspector needs it. */
 export interface DebugPositionInfo {
@@ -106,7 +111,9 @@ const TO_WEBVIEW: Guards<ToWebview> = {
   "session/ready": (x) => typeof x.protocolVersion === "number",
   "run/started": (x) => isObject(x.run) && typeof x.run.runId === "number",
   "run/events": (x) => typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string"),
-  "ui/reveal": (x) => typeof x.layer === "number",
+  "ui/reveal": (x) =>
+    typeof x.layer === "number" &&
+    (x.element === undefined || (isObject(x.element) && typeof x.element.seq === "number" && typeof x.element.tensor === "string" && Array.isArray(x.element.index) && x.element.index.every((i: unknown) => Number.isInteger(i)))),
   "debug/position": (x) =>
     typeof x.runId === "number" &&
     (x.position === undefined || (isObject(x.position) && typeof x.position.step === "number" && typeof x.position.seq === "number" && typeof x.position.label === "string")),

@@ -190,17 +190,17 @@ export class InspectorPanel extends Disposable {
   }
 
   /** Where the debugger is paused in run `runId` (none: it runs on); sent after the events queued before it. */
-  debugPosition(runId: number, position?: DebugPositionInfo): void {
+  debugPosition(runId: number, position?: DebugPositionInfo, ended = false): void {
     if (!this.ready) return;
     this.flush();
-    this.send({ type: "debug/position", runId, ...(position ? { position } : {}) });
+    this.send({ type: "debug/position", runId, ...(position ? { position } : {}), ...(ended ? { ended: true as const } : {}) });
   }
 
   /** Scrolls the webview to a layer's card. */
-  async reveal(layer: number, step?: number): Promise<void> {
+  async reveal(layer: number, step?: number, element?: { seq: number; tensor: string; index: number[] }): Promise<void> {
     this.panel.reveal(undefined, true);
     await this.whenReady();
-    this.send({ type: "ui/reveal", layer, ...(step !== undefined ? { step } : {}) });
+    this.send({ type: "ui/reveal", layer, ...(step !== undefined ? { step } : {}), ...(element ? { element } : {}) });
   }
 
   /**

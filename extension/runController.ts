@@ -230,6 +230,21 @@ export class RunController extends Disposable implements InspectorHost {
    * the re-run repeats the first one by comparing every step's loss.
    */
   async recordStep(step?: number): Promise<RunResult | undefined> {
+    // While a model is being debugged: restart the session with the step recorded (Step Back then reaches it).
+    const session = vscode.debug.activeDebugSession;
+    if (session?.type === "backprop-lens") {
+      if (step === undefined) {
+        const text = await vscode.window.showInputBox({ title: "Record a step", prompt: "Which step to record in full? The debug session restarts with it recorded (recordSteps), so Step Back reaches it.", validateInput: (v) => (/^\d+$/.test(v.trim()) ? undefined : "a whole number") });
+        if (text === undefined) return undefined;
+        step = Number(text.trim());
+      }
+      const cfg = session.configuration;
+      const steps = [...new Set([...(Array.isArray(cfg.recordSteps) ? (cfg.recordSteps as unknown[]).filter((s): s is number => Number.isInteger(s)) : []), step])].sort((a, b) => a - b);
+      this.log.info(`recording step ${step}: restarting the debug session with recordSteps ${JSON.stringify(steps)}`);
+      await vscode.debug.stopDebugging(session);
+      await vscode.debug.startDebugging(session.workspaceFolder, { ...cfg, recordSteps: steps });
+      return undefined;
+    }
     const prev = this.latest;
     const uri = this.latestUri;
     if (!prev || !uri || !prev.end) {

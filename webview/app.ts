@@ -52,6 +52,8 @@ export class App {
   private pendingReveal: { layer: number; step?: number } | undefined;
   /** The debugger's position in the shown run, and the card to bring into view for it. */
   private debugPos: DebugPositionInfo | undefined;
+  /** The run whose debug session the inspector followed (it goes back to that run's last step when the session ends). */
+  private debugFollowed: number | undefined;
   private pendingFollow: number | undefined;
   private readonly cards = new Map<number, LayerCard>();
   private readonly visibleCallbacks = new Map<Element, () => void>();
@@ -139,6 +141,12 @@ export class App {
       if (this.debugPos) {
         this.view.selectedStep = this.debugPos.step;
         this.pendingFollow = this.debugPos.layer;
+        this.debugFollowed = msg.runId;
+      } else if (same && msg.ended && this.debugFollowed === msg.runId && this.state.kind === "run") {
+        this.debugFollowed = undefined;
+        // The debug session is over: back to the run's last step, as the editor's hovers and hints are.
+        const last = this.state.run.steps[this.state.run.steps.length - 1];
+        if (last !== undefined) this.view.selectedStep = last;
       }
       this.schedule();
       return;
@@ -146,6 +154,10 @@ export class App {
     if (msg.type === "ui/reveal") {
       this.pendingReveal = { layer: msg.layer, ...(msg.step !== undefined ? { step: msg.step } : {}) };
       if (msg.step !== undefined) this.view.selectedStep = msg.step;
+      if (msg.element) {
+        this.view.selectedElement = { layer: msg.layer, seq: msg.element.seq, tensor: msg.element.tensor, index: [...msg.element.index] };
+        this.view.selectedLayer = msg.layer;
+      }
       if (this.view.collapsed.includes(msg.layer)) this.view.collapsed = this.view.collapsed.filter((x) => x !== msg.layer);
       this.save();
       this.schedule();

@@ -64,6 +64,26 @@ export function activateDebugger(ctx: LensContext): vscode.Disposable[] {
       });
     }),
   );
+  // "Show Chain Rule" on an element of a gradient in the Variables view (its context menu): the inspector
+  // selects that element of that call and opens its chain rule, with the numbers at this position.
+  subs.push(
+    vscode.commands.registerCommand("backpropLens.showChainRule", async (arg?: { sessionId?: string; variable?: { evaluateName?: string; name?: string } }) => {
+      const session = vscode.debug.activeDebugSession;
+      const expression = arg?.variable?.evaluateName;
+      if (!session || session.type !== DEBUG_TYPE || !expression) {
+        void vscode.window.showInformationMessage("Backprop Lens: Show Chain Rule works on an element of a gradient (dinputs, dweights, dbiases) in the Variables view while a model is paused.");
+        return undefined;
+      }
+      try {
+        const e = (await session.customRequest("backpropLens/element", { expression })) as { layer: number; seq: number; step: number; tensor: string; index: number[] };
+        await InspectorPanel.createOrShow(ctx.runs, true).reveal(e.layer, e.step, { seq: e.seq, tensor: e.tensor, index: e.index });
+        return e;
+      } catch (err) {
+        void vscode.window.showWarningMessage(`Backprop Lens: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    }),
+  );
   // F5 on a model file debugs it when the workspace has no launch configurations (package.json keybinding).
   const updateLaunchContext = (): void => {
     const configs = vscode.workspace.getConfiguration("launch").get<unknown[]>("configurations") ?? [];
@@ -113,12 +133,12 @@ function followDebugger(ctx: LensContext, rt: DebugRuntime): void {
       .then((c) => c.sendReport(buildRunReport(store, seq)))
       .catch((e: unknown) => ctx.log.warn(`language server: ${String(e)}`));
   });
-  const clear = (): void => {
+  const clear = (ended: boolean): void => {
     const store = rt.store;
-    if (store) InspectorPanel.instance?.debugPosition(store.runId);
+    if (store) InspectorPanel.instance?.debugPosition(store.runId, undefined, ended);
   };
-  rt.on("continued", clear);
-  rt.on("end", clear);
+  rt.on("continued", () => clear(false));
+  rt.on("end", () => clear(true));
 }
 
 function modelEditor(): vscode.TextEditor | undefined {

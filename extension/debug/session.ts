@@ -55,7 +55,7 @@ import {
   shortNumber,
   tensorProperty,
 } from "../../core/debug/index";
-import type { SourceSite } from "../../core/host";
+import { type SourceSite, isExplainable } from "../../core/host";
 import { type DebugLauncher, DebugRuntime, type StopInfo } from "./runtime";
 
 /** The launch configuration's attributes (package.json `debuggers[].configurationAttributes.launch`). */
@@ -554,7 +554,10 @@ export class BackpropDebugSession extends LoggingDebugSession {
   private valueVar(name: string, v: DebugValue, evaluateName: string | undefined): DebugProtocol.Variable {
     if (isTensorValue(v)) return this.tensorVar(name, v, evaluateName);
     if (isObjectValue(v)) return { name, value: v.label, variablesReference: this.handles.create({ kind: "object", o: v, path: evaluateName }), ...(evaluateName ? { evaluateName } : {}) };
-    return { name, value: formatValue(v), variablesReference: 0, ...(typeof v === "number" ? { type: "number" } : {}), ...(evaluateName ? { evaluateName } : {}) };
+    const out: DebugProtocol.Variable & { __vscodeVariableMenuContext?: string } = { name, value: formatValue(v), variablesReference: 0, ...(typeof v === "number" ? { type: "number" } : {}), ...(evaluateName ? { evaluateName } : {}) };
+    // An element of a gradient: its context menu has Show Chain Rule (package.json `debug/variables/context`).
+    if (typeof v === "number" && evaluateName && /\]$/.test(evaluateName) && isExplainable(tensorNameOf(evaluateName))) out.__vscodeVariableMenuContext = "bplGradientElement";
+    return out;
   }
 
   private tensorVar(name: string, t: TensorValue, evaluateName: string | undefined): DebugProtocol.Variable {
@@ -634,6 +637,16 @@ export class BackpropDebugSession extends LoggingDebugSession {
   }
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (command === "backpropLens/element") {
+      const expression = isObjectArg(args) && typeof args.expression === "string" ? args.expression : "";
+      try {
+        response.body = this.elementOf(expression);
+        this.sendResponse(response);
+      } catch (e) {
+        this.sendErrorResponse(response, { id: 3003, format: (e instanceof Error ? e.message : String(e)).replace(/[{}]/g, ""), showUser: false });
+      }
+      return;
+    }
     if (command === "backpropLens/position") {
       const p = this.runtime.current();
       response.body = p
@@ -643,6 +656,51 @@ export class BackpropDebugSession extends LoggingDebugSession {
       return;
     }
     super.customRequest(command, response, args);
+  }
+
+  /**
+   * The element an expression names at the shown position (`dweights[1][3]`, `dense1.dweights[1][3]`), as
+   * the inspector selects it: layer, the call's `seq`, tensor, index, step ("Show Chain Rule").
+   */
+  private elementOf(expression: string): { layer: number; seq: number; step: number; tensor: string; index: number[]; label: string } {
+    const rt = this.runtime;
+    const p = rt.current();
+    if (!p) throw new Error("the model is not paused at a position");
+    let node = parseExpr(expression);
+    const index: number[] = [];
+    while (node.k === "index") {
+      const i = node.index.k === "num" ? node.index.v : node.index.k === "unary" && node.index.op === "-" && node.index.arg.k === "num" ? -node.index.arg.v : NaN;
+      if (!Number.isInteger(i)) throw new Error(`${expression}: the chain rule needs an element with fixed indices`);
+      index.unshift(i);
+      node = node.obj;
+    }
+    let layer: number | undefined;
+    let from: Position | undefined;
+    let tensor = "";
+    if (node.k === "name") {
+      tensor = node.name;
+      if (p.kind === "layer" && p.layer !== undefined && tensor in rt.tensorsOf(p)) {
+        layer = p.layer;
+        from = p;
+      }
+    } else if (node.k === "member" && node.obj.k === "name") {
+      const name = node.obj.name;
+      const info = [...(rt.store?.layers.values() ?? [])].find((l) => l.name === name);
+      tensor = node.name;
+      if (info) {
+        layer = info.id;
+        from = rt.layerAt(info.id, p)?.from[tensor];
+      }
+    }
+    if (layer === undefined || from?.seq === undefined) throw new Error(`${expression} is not an element of a layer's tensor at this position`);
+    if (!isExplainable(tensor)) throw new Error(`the chain rule explains gradients (dinputs, dweights, dbiases, …), and ${tensor} is not one`);
+    const t = rt.tensorsOf(from)[tensor];
+    if (!t) throw new Error(`${tensor} is not held at this position`);
+    const shape = t.shape.length === 1 ? [t.shape[0] as number] : t.shape.slice(0, 2);
+    if (index.length !== shape.length) throw new Error(`${expression}: ${tensor} has shape [${t.shape.join(", ")}], so an element needs ${shape.length} ind${shape.length === 1 ? "ex" : "ices"}`);
+    const norm = index.map((i, d) => (i < 0 ? i + (shape[d] as number) : i));
+    if (norm.some((i, d) => i < 0 || i >= (shape[d] as number))) throw new Error(`${expression} is outside ${tensor}'s shape [${t.shape.join(", ")}]`);
+    return { layer, seq: from.seq, step: from.step, tensor, index: norm, label: rt.label(from) };
   }
 
   // ---------------------------------------------------------------- helpers
@@ -655,6 +713,16 @@ export class BackpropDebugSession extends LoggingDebugSession {
   private source(file: string): Source {
     return new Source(path.basename(file), this.convertDebuggerPathToClient(file));
   }
+}
+
+/** The tensor an evaluate name ends in: `dense1.dweights[1][3]` → `dweights`. */
+function tensorNameOf(evaluateName: string): string {
+  const base = evaluateName.replace(/(\[[^\]]*\])+$/, "");
+  return base.slice(base.lastIndexOf(".") + 1);
+}
+
+function isObjectArg(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null;
 }
 
 function text(name: string, value: string): DebugProtocol.Variable {

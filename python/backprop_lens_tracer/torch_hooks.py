@@ -208,7 +208,7 @@ class TorchHooks:
         observer = self.rec.observer
         before = None
         site = None
-        if observer is not None and not self.rec.call_stack:
+        if observer is not None and not getattr(observer, "detached", False) and not self.rec.call_stack:
             site = self.sites.capture(2)
             before = self._snapshot(opt)
         self.stepping.add(id(opt))

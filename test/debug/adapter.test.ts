@@ -606,3 +606,33 @@ describe("debug adapter: the stop windows' memory (a 784-wide layer)", function 
     await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
   });
 });
+
+describe("debug adapter: Show Chain Rule on an element of a gradient", function () {
+  this.timeout(60_000);
+
+  it("elements of gradients carry the Variables menu context; backpropLens/element names the layer, call, step and index", async () => {
+    await start(TRAINING, { functions: [{ name: "dense1.backward", condition: "step == 4" }] });
+    const frames = await top();
+    const scopes = (await dc.scopesRequest({ frameId: (frames[0] as DebugProtocol.StackFrame).id })).body.scopes;
+    const layer = await variables((scopes[0] as DebugProtocol.Scope).variablesReference);
+    const dweights = layer.find((v) => v.name === "dweights") ?? assert.fail("dweights");
+    const row1 = (await variables(dweights.variablesReference, "indexed", 1, 1))[0] ?? assert.fail("row 1");
+    const el = (await variables(row1.variablesReference, "indexed", 3, 1))[0] as DebugProtocol.Variable & { __vscodeVariableMenuContext?: string };
+    assert.equal(el.evaluateName, "dweights[1][3]");
+    assert.equal(el.__vscodeVariableMenuContext, "bplGradientElement");
+    // Not on a forward tensor's element (the chain rule explains gradients)
+    const fwd = layer.find((v) => v.name === "forward call") ?? assert.fail("forward call");
+    const inputs = (await variables(fwd.variablesReference)).find((v) => v.name === "inputs") ?? assert.fail("inputs");
+    const inRow = (await variables(inputs.variablesReference, "indexed", 0, 1))[0] ?? assert.fail();
+    const inEl = (await variables(inRow.variablesReference, "indexed", 0, 1))[0] as DebugProtocol.Variable & { __vscodeVariableMenuContext?: string };
+    assert.equal(inEl.__vscodeVariableMenuContext, undefined);
+    const p = await position();
+    const e = (await dc.customRequest("backpropLens/element", { expression: "dweights[1][3]" })).body as { layer: number; seq: number; step: number; tensor: string; index: number[]; label: string };
+    assert.deepEqual([e.step, e.tensor, e.index, e.label, e.seq], [4, "dweights", [1, 3], "dense1.backward", (p as unknown as { seq: number }).seq]);
+    // Through a layer's name and a negative index: the same element
+    const e2 = (await dc.customRequest("backpropLens/element", { expression: "dense1.dweights[1][-13]" })).body as typeof e;
+    assert.deepEqual([e2.seq, e2.index], [e.seq, [1, 3]]);
+    await assert.rejects(dc.customRequest("backpropLens/element", { expression: "dense1.output[0][0]" }), /the chain rule explains gradients/);
+    await Promise.all([dc.terminateRequest({}), dc.waitForEvent("terminated")]);
+  });
+});

@@ -11,12 +11,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { activeEditor, openFile, openWorkbench, runCommand, screenshot, webviewFrame } from "../vscode/workbench.mjs";
+import { activeEditor, openFile, openWorkbench, runCommand, screenshot, setColorTheme, webviewFrame } from "../vscode/workbench.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const artifacts = path.join(process.env.BPL_ARTIFACTS ?? path.join(repo, "test-artifacts"), "e2e");
 fs.mkdirSync(artifacts, { recursive: true });
-const DOC_SHOTS = { "debugger-python": "docs/images/debugger-python.png", "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png", "debugger-console-hover": "docs/images/debugger-console-hover.png" };
+const DOC_SHOTS = { "debugger-chain-rule": "docs/images/debugger-chain-rule.png", "debugger-chain-rule-light": "docs/images/debugger-chain-rule-light.png", "debugger-python": "docs/images/debugger-python.png", "debugger-paused": "docs/images/debugger-paused.png", "debugger-step-back": "docs/images/debugger-step-back.png", "debugger-nan": "docs/images/debugger-nan.png", "debugger-console-hover": "docs/images/debugger-console-hover.png" };
 async function shot(page, name) {
   await screenshot(page, name, { dir: artifacts });
   const rel = DOC_SHOTS[name];
@@ -114,6 +114,51 @@ function lineOf(file, text) {
   return i + 1;
 }
 
+/**
+ * The model's own numbers, without the debugger or the inspector: the CLI runs the model and writes its
+ * trace (docs/trace-format.md); `tensorOf(layer, phase, step, name)` reads a recorded call's tensor.
+ */
+function modelTrace(file, keepSteps) {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bpl-e2e-trace-")), "trace.json");
+  const r = spawnSync(process.execPath, [path.join(repo, "dist", "cli.js"), "run", file, "--json", out, "--keep-steps", String(keepSteps)], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const events = JSON.parse(fs.readFileSync(out, "utf8")).events;
+  const ids = new Map(events.filter((e) => e.type === "layer/new").map((e) => [e.layer.name, e.layer.id]));
+  return {
+    tensorOf(layer, phase, step, name) {
+      const call = events.find((e) => e.type === "layer/call" && e.call.layer === ids.get(layer) && e.call.phase === phase && e.call.step === step);
+      assert.ok(call?.call.tensors[name], `${layer}.${phase} of step ${step} has ${name} in the trace`);
+      return call.call.tensors[name];
+    },
+  };
+}
+
+/** The chain-rule panel of a card: which element, which step, and the value backward recorded (as it shows it). */
+async function chainShown(frame, layer) {
+  const panel = frame.locator(`[data-testid=layer-card][data-layer=${layer}] [data-testid=chain-rule]`).first();
+  await panel.waitFor({ timeout: 20_000 });
+  const recorded = panel.locator("[data-testid=chain-recorded]");
+  const pending = await panel.getAttribute("data-pending");
+  return {
+    target: await panel.getAttribute("data-target"),
+    step: await panel.getAttribute("data-step"),
+    pending: pending === "true",
+    recorded: pending === "true" ? undefined : Number(await recorded.innerText({ timeout: 20_000 })),
+  };
+}
+
+/** Waits until the chain-rule panel of `layer` shows `target` at `step`. */
+async function waitChain(frame, layer, target, step, timeout = 30_000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await chainShown(frame, layer).catch(() => undefined);
+    if (last && last.target === target && last.step === String(step) && last.recorded !== undefined && Number.isFinite(last.recorded)) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the chain rule shows ${JSON.stringify(last)}, not ${target} at step ${step}`);
+}
+
 const toolbar = (page) => page.locator(".debug-toolbar");
 const callStack = (page) => page.locator(".debug-call-stack");
 const variables = (page) => page.locator(".debug-variables");
@@ -205,6 +250,73 @@ async function main() {
       await shot(page, "debugger-paused");
     });
 
+    const trace = modelTrace(model, 4);
+    await check("the chain rule is on the element under the cursor: picked at step 1, it follows the debugger to step 2 with that step's numbers", async () => {
+      const frame = webviewFrame(page);
+      // Paused at dense2.backward of step 1: pick dbiases[0][1] in its backward call (a number grid: 1 × 3).
+      const cell = frame.locator("[data-testid=layer-card][data-layer=dense2] [data-testid=call][data-phase=backward] [data-testid=grid][data-tensor=dbiases] .num[data-row='0'][data-col='1']").first();
+      await cell.waitFor({ timeout: 20_000 });
+      await cell.click();
+      const at1 = await waitChain(frame, "dense2", "dense2.dbiases[0][1]", 1);
+      const model1 = trace.tensorOf("dense2", "backward", 1, "dbiases").data[1];
+      assert.equal(at1.recorded, model1, "step 1's dbiases[0][1] as the model computed it");
+      // Continue: the breakpoint stops at step 2's dense2.backward; the element stays selected, with step 2's numbers.
+      await page.keyboard.press("F5");
+      await page.waitForTimeout(500);
+      await waitTopFrame(page, /dense2\.backward/);
+      const at2 = await waitChain(frame, "dense2", "dense2.dbiases[0][1]", 2);
+      const model2 = trace.tensorOf("dense2", "backward", 2, "dbiases").data[1];
+      assert.equal(at2.recorded, model2, "step 2's dbiases[0][1] as the model computed it");
+      assert.notEqual(model2, model1);
+      console.log(`    dense2.dbiases[0][1]: step 1 ${at1.recorded}, step 2 ${at2.recorded} (the model: ${model1}, ${model2})`);
+    });
+
+    await check("Show Chain Rule on an element of dweights in the Variables view opens the inspector's chain rule on it, at this position", async () => {
+      const view = variables(page);
+      // From a known state: everything collapsed, then the keyboard (the list scrolls with the focus).
+      await view.hover();
+      await page.locator(".debug-pane-header, .pane-header", { hasText: "Variables" }).locator(".codicon-collapse-all").first().click();
+      const focused = view.locator(".monaco-list-row.focused").first();
+      const walkTo = async (re) => {
+        for (let i = 0; i < 30; i++) {
+          if (re.test(await focused.innerText().catch(() => ""))) return;
+          await page.keyboard.press("ArrowDown");
+          await page.waitForTimeout(120);
+        }
+        assert.match(await focused.innerText(), re);
+      };
+      await view.locator(".monaco-list-row", { hasText: /^\s*Layer dense2/ }).first().click();
+      await page.keyboard.press("ArrowRight");
+      await walkTo(/^\s*dweights\s*=/);
+      await page.keyboard.press("ArrowRight");
+      await walkTo(/^\s*\[1\]\s*=/);
+      await page.keyboard.press("ArrowRight");
+      // dweights[1]'s statistics, then its elements [0] [1] [2] (level 4: scope › dweights › [1] › [2]); scroll the view to it.
+      const element = view.locator(".monaco-list-row[aria-level='4']", { hasText: /^\s*\[2\]\s*=/ }).first();
+      const box = await view.boundingBox();
+      for (let i = 0; i < 20 && !(await element.isVisible().catch(() => false)); i++) {
+        await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+        await page.mouse.wheel(0, 40);
+        await page.waitForTimeout(150);
+      }
+      await element.scrollIntoViewIfNeeded();
+      await element.click({ button: "right" });
+      const item = page.locator(".context-view .monaco-menu .action-item", { hasText: "Show Chain Rule" }).first();
+      await item.waitFor({ timeout: 10_000 });
+      await item.click();
+      const frame = webviewFrame(page);
+      const shown = await waitChain(frame, "dense2", "dense2.dweights[1][2]", 2);
+      const model = trace.tensorOf("dense2", "backward", 2, "dweights").data[1 * 3 + 2];
+      assert.equal(shown.recorded, model, "dweights[1][2] at step 2 as the model computed it");
+      await frame.locator("[data-testid=layer-card][data-layer=dense2] [data-testid=chain-rule]").first().scrollIntoViewIfNeeded();
+      await shot(page, "debugger-chain-rule");
+      await setColorTheme(page, "light");
+      await page.waitForTimeout(1000);
+      await frame.locator("[data-testid=layer-card][data-layer=dense2] [data-testid=chain-rule]").first().scrollIntoViewIfNeeded();
+      await shot(page, "debugger-chain-rule-light");
+      await setColorTheme(page, "dark");
+    });
+
     await check("Step Back walks back into the previous training step; the inspector shows that step", async () => {
       for (let i = 0; i < 6; i++) {
         await toolbar(page).locator(".codicon-debug-step-back").first().click();
@@ -213,7 +325,10 @@ async function main() {
       const name = await waitTopFrame(page, /SGD update dense2/);
       assert.match(name, /SGD update dense2/);
       const stack = await callStack(page).innerText();
-      assert.match(stack, /training step 0 \(recorded\)/);
+      assert.match(stack, /training step 1 \(recorded\) · can go back to step 0/);
+      // The chain rule's element went back with the debugger: step 1's numbers.
+      const back = await waitChain(webviewFrame(page), "dense2", "dense2.dweights[1][2]", 1);
+      assert.equal(back.recorded, trace.tensorOf("dense2", "backward", 1, "dweights").data[1 * 3 + 2]);
       await webviewFrame(page).locator("[data-testid=layer-card].debug-current[data-layer=dense2]").waitFor({ timeout: 20_000 });
       await shot(page, "debugger-step-back");
       await page.keyboard.press("Shift+F5");

@@ -9,7 +9,8 @@ import { isExplainable } from "../../core/explain";
 import { readRunGradCheck } from "../../core/run/gradCheckVerdict";
 import type { GradCheckResult, LayerInfo } from "../../core/trace/traceTypes";
 import { siteLabel } from "../model";
-import { chainPanel } from "./chain";
+import { chainPanel, pendingChain } from "./chain";
+import { elementAt } from "../selection";
 import { gaps, lineChart, paletteColor } from "./charts";
 import type { Ctx } from "./context";
 import { h, icon, linkButton, siteLink, Slot } from "./dom";
@@ -67,7 +68,9 @@ export class LayerCard {
     this.head.update(JSON.stringify([info, collapsed, check?.ok, anomalies.length, calls.length]), () => this.renderHead(ctx, info, collapsed, check, anomalies.length));
     if (collapsed) return;
     this.checks.update(JSON.stringify([run.version === 0 ? 0 : anomalies.length, check ? JSON.stringify(check) : "", step, run.steps.length]), () => this.renderChecks(ctx, info, check));
-    const sel = view.selectedElement && view.selectedElement.layer === info.id && calls.some((c) => c.seq === view.selectedElement?.seq) ? view.selectedElement : undefined;
+    // The element under the cursor follows the step shown (and the debugger's position): webview/selection.ts.
+    const at = view.selectedElement && view.selectedElement.layer === info.id ? elementAt(run, view.selectedElement, step, ctx.debug) : undefined;
+    const sel = at?.kind === "shown" ? at.sel : undefined;
     const width = Math.round(ctx.contentWidth / 40);
     // Re-rendering the calls moves focus away from a heatmap: remember which one had it.
     const active = document.activeElement;
@@ -80,7 +83,8 @@ export class LayerCard {
       const cceCalls = info.kind === "softmax" ? run.callsInStep(step).filter((c) => run.layers.get(c.layer)?.kind === "cce" && c.tensors.targets).map((c) => c.seq) : [];
       this.softmax.update(JSON.stringify([step, calls.map((c) => c.seq), cceCalls, sample, view.zoom, ctx.theme, width]), () => softmaxPanel(ctx, info, calls));
     }
-    this.chain.update(JSON.stringify([sel ?? null, ctx.theme, check?.ok]), () => (sel ? chainPanel(ctx, info, sel) : null));
+    const pending = at?.kind === "pending" ? at.why : null;
+    this.chain.update(JSON.stringify([sel ?? null, pending, ctx.theme, check?.ok, ctx.debug && ctx.debug.step === step ? ctx.debug.label : null]), () => (sel ? chainPanel(ctx, info, sel) : pending && view.selectedElement ? pendingChain(ctx, info, view.selectedElement, pending) : null));
     this.updateNorms(ctx, info);
   }
 

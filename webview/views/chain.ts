@@ -25,16 +25,29 @@ async function fetchAll(ctx: Ctx, seq: number | undefined, names: string[], have
   return out;
 }
 
+/** The element stays selected, but its chain rule cannot be written at this step or position: say why. */
+export function pendingChain(ctx: Ctx, info: LayerInfo, sel: SelectedElement, why: string): HTMLElement {
+  const target = `${info.name}.${sel.tensor}[${sel.index.join("][")}]`;
+  return h(
+    "section",
+    { class: "chain pending", testid: "chain-rule", attrs: { "aria-label": `Chain rule for ${target}`, "data-target": target, "data-pending": "true" } },
+    h("div", { class: "section-title" }, icon("symbol-operator"), " Chain rule: ", h("span", { class: "mono" }, target), iconButton("close", "Close the chain rule", () => ctx.actions.selectElement(undefined), "chain-close")),
+    h("p", { class: "muted", testid: "chain-pending" }, why),
+  );
+}
+
 export function chainPanel(ctx: Ctx, info: LayerInfo, sel: SelectedElement): HTMLElement {
   const body = h("div", { class: "chain-body" }, h("p", { class: "muted" }, "Computing…"));
   const target = `${info.name}.${sel.tensor}[${sel.index.join("][")}]`;
+  const call = ctx.run.call(sel.seq);
+  const where = call ? `Step ${call.step}${ctx.debug && ctx.debug.step === call.step ? `, at the debugger's position (${ctx.debug.label})` : ""}` : "";
   const el = h(
     "section",
-    { class: "chain", testid: "chain-rule", attrs: { "aria-label": `Chain rule for ${target}`, "data-target": target } },
+    { class: "chain", testid: "chain-rule", attrs: { "aria-label": `Chain rule for ${target}`, "data-target": target, "data-seq": sel.seq, ...(call ? { "data-step": call.step } : {}) } },
     h("div", { class: "section-title" }, icon("symbol-operator"), " Chain rule: ", h("span", { class: "mono" }, target), iconButton("close", "Close the chain rule", () => ctx.actions.selectElement(undefined), "chain-close")),
+    where ? h("p", { class: "muted chain-where", testid: "chain-step" }, where) : null,
     body,
   );
-  const call = ctx.run.call(sel.seq);
   if (!call) {
     body.replaceChildren(h("p", { class: "muted" }, "That call is not in this run any more."));
     return el;

@@ -34,6 +34,11 @@ export function updatePanel(ctx: Ctx, info: LayerInfo, sel: SelectedElement, cal
   const target = `${param}${sel.index.map((i) => `[${i}]`).join("")}`;
   const el = h("section", { class: "update", testid: "update", attrs: { "aria-label": `The optimizer's update of ${info.name}.${target}`, "data-target": `${info.name}.${target}` } });
   const title = h("div", { class: "section-title sub" }, icon("arrow-swap"), ` Update of ${info.name}.${target} at step ${step}`);
+  if (!opt && ctx.debug && ctx.debug.step === step) {
+    const updating = /\bupdate\b/.test(ctx.debug.label);
+    el.append(title, h("p", { class: "muted", testid: "update-not-yet" }, updating ? `The debugger is at the optimizer's update of this step (${ctx.debug.label}): its numbers are in the Variables view's Optimizer scope; this panel writes the update out once the step has ended.` : `Not computed yet at the debugger's position (${ctx.debug.label}, step ${step}): the optimizer updates this step's parameters later.`));
+    return el;
+  }
   if (!opt) {
     el.append(title, h("p", { class: "muted" }, ctx.run.summaries.some((s) => s.optimizer) ? "No optimizer update was recorded in this step." : "This run used no optimizer (or a producer that does not record its updates)."));
     return el;
