@@ -70,7 +70,7 @@ export interface Position {
   /** The layer's name when the trace has not named it yet (a first call that threw). */
   layerName?: string;
   /**
-   * Sent without its tensors because the stop's window was full (`TRACE_BUDGET.stopWindowBytes`): the
+   * Sent without its tensors because the stop's kept positions were full (`TRACE_BUDGET.stopWindowBytes`): the
    * host does not keep it, so Step Back does not reach it.
    */
   dropped?: true;

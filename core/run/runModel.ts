@@ -156,7 +156,7 @@ export class RunModel {
 
   /**
    * Forgets the tensor data of call `seq` (its summary, shapes and statistics stay): the debugger's host
-   * side frees what it added for a stop window (extension/debug/runtime.ts). Returns the bytes freed.
+   * side frees what it added for the positions kept at a stop (extension/debug/runtime.ts). Returns the bytes freed.
    */
   forgetTensors(seq: number): number {
     const c = this.bySeq.get(seq);

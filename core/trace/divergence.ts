@@ -84,7 +84,7 @@ export class DivergenceWatch {
 
   /** The last `DIVERGENCE.lookback` observed steps before the onset: their largest updates and their gradient norms. */
   private recent: { step: number; weight?: Peak; other?: Peak; norms: Map<string, { norm: number; layer: number; layerName: string; name: string }> }[] = [];
-  /** Gradient norms just before the onset (the oldest step of the window), the baseline of the growth. */
+  /** Gradient norms just before the onset (the oldest step looked back on), the baseline of the growth. */
   private baseline: Map<string, { step: number; norm: number }> | undefined;
 
   observe(o: StepObservation): void {
