@@ -9,6 +9,7 @@
  * `shape`, `rows`, `cols`. `t[i]` is row i (a tensor one rank lower; negative counts from the end),
  * `t[i][j]` an element.
  */
+import { editDistance } from "../suggest";
 import type { Expr } from "./expr";
 
 /** A tensor as the evaluator sees it (a row of a tensor is a view: `data` may be a subarray). */
@@ -299,20 +300,6 @@ function suggest(name: string, known: string[]): string {
   const close = known.filter((k) => editDistance(k.toLowerCase(), name.toLowerCase()) <= Math.max(1, Math.floor(name.length / 4)));
   if (close.length > 0) return ` (did you mean ${close.slice(0, 3).map((c) => `'${c}'`).join(" or ")}?)`;
   return known.length > 0 ? `; known here: ${known.slice(0, 16).join(", ")}${known.length > 16 ? ", …" : ""}` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
 }
 
 /** Short text of a number for the debugger's views: 4 significant digits, exponent when tiny or huge. */

@@ -306,15 +306,15 @@ def _suggest(name, known):
 
 
 def _edit_distance(a, b):
-    row = list(range(len(b) + 1))
+    """Edit distance with adjacent transpositions (optimal string alignment), as core/suggest.ts's editDistance."""
+    d = [[j if i == 0 else (i if j == 0 else 0) for j in range(len(b) + 1)] for i in range(len(a) + 1)]
     for i in range(1, len(a) + 1):
-        prev = row[0]
-        row[0] = i
         for j in range(1, len(b) + 1):
-            cur = row[j]
-            row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (0 if a[i - 1] == b[j - 1] else 1))
-            prev = cur
-    return row[len(b)]
+            v = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (0 if a[i - 1] == b[j - 1] else 1))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                v = min(v, d[i - 2][j - 2] + 1)
+            d[i][j] = v
+    return d[len(a)][len(b)]
 
 
 def js_number(v):

@@ -438,6 +438,9 @@ class ExprTest(unittest.TestCase):
             X.evaluate(member(name("dense1"), "dweight"), e)
         self.assertEqual(str(c.exception), "'dense1' has no 'dweight' here (did you mean 'dweights'?); it has dweights")
         with self.assertRaises(X.EvalError) as c:
+            X.evaluate(name("dnese1"), e)
+        self.assertTrue(str(c.exception).startswith("'dnese1' is not known here (did you mean 'dense1'?)"), str(c.exception))
+        with self.assertRaises(X.EvalError) as c:
             X.evaluate(index(name("dweights"), 4), e)
         self.assertEqual(str(c.exception), "index 4 is out of range for rows 0..3 of a tensor [4, 3]")
 

@@ -142,6 +142,8 @@ describe("debug expressions: evaluator", () => {
       return "no error";
     };
     assert.equal(msg("dens1.output"), "'dens1' is not known here (did you mean 'dense1'?)");
+    // Two letters swapped count as one edit (core/suggest.ts's editDistance, shared with the file's own hints).
+    assert.equal(msg("dnese1.output"), "'dnese1' is not known here (did you mean 'dense1'?)");
     assert.match(msg("zzz > 1"), /'zzz' is not known here; known here: step, loss, dweights, dense1, bad/);
     assert.match(msg("dweights > 10"), /'>' needs a number, and this is a tensor \[4, 3\]: use one of its numbers \(t\[0\]\[0\]\) or a property \(\.norm/);
     assert.match(msg("dense1.dbiases"), /'dense1' has no 'dbiases' here; it has dweights, dinputs, output/);
