@@ -142,18 +142,45 @@ export function l2norm(t: Tensor): number {
   return scaledNorm(d);
 }
 
-/** The L2 norm (as `l2norm`) and the mean |value| of a gradient, in one pass where the sums allow. */
+/**
+ * The L2 norm (as `l2norm`) and the mean |value| of a gradient, in one pass where the sums allow.
+ * Four independent accumulators per sum (as in `l2norm`): the adds do not wait on each other.
+ */
 export function normAndMeanAbs(t: Tensor): { norm: number; meanAbs: number } {
   const d = t.data;
   const n = d.length;
-  let sq = 0;
-  let abs = 0;
-  for (let i = 0; i < n; i++) {
-    const v = d[i] as number;
-    sq += v * v;
-    abs += v < 0 ? -v : v;
+  let q0 = 0;
+  let q1 = 0;
+  let q2 = 0;
+  let q3 = 0;
+  let a0 = 0;
+  let a1 = 0;
+  let a2 = 0;
+  let a3 = 0;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const v0 = d[i] as number;
+    const v1 = d[i + 1] as number;
+    const v2 = d[i + 2] as number;
+    const v3 = d[i + 3] as number;
+    q0 += v0 * v0;
+    q1 += v1 * v1;
+    q2 += v2 * v2;
+    q3 += v3 * v3;
+    a0 += Math.abs(v0);
+    a1 += Math.abs(v1);
+    a2 += Math.abs(v2);
+    a3 += Math.abs(v3);
   }
+  for (; i < n; i++) {
+    const v = d[i] as number;
+    q0 += v * v;
+    a0 += Math.abs(v);
+  }
+  const sq = q0 + q1 + q2 + q3;
+  const abs = a0 + a1 + a2 + a3;
   const meanAbs = n === 0 ? NaN : abs / n;
+  // NaN stays NaN; a sum in the safe range is right; ∞ (overflow, or an ∞ element) and tiny sums look again.
   const norm = sq !== sq || (sq < 1e300 && sq > 1e-290) ? Math.sqrt(sq) : sq === 0 ? zeroOrTiny(d) : scaledNorm(d);
   return { norm, meanAbs: Number.isFinite(meanAbs) || meanAbs !== meanAbs ? meanAbs : meanAbsScaled(d) };
 }
