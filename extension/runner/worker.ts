@@ -17,6 +17,8 @@
  *
  * Entry point of `dist/worker.js`.
  */
+import * as fs from "node:fs";
+import { Session } from "node:inspector";
 import { createRequire } from "node:module";
 import { format as utilFormat, inspect } from "node:util";
 import * as vm from "node:vm";
@@ -71,6 +73,47 @@ const atomicsStore = Atomics.store;
 const atomicsWait = Atomics.wait;
 const realExit = process.exit.bind(process);
 const realKill = process.kill.bind(process);
+
+/**
+ * Debug-only: `BACKPROP_LENS_CPU_PROFILE=<file.cpuprofile | directory>` in the environment of the CLI or
+ * the editor writes a V8 CPU profile of this thread (the model, the recorder, the posts) from the run's
+ * start to its end (`--cpu-prof` does not work here: the process exits right after the run). Off by default;
+ * read before the model runs. Summarise it with `node test/bench/profileSummary.mjs <file>`.
+ */
+const profileTarget = process.env.BACKPROP_LENS_CPU_PROFILE;
+let profiler: Session | undefined;
+
+function startProfile(): void {
+  if (!profileTarget) return;
+  try {
+    profiler = new Session();
+    profiler.connect();
+    profiler.post("Profiler.enable");
+    profiler.post("Profiler.setSamplingInterval", { interval: Number(process.env.BACKPROP_LENS_CPU_PROFILE_US) || 200 });
+    profiler.post("Profiler.start");
+  } catch (e) {
+    process.stderr.write(`BACKPROP_LENS_CPU_PROFILE: ${String(e)}\n`);
+    profiler = undefined;
+  }
+}
+
+/** Writes the profile (synchronously: the thread may end right after the run). */
+function stopProfile(): void {
+  const session = profiler;
+  if (!session || !profileTarget) return;
+  profiler = undefined;
+  session.post("Profiler.stop", (err, result) => {
+    if (err || !result) return;
+    let file = profileTarget;
+    if (!file.endsWith(".cpuprofile")) file = `${file.replace(/[/\\]+$/, "")}/worker-${process.pid}-${Date.now()}.cpuprofile`;
+    try {
+      fs.writeFileSync(file, JSON.stringify(result.profile));
+    } catch {
+      // debug-only: a profile that cannot be written is not the run's failure
+    }
+  });
+  session.disconnect();
+}
 
 function send(message: WorkerMessage, transfer?: ArrayBuffer[]): void {
   apply(rawPost, events, transfer && transfer.length > 0 ? [message, transfer] : [message]);
@@ -183,6 +226,7 @@ function startRun(message: MainToWorker): void {
   // The model's own event loop decides when the run is over, as in Node: our ports keep nothing alive.
   events.unref();
   controlPort.unref();
+  startProfile();
   started = now();
   send({ kind: "running" });
   emit({ type: "run/start", version: TRACE_FORMAT_VERSION, file: input.compiled.file, startedAt: Date.now() });
@@ -246,11 +290,14 @@ function endRun(error: RunError | undefined, completed = error === undefined, th
   } catch {
     // the run's end is reported all the same
   }
+  const durationMs = now() - started;
+  // Before the end goes out: the process may exit as soon as the host has it.
+  stopProfile();
   emit({
     type: "run/end",
     ok: error === undefined,
     steps: recorder.stepCount,
-    durationMs: now() - started,
+    durationMs,
     keptSteps: recorder.keptSteps,
     ...(error ? { error } : {}),
   });

@@ -202,6 +202,31 @@ describe("CLI: backprop-lens run|check", function () {
     }
   });
 
+  it("BACKPROP_LENS_CPU_PROFILE (debug-only) writes a CPU profile of the model's worker thread; without it, nothing", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-prof-"));
+    try {
+      const r = spawnSync(process.execPath, [cli, "run", example("04-spiral-model.ts")], { cwd: root, encoding: "utf8", timeout: 120_000, env: { ...process.env, BACKPROP_LENS_CPU_PROFILE: dir } });
+      assert.equal(r.status, 0, r.stderr);
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"));
+      assert.equal(files.length, 1, `one profile in ${dir}: ${files.join(", ")}`);
+      const profile = JSON.parse(fs.readFileSync(path.join(dir, files[0] as string), "utf8")) as { nodes: { callFrame: { functionName: string } }[]; samples: number[]; timeDeltas: number[] };
+      assert.ok(profile.samples.length > 0 && profile.samples.length === profile.timeDeltas.length);
+      // The recorder's wrapper of every layer call is in it: the profile is of the thread that ran the model.
+      assert.ok(profile.nodes.some((n) => n.callFrame.functionName === "traced"), "the recorder's traced() is in the profile");
+      const explicit = path.join(dir, "named.cpuprofile");
+      const env = { ...process.env, BACKPROP_LENS_CPU_PROFILE: explicit };
+      assert.equal(spawnSync(process.execPath, [cli, "run", example("04-spiral-model.ts")], { cwd: root, encoding: "utf8", timeout: 120_000, env }).status, 0);
+      assert.ok(fs.existsSync(explicit), "a path ending in .cpuprofile is the file itself");
+      const env2 = { ...process.env };
+      delete env2.BACKPROP_LENS_CPU_PROFILE;
+      const before = fs.readdirSync(dir).length;
+      assert.equal(spawnSync(process.execPath, [cli, "run", example("04-spiral-model.ts")], { cwd: root, encoding: "utf8", timeout: 120_000, env: env2 }).status, 0);
+      assert.equal(fs.readdirSync(dir).length, before, "off by default");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe("bad input: a clear message with file and line, exit status 1", () => {
     const cases: [string, string[], RegExp][] = [
       ["syntax-error.ts", [], /syntax-error\.ts:5:1: syntax error: Expected "\)" but found "console"/],
