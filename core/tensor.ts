@@ -51,6 +51,32 @@ export function zeros(shape: readonly number[]): Tensor {
   return { shape: [...shape], data: new Float64Array(n) };
 }
 
+/** What `uninitialized` allocates with where it can: Node's `Buffer.allocUnsafeSlow` (absent elsewhere). */
+const unsafeAlloc = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => { buffer: ArrayBuffer; byteOffset: number; byteLength: number } } }).Buffer
+  ?.allocUnsafeSlow;
+
+/** Below this many elements a zeroed array costs no more than an uninitialized one. */
+const UNINITIALIZED_MIN = 512;
+
+/**
+ * A tensor whose elements are NOT set (they hold whatever the allocator's memory held): for results
+ * that the caller overwrites in full before anyone can see them, which saves zeroing memory that is
+ * written again at once. Its data is an ordinary Float64Array over an ArrayBuffer of its own (never a
+ * pool, never shared), as `zeros` gives. Where Node's `Buffer` is not available (a browser), or for
+ * small tensors, it is `zeros`.
+ */
+export function uninitialized(shape: readonly number[]): Tensor {
+  checkShape(shape);
+  const n = sizeOf(shape);
+  runtime.onAlloc?.(n * 8, shape);
+  if (unsafeAlloc !== undefined && n >= UNINITIALIZED_MIN) {
+    const b = unsafeAlloc(n * 8);
+    // allocUnsafeSlow never pools: the buffer is this array's alone (checked, in case a runtime differs).
+    if (b.byteOffset === 0 && b.byteLength === n * 8 && b.buffer.byteLength === n * 8) return { shape: [...shape], data: new Float64Array(b.buffer, 0, n) };
+  }
+  return { shape: [...shape], data: new Float64Array(n) };
+}
+
 /** A tensor filled with `value`. */
 export function full(shape: readonly number[], value: number): Tensor {
   const t = zeros(shape);

@@ -1,5 +1,5 @@
 import { mean } from "../ops/ops";
-import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
+import { type Tensor, type TensorLike, expect2d, tensor, uninitialized, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 import { softmaxBackward, softmaxRows } from "./softmax";
 import { type Targets, classIndices, readTargetsTransient as readTargets } from "./targets";
@@ -73,7 +73,7 @@ export class CategoricalCrossentropy extends Layer {
     const d = tensor(dvalues);
     const [n, k] = expect2d("CategoricalCrossentropy.backward", "dvalues", d);
     const t = readTargets("CategoricalCrossentropy.backward", yTrue, n, k);
-    const out = zeros([n, k]);
+    const out = uninitialized([n, k]); // every element is written
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < k; j++) {
         const y = t.kind === "sparse" ? (t.index[i] === j ? 1 : 0) : (t.values.data[i * k + j] as number);
@@ -131,7 +131,7 @@ export class SoftmaxCategoricalCrossentropy extends Layer {
     const [n, k] = expect2d("SoftmaxCategoricalCrossentropy.backward", "dvalues", d);
     const idx = classIndices(readTargets("SoftmaxCategoricalCrossentropy.backward", yTrue, n, k), k);
     // (ŷ − y) / n in one pass: ŷ/n, and (ŷ − 1)/n at each sample's target class.
-    const out = zeros([n, k]);
+    const out = uninitialized([n, k]); // every element is written
     const o = out.data;
     const p = d.data;
     for (let i = 0; i < n; i++) {

@@ -4,7 +4,7 @@ import { gemm, gemmBias } from "../ops/gemm";
 import { addRowInPlace, dot, sumRows } from "../ops/ops";
 import { WASM_GEMM_MIN, wasmDenseBackward } from "../ops/wasm";
 import { type Rng, defaultRng, randn } from "../rng";
-import { type Tensor, type TensorLike, expect2d, sizeOf, tensor, zeros } from "../tensor";
+import { type Tensor, type TensorLike, expect2d, sizeOf, tensor, uninitialized, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 
 /** Options of a Dense layer. */
@@ -109,7 +109,8 @@ export class Dense extends Layer {
       addRowInPlace(dot(x, w, {}, "Dense.forward"), this.biases, "Dense.forward");
     }
     // out = x · w + b, the bias added in the same pass (the same numbers as the product, then the bias).
-    const out = zeros([M, N]);
+    // Every element is written by the product (uninitialized: no zeroing of memory written at once).
+    const out = uninitialized([M, N]);
     gemmBias(M, N, cols, x.data, w.data, this.biases.data, out.data);
     this.output = out;
     return out;
@@ -131,9 +132,10 @@ export class Dense extends Layer {
     const w = this.weights;
     const [, xc] = this.inputs.shape as [number, number];
     if (w.shape.length === 2 && w.shape[0] === xc && w.shape[1] === c) {
-      const dW = zeros([xc, c]);
-      const db = zeros([1, c]);
-      const dX = zeros([r, xc]);
+      // Every element of the three is written below (uninitialized: no zeroing first).
+      const dW = uninitialized([xc, c]);
+      const db = uninitialized([1, c]);
+      const dX = uninitialized([r, xc]);
       // All three gradients in one visit of the WebAssembly kernels (dvalues copied in once), or the
       // same operations in TypeScript.
       if (r * xc * c < WASM_GEMM_MIN || !wasmDenseBackward(this.inputs.data, dy.data, w.data, r, xc, c, dW.data, db.data, dX.data)) {

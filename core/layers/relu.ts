@@ -1,6 +1,6 @@
 import { ArgumentError, ShapeError, showShape } from "../errors";
 import { reluBackward, reluForward } from "../ops/elementwise";
-import { type Tensor, type TensorLike, tensor, zeros } from "../tensor";
+import { type Tensor, type TensorLike, tensor, uninitialized } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 
 /**
@@ -27,7 +27,7 @@ export class ReLU extends Layer {
   forward(inputs: TensorLike): Tensor {
     const x = tensor(inputs);
     this.inputs = x;
-    const out = zeros(x.shape);
+    const out = uninitialized(x.shape); // every element is written
     reluForward(x.data, out.data); // as np.maximum(0, x): a NaN stays NaN, so the tracer can find where it began
     this.output = out;
     return out;
@@ -43,7 +43,7 @@ export class ReLU extends Layer {
         inputs: this.inputs.shape,
       });
     }
-    const out = zeros(dy.shape);
+    const out = uninitialized(dy.shape); // every element is written
     // The book's `dinputs[inputs <= 0] = 0`: everything else (a NaN input included) passes the gradient.
     reluBackward(this.inputs.data, dy.data, out.data);
     this.dinputs = out;

@@ -1,5 +1,5 @@
 import { ArgumentError, ShapeError, showShape } from "../errors";
-import { type Tensor, type TensorLike, expect2d, tensor, zeros } from "../tensor";
+import { type Tensor, type TensorLike, expect2d, tensor, uninitialized, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
 
 /**
@@ -8,7 +8,7 @@ import { Layer, type LayerKind } from "./layer";
  */
 export function softmaxRows(inputs: Tensor): Tensor {
   const [r, c] = expect2d("softmax", "inputs", inputs);
-  const out = zeros([r, c]);
+  const out = uninitialized([r, c]); // every element is written
   const x = inputs.data;
   const y = out.data;
   for (let i = 0; i < r; i++) {
@@ -53,7 +53,7 @@ export function softmaxBackward(output: Tensor, dvalues: Tensor): Tensor {
       output: output.shape,
     });
   }
-  const out = zeros([r, c]);
+  const out = uninitialized([r, c]); // every element is written
   const s = output.data;
   const g = dvalues.data;
   for (let n = 0; n < r; n++) {

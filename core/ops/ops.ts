@@ -3,7 +3,7 @@
  * an axis with kept dimensions, broadcasting a row, element-wise maps. Shapes are `[rows, cols]`.
  */
 import { ShapeError, showShape } from "../errors";
-import { type Tensor, expect2d, sizeOf, zeros } from "../tensor";
+import { type Tensor, expect2d, sizeOf, uninitialized, zeros } from "../tensor";
 import { addRowTs, sumRowsInto } from "./elementwise";
 import { gemm } from "./gemm";
 
@@ -36,7 +36,7 @@ export function dot(a: Tensor, b: Tensor, opts: DotOptions = {}, op = "dot"): Te
       { a: a.shape, b: b.shape },
     );
   }
-  const out = zeros([M, N]);
+  const out = uninitialized([M, N]); // gemm writes every element (zeros when K = 0)
   gemm(opts.transA === true, opts.transB === true, M, N, K, a.data, b.data, out.data);
   return out;
 }
@@ -64,7 +64,7 @@ export function addRowInPlace(x: Tensor, row: Tensor, op = "addRow"): Tensor {
 /** Sum over the rows, keeping the dimension: `np.sum(x, axis=0, keepdims=True)`, shape `[1, cols]`. */
 export function sumRows(x: Tensor): Tensor {
   const [r, c] = expect2d("sumRows", "x", x);
-  const out = zeros([1, c]);
+  const out = uninitialized([1, c]); // every element is written
   sumRowsInto(x.data, r, c, out.data);
   return out;
 }
