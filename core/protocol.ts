@@ -18,8 +18,8 @@ import type { SourceSite } from "./trace/traceTypes";
 
 export type { RunEvent, RunHeader };
 
-/** 2: trace events in `run/events` instead of one message kind per event. */
-export const PROTOCOL_VERSION = 2;
+/** 2: trace events in `run/events` instead of one message kind per event. 3: `run/cleared`. */
+export const PROTOCOL_VERSION = 3;
 
 /** Events from the host to the webview. */
 export type ToWebview =
@@ -28,7 +28,8 @@ export type ToWebview =
   | { type: "run/started"; run: RunHeader }
   /** Trace events of run `runId`, in order, without tensor data. */
   | { type: "run/events"; runId: number; events: RunEvent[] }
-  /** Scroll to and focus a layer's card (from a hover link or a code lens in the editor). */
+  /** Clear Results: the shown run is forgotten (the inspector says so until the next run). */
+  | { type: "run/cleared" }
   /**
    * Scroll to a layer's card (at a step); with `element`, select that element of call `seq` and open its
    * chain rule (the debugger's "Show Chain Rule" in the Variables view).
@@ -111,6 +112,7 @@ const TO_WEBVIEW: Guards<ToWebview> = {
   "session/ready": (x) => typeof x.protocolVersion === "number",
   "run/started": (x) => isObject(x.run) && typeof x.run.runId === "number",
   "run/events": (x) => typeof x.runId === "number" && Array.isArray(x.events) && x.events.every((e) => isObject(e) && typeof e.type === "string"),
+  "run/cleared": () => true,
   "ui/reveal": (x) =>
     typeof x.layer === "number" &&
     (x.element === undefined || (isObject(x.element) && typeof x.element.seq === "number" && typeof x.element.tensor === "string" && Array.isArray(x.element.index) && x.element.index.every((i: unknown) => Number.isInteger(i)))),

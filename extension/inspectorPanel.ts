@@ -175,6 +175,16 @@ export class InspectorPanel extends Disposable {
     this.flush();
   }
 
+  /** Clear Results: the webview forgets the shown run (anything still queued for it is dropped). */
+  clearRun(): void {
+    this.pending = [];
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.ready) this.send({ type: "run/cleared" });
+  }
+
   /**
    * Queues live trace events (without tensor data) of run `runId`; consecutive events go out as one
    * `run/events` batch. Summaries and console lines wait a few tens of milliseconds; anything else

@@ -79,6 +79,10 @@ export class RunController extends Disposable implements InspectorHost {
   private readonly pool: ProcessPool;
   private readonly files: TraceFiles;
   private markerWrite: Promise<void> = Promise.resolve();
+  /** Runs whose saved trace is being finished (off this thread); Clear Results waits for them. */
+  private readonly saving = new Map<RunModel, Promise<void>>();
+  /** Runs forgotten by Clear Results: nothing of them is reported or saved any more. */
+  private readonly cleared = new WeakSet<RunModel>();
   private closing = false;
   private readonly highlight = this.register(
     vscode.window.createTextEditorDecorationType({
@@ -213,13 +217,17 @@ export class RunController extends Disposable implements InspectorHost {
     if (!superseded) {
       this.active = undefined;
       void vscode.commands.executeCommand("setContext", "backpropLens.running", false);
+    }
+    if (!superseded && !this.cleared.has(store)) {
       this.report(store, result, doc.uri);
       if (result.startMs !== undefined) this.log.info(`run ${runId}: compile ${result.compileMs.toFixed(0)} ms, model start ${result.startMs.toFixed(0)} ms`);
-      void this.saveRun(store, file, startedAt);
+      const save = this.saveRun(store, file, startedAt).finally(() => this.saving.delete(store));
+      this.saving.set(store, save);
     } else {
+      // Superseded by a newer run, or cleared while it ran: its partial trace file goes, nothing is shown.
       this.files.abort(runId);
     }
-    if (record && !superseded) this.reportDeterminism(store, record, mismatch);
+    if (record && !superseded && !this.cleared.has(store)) this.reportDeterminism(store, record, mismatch);
     this.finished.fire({ store, result, uri: doc.uri });
     return result;
   }
@@ -293,11 +301,22 @@ export class RunController extends Disposable implements InspectorHost {
     else void this.run();
   }
 
-  /** Forgets the results: inspector, hovers, diagnostics. */
+  /**
+   * Forgets the results: inspector, hovers, diagnostics, and the saved run (a new window starts empty). A
+   * running model is stopped (its results would come back as it goes on); a run whose trace is still being
+   * saved is waited for, so that its file and "ended" marker cannot land after they were removed.
+   */
   async clear(): Promise<void> {
+    if (this.active) {
+      this.cleared.add(this.active.store);
+      this.active.handle.cancel();
+    }
+    if (this.latest) this.cleared.add(this.latest);
     this.latest = undefined;
+    InspectorPanel.instance?.clearRun();
     this.status.idle();
     await (await this.client()).clear();
+    await Promise.all(this.saving.values());
     await this.markerWrite;
     await fs.rm(this.tracePath(), { force: true }).catch(() => undefined);
     await fs.rm(this.markerPath(), { force: true }).catch(() => undefined);
@@ -497,7 +516,9 @@ export class RunController extends Disposable implements InspectorHost {
     const saved = await this.files.end(store.runId, endEvent);
     if (saved.error) this.log.warn(`could not save the run for the next window: ${saved.error}`);
     else if (saved.light) this.log.info(`run ${store.runId}: its tensors were over ${MAX_SAVED_TRACE_BYTES / 2 ** 20} MB, so the next window gets the run without them`);
-    // A newer run has started meanwhile: its marker stands.
+    // Cleared meanwhile: Clear Results removes the file and the marker once this is done. A newer run has
+    // started meanwhile: its marker stands.
+    if (this.cleared.has(store)) return;
     if (this.latest === store || this.active === undefined) this.writeMarker({ runId: store.runId, file, startedAt, state: "ended", saved: !saved.error, end: endEvent });
   }
 }

@@ -323,6 +323,10 @@ export class App {
         this.showMessage("connecting", "loading codicon-modifier-spin", "Connecting to Backprop Lens…");
         return;
       case "empty":
+        if (st.cleared) {
+          this.showMessage("empty", "clear-all", "Results cleared. Run Backprop Lens: Run Backward Pass (▶ in the editor's title bar) on a model file to see its layers, gradients and chain-rule steps here again.");
+          return;
+        }
         this.showMessage("empty", "debug-start", "No run yet. Open a model file and run Backprop Lens: Run Backward Pass (▶ in the editor's title bar): its layers, gradients and chain-rule steps appear here while it runs.");
         return;
       case "incompatible":

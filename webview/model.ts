@@ -14,8 +14,8 @@ import { type SourceSite, baseName } from "../core/trace/traceTypes";
 export type AppState =
   /** Waiting for `session/ready`. */
   | { kind: "connecting" }
-  /** Connected; no run yet. */
-  | { kind: "empty" }
+  /** Connected; no run yet, or (`cleared`) the results were cleared. */
+  | { kind: "empty"; cleared?: true }
   | { kind: "run"; run: RunModel }
   /** The host speaks another protocol version (the panel outlived an update). */
   | { kind: "incompatible"; message: string };
@@ -36,6 +36,8 @@ export function reduce(state: AppState, msg: ToWebview): AppState {
     case "run/started":
       // A new run (or the replay of the current one) replaces whatever was shown.
       return { kind: "run", run: new RunModel(msg.run, { keepTensors: false }) };
+    case "run/cleared":
+      return { kind: "empty", cleared: true };
     case "run/events":
       if (state.kind !== "run" || msg.runId !== state.run.header.runId) return state; // a stale run's events
       for (const e of msg.events) state.run.apply(e);

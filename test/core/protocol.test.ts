@@ -3,13 +3,14 @@ import * as assert from "node:assert/strict";
 import { PROTOCOL_VERSION, isFromWebview, isToWebview } from "../../core/protocol";
 
 describe("protocol guards", () => {
-  it("the webview accepts the host's four messages, well-formed, and nothing else", () => {
+  it("the webview accepts the host's messages, well-formed, and nothing else", () => {
     const run = { runId: 1, file: "/m.ts", startedAt: 0 };
     for (const m of [
       { type: "session/ready", protocolVersion: PROTOCOL_VERSION },
       { type: "run/started", run },
       { type: "run/events", runId: 1, events: [{ type: "console", level: "log", text: "hi" }, { type: "a/future-event" }] },
       { type: "ui/reveal", layer: 0 },
+      { type: "run/cleared" },
     ]) {
       assert.equal(isToWebview(m), true, m.type);
     }

@@ -394,6 +394,17 @@ async function main() {
       await frame.locator('[data-testid=file-name]').filter({ hasText: "04-spiral-model.ts" }).waitFor({ timeout: 30_000 });
       await shot(page, "restored-dark");
     });
+
+    await check("Clear Results empties the inspector; after Reload Window it stays empty", async () => {
+      await runCommand(page, "Backprop Lens: Clear Results");
+      let frame = webviewFrame(page);
+      await frame.locator("[data-testid=state-empty]").filter({ hasText: "Results cleared" }).waitFor({ timeout: 30_000 });
+      assert.equal(await frame.locator("[data-testid=layer-card]").count(), 0);
+      await shot(page, "cleared-dark");
+      await reloadWindow(page);
+      frame = webviewFrame(page);
+      await frame.locator("[data-testid=state-empty]").filter({ hasText: "No run yet" }).waitFor({ timeout: 60_000 });
+    });
   } finally {
     await wb.close();
   }

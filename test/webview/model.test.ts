@@ -34,6 +34,19 @@ function opening(host: RunModel): ToWebview[] {
 describe("webview state: live and replay", () => {
   const events = recordRun(train(6), 2);
 
+  it("Clear Results empties the shown run (and says it was cleared); the next run shows again; its stale events do not", () => {
+    const host = new RunModel(header(1));
+    for (const e of events) host.ingest(e);
+    const shown = fold(opening(host));
+    assert.equal(shown.kind, "run");
+    const cleared = reduce(shown, { type: "run/cleared" });
+    assert.deepEqual(cleared, { kind: "empty", cleared: true });
+    // Events of the cleared run still in flight change nothing.
+    assert.deepEqual(reduce(cleared, { type: "run/events", runId: 1, events: host.replay() }), { kind: "empty", cleared: true });
+    const next = runOf(reduce(cleared, { type: "run/started", run: header(2) }));
+    assert.equal(next.header.runId, 2);
+  });
+
   it("a streamed run and its replay give the same state, equal to the host's model", () => {
     const host = new RunModel(header(1));
     const liveMsgs: ToWebview[] = [{ type: "session/ready", protocolVersion: PROTOCOL_VERSION }, { type: "run/started", run: host.header }];

@@ -156,6 +156,44 @@ describe("issue 12: the editor never stalls or dies, whatever the model does", f
     assert.match(ctx.status.text, /infinite-loop\.ts: lost/);
   });
 
+  it("Clear Results right after a run, while its trace is still being saved, leaves nothing for the next window", async () => {
+    const { ctx } = await lens();
+    const dir = await storage();
+    // A slow disk: the run's saved trace is finished 1.5 s late.
+    const files = (ctx.runs as unknown as { files: { end: (runId: number, e: TraceEvent) => Promise<unknown> } }).files;
+    const end = files.end;
+    files.end = (runId, e) => new Promise((r) => setTimeout(r, 1500)).then(() => end.call(files, runId, e));
+    try {
+      const result = await run("02-layer-batch.ts");
+      assert.equal(result.ok, true);
+      await vscode.commands.executeCommand("backpropLens.clearResults");
+      assert.equal(ctx.runs.currentRun(), undefined);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert.equal(fs.existsSync(path.join(dir, "last-run.json")), false, "the saved trace is gone");
+      assert.equal(fs.existsSync(path.join(dir, "last-run.state.json")), false, "the marker is gone");
+      // What a reload would show: nothing.
+      await ctx.runs.clearView();
+      await ctx.runs.restoreLastRun();
+      assert.equal(ctx.runs.currentRun(), undefined);
+    } finally {
+      files.end = end;
+    }
+  });
+
+  it("Clear Results while a model runs stops it, and nothing of it comes back when it ends", async () => {
+    const { ctx } = await lens();
+    await open("infinite-loop.ts");
+    const pending = vscode.commands.executeCommand<RunResult | undefined>("backpropLens.runBackwardPass", fileUri("infinite-loop.ts"));
+    await until(() => ctx.runs.running || undefined, 30_000, "the model to run");
+    await vscode.commands.executeCommand("backpropLens.clearResults");
+    const result = await pending;
+    assert.equal(result?.error?.kind, "cancelled");
+    assert.equal(ctx.runs.currentRun(), undefined);
+    const dir = await storage();
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(fs.existsSync(path.join(dir, "last-run.state.json")), false, "no marker for the cleared run");
+  });
+
   it("a saved trace with a malformed event is restored without it, and says so", async () => {
     const { ctx } = await lens();
     const dir = await storage();
