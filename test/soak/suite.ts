@@ -241,16 +241,77 @@ function bigTrace(target: string, bytes: number, file: string): void {
   fs.closeSync(fd);
 }
 
+interface ClearedFigures {
+  model: string;
+  end: string;
+  steps: number;
+  durationMs: number;
+  /** Host heap after a GC: with the results cleared before the run, with the run held, after Clear Results. */
+  heapBefore: number;
+  heapHeld: number;
+  heapCleared: number;
+  /** What the host's run model held: step summaries, recorded calls (with tensors), console lines. */
+  summaries: number;
+  calls: number;
+  consoleLines: number;
+  /** Bytes of tensor values the host held for the run's calls, and of the saved trace on disk. */
+  tensorBytes: number;
+  traceFileBytes: number;
+}
+
+/**
+ * What the host's run model holds for the current run, as numbers only: in a function of its own, so that
+ * no reference to the run (or its tensors) stays in the caller's frame while the heap after Clear Results
+ * is measured.
+ */
+function heldFigures(): Pick<ClearedFigures, "summaries" | "calls" | "consoleLines" | "tensorBytes" | "traceFileBytes"> {
+  const store = api.ctx.runs.currentRun();
+  const buffers = new Set<Float64Array>();
+  for (const c of store?.calls ?? []) {
+    for (const name of Object.keys(c.tensors)) {
+      const t = store?.tensor(c.seq, name);
+      if (t) buffers.add(t.data);
+    }
+  }
+  let tensorBytes = 0;
+  for (const b of buffers) tensorBytes += b.byteLength;
+  let traceFileBytes = 0;
+  try {
+    traceFileBytes = fs.statSync(path.join(storage(), "last-run.json")).size;
+  } catch {
+    // no saved trace
+  }
+  return { summaries: store?.summaries.length ?? 0, calls: store?.calls.length ?? 0, consoleLines: store?.console.length ?? 0, tensorBytes, traceFileBytes };
+}
+
+/** A long run (examples/05-spiral-training.ts: 10,001 steps), then Clear Results: the host's heap after each. */
+async function runThenClear(model: string): Promise<ClearedFigures> {
+  await vscode.commands.executeCommand("backpropLens.clearResults");
+  await sleep(500);
+  const before = heapMb();
+  const doc = await vscode.workspace.openTextDocument(uri(model));
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
+  const result = (await vscode.commands.executeCommand<RunResult>("backpropLens.runBackwardPass", uri(model))) as RunResult;
+  await sleep(1000); // the trace file's last writes
+  const held = heapMb();
+  const figures = { model, end: result.ok ? "done" : (result.error?.kind ?? "failed"), steps: result.steps, durationMs: Math.round(result.durationMs), ...heldFigures() };
+  await vscode.commands.executeCommand("backpropLens.clearResults");
+  await sleep(1000);
+  const cleared = heapMb();
+  return { ...figures, heapBefore: before.heap, heapHeld: held.heap, heapCleared: cleared.heap };
+}
+
 export async function run(): Promise<void> {
   const ext = vscode.extensions.getExtension<LensTestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`${EXTENSION_ID} is not installed`);
   api = await ext.activate();
-  const out: { startedAt: string; load?: string; extension: string; idle: Delay; hostile: RunFigures[]; hundred: { i: number; heap: number; rss: number; webviewMb?: number; ms: number; startMs?: number }[]; files: FileFigures[]; problems: string[] } = {
+  const out: { startedAt: string; load?: string; extension: string; idle: Delay; hostile: RunFigures[]; cleared: ClearedFigures[]; hundred: { i: number; heap: number; rss: number; webviewMb?: number; ms: number; startMs?: number }[]; files: FileFigures[]; problems: string[] } = {
     startedAt: new Date().toISOString(),
     load: fs.existsSync("/proc/loadavg") ? fs.readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ") : undefined,
     extension: `${ext.packageJSON.version as string} (${ext.extensionPath})`,
     idle: { p99: 0, max: 0, mean: 0, elu: 0, cpuMs: 0, wallMs: 0 },
     hostile: [],
+    cleared: [],
     hundred: [],
     files: [],
     problems: [],
@@ -265,8 +326,10 @@ export async function run(): Promise<void> {
     out.idle = idle.stop();
     log(`idle event-loop delay: p99 ${out.idle.p99} ms, max ${out.idle.max} ms`);
 
+    // BPL_SOAK_ONLY=cleared (npm run soak -- --only=cleared): only the long runs and Clear Results.
+    const only = process.env.BPL_SOAK_ONLY;
     await setLimit(30);
-    const scenarios: [string, string, Parameters<typeof measure>[2]][] = [
+    const scenarios: [string, string, Parameters<typeof measure>[2]][] = only && only !== "hostile" ? [] : [
       ["trace-flood.ts", "dense1.forward/backward forever, to the 30 s time limit", {}],
       ["big-dense.ts", "Dense(784, 512) training, stopped after 10 s", { stopAfterMs: 10_000 }],
       ["console-flood.ts", "100,000 lines, stopped once 1,000 arrived (1 of 5)", { stopWhen: (r) => r.console.length >= 1000 }],
@@ -287,9 +350,18 @@ export async function run(): Promise<void> {
       save();
     }
 
+    await setLimit(60);
+    for (let i = 1; i <= (only && only !== "cleared" ? 0 : 3); i++) {
+      log(`05-spiral-training.ts (10,001 steps), then Clear Results (${i} of 3)`);
+      const f = await runThenClear("05-spiral-training.ts");
+      out.cleared.push(f);
+      log(`  ${f.end}, ${f.steps} steps in ${f.durationMs} ms; ${f.summaries} summaries, ${f.calls} calls, ${(f.tensorBytes / 2 ** 20).toFixed(1)} MB of tensors, trace file ${(f.traceFileBytes / 2 ** 20).toFixed(1)} MB; host heap ${f.heapBefore} → ${f.heapHeld} (held) → ${f.heapCleared} MB (cleared)`);
+      save();
+    }
+
     await setLimit(30);
     log("100 runs of 04-spiral-model.ts");
-    for (let i = 1; i <= 100; i++) {
+    for (let i = 1; i <= (only && only !== "hundred" ? 0 : 100); i++) {
       const doc = await vscode.workspace.openTextDocument(uri("04-spiral-model.ts"));
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
       const t0 = Date.now();
@@ -328,7 +400,7 @@ export async function run(): Promise<void> {
       }],
       ["binary junk", (t) => fs.writeFileSync(t, Buffer.from(Array.from({ length: 100_000 }, (_, i) => (i * 7919) % 256)))],
     ];
-    for (const [name, write] of files) {
+    for (const [name, write] of only && only !== "files" ? [] : files) {
       const f = await restore(name, write);
       out.files.push(f);
       log(`  ${name}: ${f.restored} in ${f.restoreMs} ms (${f.events} items), during p99 ${f.during.p99} max ${f.during.max} ms${f.note ? `; ${f.note}` : ""}`);
