@@ -115,6 +115,46 @@ function stopProfile(): void {
   session.disconnect();
 }
 
+/**
+ * Debug-only, for benchmarks: `BACKPROP_LENS_CPU_TIMES=<file>` appends one JSON line per run to that file:
+ * the run's duration, this thread's CPU time and its time waiting for a CPU (Linux, from
+ * /proc/thread-self/schedstat), and the process's CPU time, from the run's start to its end
+ * (test/bench/process.mjs --cpu reads it: on a loaded machine the CPU time says more than the wall time).
+ */
+const cpuTimesFile = process.env.BACKPROP_LENS_CPU_TIMES;
+let cpuAtStart: { sched: number[] | undefined; process: NodeJS.CpuUsage } | undefined;
+
+function threadSchedstat(): number[] | undefined {
+  try {
+    return fs.readFileSync("/proc/thread-self/schedstat", "utf8").trim().split(/\s+/).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+function startCpuTimes(): void {
+  if (cpuTimesFile) cpuAtStart = { sched: threadSchedstat(), process: process.cpuUsage() };
+}
+
+function writeCpuTimes(durationMs: number): void {
+  const start = cpuAtStart;
+  if (!cpuTimesFile || !start) return;
+  cpuAtStart = undefined;
+  const sched = threadSchedstat();
+  const cpu = process.cpuUsage(start.process);
+  const line = {
+    file: baseName(input.compiled.file),
+    durationMs,
+    ...(sched && start.sched ? { threadCpuMs: ((sched[0] as number) - (start.sched[0] as number)) / 1e6, threadWaitMs: ((sched[1] as number) - (start.sched[1] as number)) / 1e6 } : {}),
+    processCpuMs: (cpu.user + cpu.system) / 1000,
+  };
+  try {
+    fs.appendFileSync(cpuTimesFile, `${JSON.stringify(line)}\n`);
+  } catch {
+    // debug-only
+  }
+}
+
 function send(message: WorkerMessage, transfer?: ArrayBuffer[]): void {
   apply(rawPost, events, transfer && transfer.length > 0 ? [message, transfer] : [message]);
 }
@@ -227,6 +267,7 @@ function startRun(message: MainToWorker): void {
   events.unref();
   controlPort.unref();
   startProfile();
+  startCpuTimes();
   started = now();
   send({ kind: "running" });
   emit({ type: "run/start", version: TRACE_FORMAT_VERSION, file: input.compiled.file, startedAt: Date.now() });
@@ -292,6 +333,7 @@ function endRun(error: RunError | undefined, completed = error === undefined, th
   }
   const durationMs = now() - started;
   // Before the end goes out: the process may exit as soon as the host has it.
+  writeCpuTimes(durationMs);
   stopProfile();
   emit({
     type: "run/end",

@@ -32,12 +32,24 @@ const runs = Number(args.find((a) => a.startsWith("--runs="))?.slice(7) ?? (quic
 const startRuns = Number(args.find((a) => a.startsWith("--start-runs="))?.slice(13) ?? (quick ? 5 : 15));
 /** `--baseline=<dir>`: another build's dist/ (say, main's), run as a fourth variant of the same rounds (before/after in one run). */
 const baseline = args.find((a) => a.startsWith("--baseline="))?.slice(11);
+/** `--spiral-only`: only the spiral training rounds (no tiny model, no start of a run): a quicker before/after. */
+const spiralOnly = args.includes("--spiral-only");
+/**
+ * `--cpu`: also the CPU time of the thread that ran the model (the worker's, by BACKPROP_LENS_CPU_TIMES;
+ * plain Node's main thread, by cpuTimesPreload.cjs), from the run's start to its end, and the time it
+ * waited for a CPU. Needs builds that write it (this tree's; a baseline from before it has none).
+ */
+const cpu = args.includes("--cpu");
+const cpuFile = path.join(os.tmpdir(), `bpl-cpu-times-${process.pid}.jsonl`);
+const preload = path.join(here, "cpuTimesPreload.cjs");
 
 function log(msg) {
   process.stderr.write(`[process] ${msg}\n`);
 }
 
-const cli = path.join(root, "dist", "cli.js");
+/** `--dist=<dir>`: the build under test (default dist/), e.g. a copy, so that a rebuild during the run does not change it. */
+const distDir = path.resolve(args.find((a) => a.startsWith("--dist="))?.slice(7) ?? path.join(root, "dist"));
+const cli = path.join(distDir, "cli.js");
 if (!fs.existsSync(cli)) {
   log("dist/cli.js is missing: run npm run build first");
   process.exit(1);
@@ -74,13 +86,24 @@ const median = (xs) => {
 const stats = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs), raw: xs });
 const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 
+/** CPU times of the runs, by variant (with --cpu): { threadCpuMs, threadWaitMs, durationMs }. */
+const cpuTimes = {};
+
 function timed(name, cmd, cmdArgs) {
+  if (cpu) fs.rmSync(cpuFile, { force: true });
+  const plainRun = cpu && cmdArgs[0]?.endsWith(".cjs");
+  const env = cpu ? { ...process.env, BACKPROP_LENS_CPU_TIMES: cpuFile } : process.env;
   const t0 = performance.now();
-  const res = spawnSync(cmd, cmdArgs, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync(cmd, plainRun ? ["-r", preload, ...cmdArgs] : cmdArgs, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024, env });
   const ms = performance.now() - t0;
   if (res.status !== 0) {
     log(`${name} failed (exit ${res.status}): ${(res.stderr ?? "").slice(0, 400)}`);
     process.exit(1);
+  }
+  if (cpu) {
+    const lines = fs.existsSync(cpuFile) ? fs.readFileSync(cpuFile, "utf8").trim().split("\n").filter(Boolean) : [];
+    const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) : undefined;
+    (cpuTimes[name] ??= []).push(last);
   }
   return ms;
 }
@@ -111,6 +134,33 @@ const big = rounds(
   runs,
   "spiral training",
 );
+if (spiralOnly) {
+  const plain = big["plain Node, untraced"];
+  const per = (name) => stats(big[name].map((t, i) => t / plain[i]));
+  const ratios = {
+    "CLI check ÷ plain Node": per("CLI check (gradient checks)"),
+    "CLI run ÷ plain Node": per("CLI run"),
+    ...(baseline ? { "baseline CLI check ÷ plain Node": per("baseline CLI check"), "CLI check ÷ baseline CLI check": stats(big["CLI check (gradient checks)"].map((t, i) => t / big["baseline CLI check"][i])) } : {}),
+  };
+  if (cpu) {
+    const field = (name, f) => (cpuTimes[name] ?? []).map((x) => x?.[f]);
+    const pairs = (a, b) => a.map((x, i) => (x !== undefined && b[i] !== undefined ? x / b[i] : undefined)).filter((x) => x !== undefined);
+    const plainCpu = field("plain Node, untraced", "threadCpuMs");
+    for (const name of Object.keys(cpuTimes)) {
+      const c = field(name, "threadCpuMs").filter((x) => x !== undefined);
+      if (c.length === 0) continue;
+      log(`${name}: model thread CPU median ${median(c).toFixed(0)} ms (${Math.min(...c).toFixed(0)}–${Math.max(...c).toFixed(0)}), waited for a CPU ${median(field(name, "threadWaitMs").filter((x) => x !== undefined)).toFixed(0)} ms, run ${median(field(name, "durationMs").filter((x) => x !== undefined)).toFixed(0)} ms`);
+      if (name !== "plain Node, untraced") {
+        const r = pairs(field(name, "threadCpuMs"), plainCpu);
+        if (r.length > 0) ratios[`${name}: model thread CPU ÷ plain Node's`] = stats(r);
+      }
+    }
+    if (cpuTimes["baseline CLI check"]?.some((x) => x?.threadCpuMs !== undefined)) ratios["CLI check ÷ baseline CLI check: model thread CPU"] = stats(pairs(field("CLI check (gradient checks)", "threadCpuMs"), field("baseline CLI check", "threadCpuMs")));
+  }
+  for (const [k, v] of Object.entries(ratios)) log(`${k}: median ${v.median.toFixed(3)} (${v.min.toFixed(3)}–${v.max.toFixed(3)})`);
+  process.stdout.write(`@@RESULT ${JSON.stringify({ process: { runs, loadAtStart, loadAtEnd: load(), timings: Object.fromEntries(Object.entries(big).map(([n, xs]) => [n, stats(xs)])), ratios, ...(cpu ? { cpuTimes } : {}) } })}\n`);
+  process.exit(0);
+}
 const small = rounds(
   {
     "node -e 0": [process.execPath, ["-e", "0"]],
@@ -125,7 +175,12 @@ const plain = big["plain Node, untraced"];
 const ratios = {
   "CLI check ÷ plain Node": stats(perRound(big["CLI check (gradient checks)"], plain)),
   "CLI run ÷ plain Node": stats(perRound(big["CLI run"], plain)),
-  ...(baseline ? { "baseline CLI check ÷ plain Node": stats(perRound(big["baseline CLI check"], plain)) } : {}),
+  ...(baseline
+    ? {
+        "baseline CLI check ÷ plain Node": stats(perRound(big["baseline CLI check"], plain)),
+        "CLI check ÷ baseline CLI check": stats(perRound(big["CLI check (gradient checks)"], big["baseline CLI check"])),
+      }
+    : {}),
 };
 const fixed = stats(small["tiny model, CLI run"].map((t, i) => t - small["tiny model, plain Node"][i]));
 
@@ -142,7 +197,7 @@ await esbuild.build({
   logLevel: "warning",
 });
 const startModel = path.join(root, "examples", "04-spiral-model.ts");
-const sr = spawnSync(process.execPath, [startBundle, path.join(root, "dist"), startModel, String(startRuns)], { cwd: root, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+const sr = spawnSync(process.execPath, [startBundle, distDir, startModel, String(startRuns)], { cwd: root, encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
 const line = sr.stdout?.split("\n").find((l) => l.startsWith("@@RESULT "));
 if (sr.status !== 0 || !line) {
   log(`startRun failed (exit ${sr.status}): ${(sr.stderr ?? "").slice(0, 400)}`);
