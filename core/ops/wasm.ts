@@ -25,6 +25,7 @@ interface WasmMemory {
 interface KernelExports {
   memory: WasmMemory;
   gemm(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, flags: number, pA: number, pB: number, tile: number): void;
+  gemm_smallk(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, c: number, bias: number, hasBias: number): void;
   add_row(c: number, bias: number, M: number, N: number): void;
   sum_rows(x: number, out: number, M: number, N: number): void;
   relu_fwd(x: number, out: number, n: number): void;
@@ -154,6 +155,24 @@ export const WASM_GEMM_MIN = 2048;
 /** Below this many elements an element-wise pass stays in TypeScript. */
 export const WASM_ELEMENTWISE_MIN = 256;
 
+/** Products of this depth or less run in `gemm_smallk` (one pass over C, no tiles). */
+const SMALL_K = 4;
+
+/**
+ * Writes op(B) (K×N; B is K×N row-major, or N×K when `transB`) into memory at element `at` as K rows of
+ * N: a copy, or a transposing copy (K ≤ 4, so at most 4N elements).
+ */
+function copyRows(m: Float64Array, at: number, B: Float64Array, K: number, N: number, transB: boolean): void {
+  if (!transB) {
+    m.set(B.length === K * N ? B : B.subarray(0, K * N), at);
+    return;
+  }
+  for (let kk = 0; kk < K; kk++) {
+    const row = at + kk * N;
+    for (let j = 0; j < N; j++) m[row + j] = B[j * K + kk] as number;
+  }
+}
+
 /**
  * C = op(A)·op(B) (+ C when `accumulate`), then + bias (a row of N, added to every row) when given;
  * the arguments are those of `gemm`. False when the kernels cannot run it.
@@ -180,6 +199,14 @@ export function wasmGemm(
   if (!k.reserve(end)) return false;
   const m = k.f64;
   m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+  if (K <= SMALL_K && !accumulate) {
+    // Depth ≤ 4: one pass over C (the bias added in it), op(B) copied in as K×N rows.
+    copyRows(m, bOff >> 3, B, K, N, transB);
+    if (bias) m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
+    k.x.gemm_smallk(M, N, K, aOff, transA ? 1 : K, transA ? M : 1, bOff, cOff, biasOff, bias ? 1 : 0);
+    C.set(m.subarray(cOff >> 3, (cOff >> 3) + M * N));
+    return true;
+  }
   m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
   if (accumulate) m.set(C.length === M * N ? C : C.subarray(0, M * N), cOff >> 3);
   const flags = gemmFlags(accumulate, M * K * 8, K * N * 8, transB);
@@ -219,12 +246,19 @@ export function wasmDenseBackward(
   const m = k.f64;
   m.set(X.subarray(0, B * In), xOff >> 3);
   m.set(dY.subarray(0, B * Out), yOff >> 3);
-  m.set(W.subarray(0, In * Out), wOff >> 3);
+  // W is only needed for dX; of depth Out ≤ 4 it goes in transposed (below).
+  if (Out > SMALL_K) m.set(W.subarray(0, In * Out), wOff >> 3);
   // dW[In×Out] = Xᵀ·dY: op(A) = Xᵀ (row stride 1, column stride In), op(B) = dY.
   k.x.gemm(In, Out, B, xOff, 1, In, yOff, Out, 1, dwOff, gemmFlags(false, B * In * 8, B * Out * 8, false), k.packA, k.packB, k.tile);
   k.x.sum_rows(yOff, dbOff, B, Out);
-  // dX[B×In] = dY·Wᵀ: op(B) = Wᵀ (row stride 1, column stride Out).
-  k.x.gemm(B, In, Out, yOff, Out, 1, wOff, 1, Out, dxOff, gemmFlags(false, B * Out * 8, In * Out * 8, true), k.packA, k.packB, k.tile);
+  if (Out <= SMALL_K) {
+    // dX[B×In] = dY·Wᵀ of depth Out ≤ 4: Wᵀ copied in as Out rows of In.
+    copyRows(m, wOff >> 3, W, Out, In, true);
+    k.x.gemm_smallk(B, In, Out, yOff, Out, 1, wOff, dxOff, 0, 0);
+  } else {
+    // dX[B×In] = dY·Wᵀ: op(B) = Wᵀ (row stride 1, column stride Out).
+    k.x.gemm(B, In, Out, yOff, Out, 1, wOff, 1, Out, dxOff, gemmFlags(false, B * Out * 8, In * Out * 8, true), k.packA, k.packB, k.tile);
+  }
   dW.set(m.subarray(dwOff >> 3, (dwOff >> 3) + In * Out));
   db.set(m.subarray(dbOff >> 3, (dbOff >> 3) + Out));
   dX.set(m.subarray(dxOff >> 3, (dxOff >> 3) + B * In));

@@ -132,6 +132,56 @@ describe("WebAssembly SIMD kernels", () => {
     );
   });
 
+  it("gemm of depth K ≤ 4 (its own one-pass kernel): the same numbers, all transposes, accumulate and bias, NaN/±∞/−0", () => {
+    fc.assert(
+      fc.property(size(300), size(300), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom("plain", "accumulate", "bias"), fc.boolean(), fc.integer(), (M, N, K, tA, tB, mode, specials, seed) => {
+        const rng = new Rng(seed);
+        const A = values(M * K, rng, specials);
+        const B = values(K * N, rng, specials);
+        const C0 = values(M * N, rng, specials);
+        const bias = values(N, rng, specials);
+        const acc = mode === "accumulate";
+        // gemmBias is used without transposes only (Dense.forward).
+        const ta = mode === "bias" ? false : tA;
+        const tb = mode === "bias" ? false : tB;
+        const ts = C0.slice();
+        gemmTs(ta, tb, M, N, K, A, B, ts, acc);
+        if (mode === "bias") addRowTs(ts, bias, M, N);
+        const wa = C0.slice();
+        assert.ok(wasmGemm(ta, tb, M, N, K, A, B, wa, acc, mode === "bias" ? bias : undefined));
+        assertSame(wa, ts, `${M}×${N}×${K} transA=${ta} transB=${tb} ${mode}`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("Dense.backward with 1–4 neurons (dinputs of depth ≤ 4): the same numbers as the TypeScript operations", () => {
+    fc.assert(
+      fc.property(size(300), size(200), fc.integer({ min: 1, max: 4 }), fc.integer(), (Bn, In, Out, seed) => {
+        const rng = new Rng(seed);
+        const X = values(Bn * In, rng, true);
+        const dY = values(Bn * Out, rng, true);
+        const W = values(In * Out, rng, true);
+        const W0 = W.slice();
+        const dW = new Float64Array(In * Out);
+        const db = new Float64Array(Out);
+        const dX = new Float64Array(Bn * In);
+        assert.ok(wasmDenseBackward(X, dY, W, Bn, In, Out, dW, db, dX));
+        const rW = new Float64Array(In * Out);
+        const rb = new Float64Array(Out);
+        const rX = new Float64Array(Bn * In);
+        gemmTs(true, false, In, Out, Bn, X, dY, rW);
+        sumRowsTs(dY, Bn, Out, rb);
+        gemmTs(false, true, Bn, In, Out, dY, W, rX);
+        assertSame(dW, rW, "dweights");
+        assertSame(db, rb, "dbiases");
+        assertSame(dX, rX, "dinputs");
+        assertSame(W, W0, "the weights are not changed");
+      }),
+      { numRuns: 80 },
+    );
+  });
+
   it("the TypeScript kernel's paths all sum in the same order (a blocked triple loop, bit for bit)", () => {
     fc.assert(
       fc.property(size(300), size(300), size(600), fc.boolean(), fc.boolean(), fc.boolean(), fc.integer(), (M, N, K, tA, tB, acc, seed) => {
