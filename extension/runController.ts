@@ -145,6 +145,7 @@ export class RunController extends Disposable implements InspectorHost {
    * resolves undefined when nothing was run (no file, untrusted workspace).
    */
   async run(target?: vscode.Uri, debug?: DebugRunRequest, record?: RecordRequest): Promise<RunResult | undefined> {
+    const t0 = performance.now();
     const doc = await this.documentFor(target);
     if (doc === undefined) return undefined;
     if (!vscode.workspace.isTrusted) {
@@ -182,6 +183,9 @@ export class RunController extends Disposable implements InspectorHost {
       });
       logBatch.push(text);
     };
+    /** When the run's first layer call reached the host, from the command (the log says it, for "where does the time go"). */
+    let firstCallMs: number | undefined;
+    const setupMs = performance.now() - t0;
     const python = isPythonModelFile(file) ? { interpreters: await pythonInterpreters(doc.uri, this.log) } : undefined;
     const handle = runModel({
       ...(python ? { python } : {}),
@@ -199,6 +203,7 @@ export class RunController extends Disposable implements InspectorHost {
       debug: (m) => this.log.info(m),
       ...(debug ? { control: true as const } : {}),
       onEvent: (e) => {
+        if (e.type === "layer/call" && firstCallMs === undefined) firstCallMs = performance.now() - t0;
         if (e.type === "console") logLine(e.text);
         if (record && e.type === "step/summary" && mismatch === undefined && e.summary.loss !== undefined) {
           const was = record.compareLosses.get(e.summary.step);
@@ -220,7 +225,7 @@ export class RunController extends Disposable implements InspectorHost {
     }
     if (!superseded && !this.cleared.has(store)) {
       this.report(store, result, doc.uri);
-      if (result.startMs !== undefined) this.log.info(`run ${runId}: compile ${result.compileMs.toFixed(0)} ms, model start ${result.startMs.toFixed(0)} ms`);
+      if (result.startMs !== undefined) this.log.info(`run ${runId}: set-up ${setupMs.toFixed(0)} ms, compile ${result.compileMs.toFixed(0)} ms, model start ${result.startMs.toFixed(0)} ms, first layer call at ${firstCallMs?.toFixed(0) ?? "–"} ms, end at ${(performance.now() - t0).toFixed(0)} ms from the command`);
       const save = this.saveRun(store, file, startedAt).finally(() => this.saving.delete(store));
       this.saving.set(store, save);
     } else {

@@ -26,6 +26,9 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const runs = Number(process.argv.find((a) => a.startsWith("--runs="))?.split("=")[1] ?? 5);
 const asResult = process.argv.includes("--result");
 const shots = process.argv.includes("--screenshots");
+// --profile=<file.cpuprofile>: a CPU profile (Chrome DevTools protocol) of the workbench page, webview frames included
+// when they share its process, over the spiral's warm runs.
+const profileFile = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
 const ws = fs.mkdtempSync(path.join(os.tmpdir(), "bpl-timing-"));
 for (const f of fs.readdirSync(path.join(repo, "examples"))) if (f.endsWith(".ts")) fs.copyFileSync(path.join(repo, "examples", f), path.join(ws, f));
 fs.copyFileSync(path.join(repo, "test", "fixtures", "models", "w2.ts"), path.join(ws, "w2.ts"));
@@ -138,9 +141,20 @@ async function main() {
     out.spiral.coldMs = cold.allMs;
     out.spiral.firstCardsColdMs = cold.firstMs;
     const warm = [];
+    const cdp = profileFile ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send("Profiler.enable");
+      await cdp.send("Profiler.setSamplingInterval", { interval: 200 });
+      await cdp.send("Profiler.start");
+    }
     for (let i = 0; i < runs; i++) {
       await clickEditor(page);
       warm.push(await timeRun(page, "04-spiral-model.ts", 4, ++runNo));
+    }
+    if (cdp) {
+      const { profile } = await cdp.send("Profiler.stop");
+      fs.writeFileSync(profileFile, JSON.stringify(profile));
+      log(`profile of the spiral's warm runs: ${profileFile}`);
     }
     out.spiral.warmMs = warm.map((w) => w.allMs);
     out.spiral.warmBreakdown = warm.map((w) => ({ header: w.headerMs, first: w.firstMs, done: w.doneMs, all: w.allMs }));
