@@ -107,8 +107,10 @@ const T = { p99: 50, max: 250, after: 250, stop: 200 };
 const row = (cells) => `| ${cells.join(" | ")} |`;
 const lines = [];
 lines.push(`Soak of the packaged extension (${r.extension}), ${r.startedAt}, machine load average ${r.load ?? "?"}; the idle extension host's probe: p99 ${r.idle.p99} ms, max ${r.idle.max} ms, utilization ${r.idle.elu}, main-thread CPU ${r.idle.cpuMs} ms in ${r.idle.wallMs} ms (the probe's timer fires every 10 ms, so an idle loop reads about 10–13 ms).`, "");
-lines.push(row(["model", "what", "end", "steps", "during p99 / max (ms)", "host CPU / wall (ms)", "after max (ms)", "Stop (ms)", "host heap before → after (MB)"]));
-lines.push(row(["---", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:"]));
+if (r.hostile.some((x) => x.what !== "warm-up")) {
+  lines.push(row(["model", "what", "end", "steps", "during p99 / max (ms)", "host CPU / wall (ms)", "after max (ms)", "Stop (ms)", "host heap before → after (MB)"]));
+  lines.push(row(["---", "---", "---", "--:", "--:", "--:", "--:", "--:", "--:"]));
+}
 for (const f of r.hostile.filter((x) => x.what !== "warm-up")) {
   lines.push(row([f.model, f.what, f.end, f.steps.toLocaleString("en-US"), `${f.during.p99} / ${f.during.max}`, `${f.during.cpuMs} / ${f.during.wallMs}`, `${f.after.max}`, f.stopMs ?? "–", `${f.heapBefore} → ${f.heapAfter}`]));
   if (f.during.p99 > T.p99) missed.push(`${f.model} (${f.what}): event-loop delay p99 ${f.during.p99} ms > ${T.p99} ms`);
@@ -138,7 +140,7 @@ if (h.length) {
   if (heaps[heaps.length - 1] > heaps[0] + 15) missed.push(`the host heap grew over 100 runs: ${heaps[0]} → ${heaps[heaps.length - 1]} MB`);
   if (web.length > 1 && web[web.length - 1] > web[0] + 15) missed.push(`the webview heap grew over 100 runs: ${web[0]} → ${web[web.length - 1]} MB`);
 }
-lines.push("", row(["saved trace", "size (MB)", "restored as", "in (ms)", "during p99 / max (ms)", "host CPU (ms)", "note"]), row(["---", "--:", "---", "--:", "--:", "--:", "---"]));
+if (r.files.length) lines.push("", row(["saved trace", "size (MB)", "restored as", "in (ms)", "during p99 / max (ms)", "host CPU (ms)", "note"]), row(["---", "--:", "---", "--:", "--:", "--:", "---"]));
 for (const f of r.files) {
   lines.push(row([f.file, (f.bytes / 2 ** 20).toFixed(1), f.restored, f.restoreMs, `${f.during.p99} / ${f.during.max}`, `${f.during.cpuMs}`, f.note ?? ""]));
   if (f.during.max > T.max) missed.push(`restoring ${f.file}: event-loop delay max ${f.during.max} ms > ${T.max} ms`);
