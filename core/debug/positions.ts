@@ -108,13 +108,6 @@ export function openCallLabel(c: OpenCall, name: LayerNames): string {
   return c.kind === "update" ? `update ${n}` : `${n}.${c.phase}`;
 }
 
-/** The file name and line of a site (`model.ts:19`). */
-export function siteText(site: SourceSite | undefined): string {
-  if (!site) return "";
-  const file = site.file.slice(Math.max(site.file.lastIndexOf("/"), site.file.lastIndexOf("\\")) + 1);
-  return `${file}:${site.line}`;
-}
-
 /**
  * The steps a timeline holds, as ranges: `[[0, 2], [4998, 4999]]`. Used to say how far back one can go.
  */

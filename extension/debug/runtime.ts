@@ -59,12 +59,6 @@ export interface DebugRunOptions {
   recordSteps?: number[];
 }
 
-/** A position the host knows, with its tensors when it has them. */
-export interface HostPosition extends Position {
-  /** Index in the timeline. */
-  index: number;
-}
-
 export interface StopInfo {
   reason: StopReason;
   /** A sentence for the Call Stack and the exception widget. */
