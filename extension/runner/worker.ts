@@ -196,16 +196,27 @@ function flush(): void {
 /**
  * Layer calls, layers, anomalies and the end go out at once (cards fill while the model runs); step
  * summaries and console lines are batched (a flood costs a few hundred messages, not a million), and
- * sent within BATCH_MS when the model gives the event loop a turn, else with the next event after it.
+ * sent within the batch interval when the model gives the event loop a turn, else with the next event
+ * after it.
  *
- * Why BATCH_MS is 50 and not less: a `postMessage` to the process's main thread costs the model's
- * thread about 0.5–1 ms on a busy 2-CPU machine (it wakes the other thread), and the main thread and the
- * host then handle one frame per batch. At 10 ms the spiral training example (10,001 steps) posted 440
- * batches, which cost its thread 0.3–0.6 s of a 4.5 s run; at 50 ms with up to 1,024 events a batch it
- * posts about 60 (docs/performance.md, "The product's own run"). The loss curve still updates 20 times a second.
+ * Why the interval is not shorter: a `postMessage` to the process's main thread costs the model's
+ * thread about 0.5–1 ms on a quiet 2-CPU machine and 2 ms and more on a busy one (it wakes the other
+ * thread; an empty post costs as much as one of 50 summaries), and the main thread and the host then
+ * handle one frame per batch. At 10 ms the spiral training example (10,001 steps) posted 440 batches; at
+ * 50 ms the posts still grow with the run's length (200–270 posts, 0.46–0.62 s of a 9–14 s run under
+ * load). So: every BATCH_MS for the run's first BATCH_FAST_FOR_MS (the loss curve starts at once), then
+ * every BATCH_SLOW_MS (the curve updates 5 times a second; a third of the posts on a long run).
+ * docs/performance.md, "The product's own run".
  */
 const BATCH_MS = 50;
+const BATCH_FAST_FOR_MS = 1000;
+const BATCH_SLOW_MS = 200;
 const BATCH_MAX_EVENTS = 1024;
+
+/** How long the pending batched events may wait: short at the run's start, longer after it. */
+function batchInterval(at: number): number {
+  return at - started < BATCH_FAST_FOR_MS ? BATCH_MS : BATCH_SLOW_MS;
+}
 
 function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
   pending.push(event);
@@ -214,11 +225,21 @@ function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
     for (const b of transfer) pendingBytes += b.byteLength;
   }
   const batched = event.type === "step/summary" || event.type === "console";
-  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20 || now() - lastFlush > BATCH_MS) flush();
-  else flushTimer ??= setTimeout(flush, BATCH_MS).unref();
+  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20) return flush();
+  const t = now();
+  const wait = batchInterval(t);
+  if (t - lastFlush > wait) flush();
+  else flushTimer ??= setTimeout(flush, wait).unref();
 }
 
 // ------------------------------------------------------------------ the run
+
+const MEMORY_CHECK_MIN_BYTES = 32 * 2 ** 20;
+
+/** Bytes of new tensors after which the allocation hook reads the memory again (see startRun). */
+function memoryCheckAfter(used: number, limitBytes: number): number {
+  return Math.max(MEMORY_CHECK_MIN_BYTES, (limitBytes - used) / 4);
+}
 
 let input: WorkerInput;
 let sites: BundleSites;
@@ -237,15 +258,22 @@ function startRun(message: MainToWorker): void {
   bundle = `backprop-lens-model:${input.compiled.file}`;
   const limitBytes = input.memoryLimitMb * 2 ** 20;
   configureLimits({ maxElements: Math.floor(limitBytes / 8) });
+  // `process.memoryUsage()` costs about 0.1 ms (it reads the RSS too): read it when the tensors made since
+  // the last reading could have used a quarter of what was left under the limit, and at least every 32 MB
+  // (a run far below the limit reads it every few hundred MB instead of every 32). Tensors alone cannot
+  // pass the limit between two readings by more than they could before; the rest of the process's memory
+  // is the main thread's to watch (its RSS poll).
   let sinceCheck = 0;
+  let nextCheck = MEMORY_CHECK_MIN_BYTES;
   runtime.onAlloc = (bytes) => {
     sinceCheck += bytes;
-    if (sinceCheck < 32 * 2 ** 20) return;
+    if (sinceCheck < nextCheck) return;
     sinceCheck = 0;
     const used = process.memoryUsage().arrayBuffers;
     if (used + bytes > limitBytes) {
       throw new MemoryLimitError(`the model holds ${(used / 2 ** 20).toFixed(0)} MB of tensors, over the memory limit of ${input.memoryLimitMb} MB`);
     }
+    nextCheck = memoryCheckAfter(used, limitBytes);
   };
   sites = new BundleSites(bundle, input.compiled.map, input.compiled.sources);
   installStackMapping(sites);
