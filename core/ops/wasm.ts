@@ -25,6 +25,7 @@ interface WasmMemory {
 interface KernelExports {
   memory: WasmMemory;
   gemm(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, flags: number, pA: number, pB: number, tile: number): void;
+  gemm_n2(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, c: number, cRow: number, cCol: number, acc: number): void;
   gemm_smallk(M: number, N: number, K: number, a: number, aRow: number, aCol: number, b: number, c: number, bias: number, hasBias: number): void;
   add_row(c: number, bias: number, M: number, N: number): void;
   sum_rows(x: number, out: number, M: number, N: number): void;
@@ -191,32 +192,72 @@ export function wasmGemm(
 ): boolean {
   const k = kernels();
   if (k === null) return false;
+  // The operands' regions hold at least K×2 (a thin operand packed as K×2 rows, below).
   const aOff = k.data;
-  const bOff = aOff + align(M * K * 8);
-  const cOff = bOff + align(K * N * 8);
+  const bOff = aOff + align(Math.max(M, 2) * K * 8);
+  const cOff = bOff + align(K * Math.max(N, 2) * 8);
   const biasOff = cOff + align(M * N * 8);
   const end = biasOff + (bias ? align(N * 8) : 0);
   if (!k.reserve(end)) return false;
   const m = k.f64;
-  m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+  const aRow = transA ? 1 : K;
+  const aCol = transA ? M : 1;
+  const bRow = transB ? 1 : N;
+  const bCol = transB ? K : 1;
   if (K <= SMALL_K && !accumulate) {
     // Depth ≤ 4: one pass over C (the bias added in it), op(B) copied in as K×N rows.
+    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
     copyRows(m, bOff >> 3, B, K, N, transB);
     if (bias) m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
-    k.x.gemm_smallk(M, N, K, aOff, transA ? 1 : K, transA ? M : 1, bOff, cOff, biasOff, bias ? 1 : 0);
+    k.x.gemm_smallk(M, N, K, aOff, aRow, aCol, bOff, cOff, biasOff, bias ? 1 : 0);
     C.set(m.subarray(cOff >> 3, (cOff >> 3) + M * N));
     return true;
   }
-  m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
   if (accumulate) m.set(C.length === M * N ? C : C.subarray(0, M * N), cOff >> 3);
-  const flags = gemmFlags(accumulate, M * K * 8, K * N * 8, transB);
-  k.x.gemm(M, N, K, aOff, transA ? 1 : K, transA ? M : 1, bOff, transB ? 1 : N, transB ? K : 1, cOff, flags, k.packA, k.packB, k.tile);
+  if (N <= 2) {
+    // Two columns or one: 4×2 tiles, op(B) packed as K×2.
+    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+    packK2(m, bOff >> 3, B, bRow, bCol, K, N);
+    k.x.gemm_n2(M, N, K, aOff, aRow, aCol, bOff, cOff, N, 1, accumulate ? 1 : 0);
+  } else if (M <= 2) {
+    // Two rows or one: the same kernel on Cᵀ = op(B)ᵀ·op(A)ᵀ (op(A)ᵀ packed as K×2), C written transposed.
+    packK2(m, aOff >> 3, A, aCol, aRow, K, M);
+    m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
+    k.x.gemm_n2(N, M, K, bOff, bCol, bRow, aOff, cOff, 1, N, accumulate ? 1 : 0);
+  } else {
+    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+    m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
+    const flags = gemmFlags(accumulate, M * K * 8, K * N * 8, transB);
+    k.x.gemm(M, N, K, aOff, aRow, aCol, bOff, bRow, bCol, cOff, flags, k.packA, k.packB, k.tile);
+  }
   if (bias) {
     m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
     k.x.add_row(cOff, biasOff, M, N);
   }
   C.set(m.subarray(cOff >> 3, (cOff >> 3) + M * N));
   return true;
+}
+
+/**
+ * Writes a K×n operand (n ≤ 2; element [k, j] at X[k·sK + j·sJ]) into memory at element `at` as K rows
+ * of 2 (a second column of zeros when n = 1; gemm_n2 never stores what it gives).
+ */
+function packK2(m: Float64Array, at: number, X: Float64Array, sK: number, sJ: number, K: number, n: number): void {
+  if (n === 2) {
+    if (sK === 2 && sJ === 1) {
+      m.set(X.length === 2 * K ? X : X.subarray(0, 2 * K), at);
+      return;
+    }
+    for (let kk = 0; kk < K; kk++) {
+      m[at + 2 * kk] = X[kk * sK] as number;
+      m[at + 2 * kk + 1] = X[kk * sK + sJ] as number;
+    }
+    return;
+  }
+  for (let kk = 0; kk < K; kk++) {
+    m[at + 2 * kk] = X[kk * sK] as number;
+    m[at + 2 * kk + 1] = 0;
+  }
 }
 
 /**
@@ -236,26 +277,39 @@ export function wasmDenseBackward(
 ): boolean {
   const k = kernels();
   if (k === null) return false;
+  // A layer with 1 or 2 inputs uses the 4×2 tiles of gemm_n2 for dW (as dWᵀ = dYᵀ·X) and dX; X and Wᵀ
+  // then go in as K×2 rows, so their regions hold at least that.
+  const thinIn = In <= 2;
   const xOff = k.data;
-  const yOff = xOff + align(B * In * 8);
+  const yOff = xOff + align(B * Math.max(In, 2) * 8);
   const wOff = yOff + align(B * Out * 8);
-  const dwOff = wOff + align(In * Out * 8);
+  const dwOff = wOff + align(Math.max(In, 2) * Out * 8);
   const dbOff = dwOff + align(In * Out * 8);
   const dxOff = dbOff + align(Out * 8);
   if (!k.reserve(dxOff + align(B * In * 8))) return false;
   const m = k.f64;
-  m.set(X.subarray(0, B * In), xOff >> 3);
+  if (thinIn) packK2(m, xOff >> 3, X, In, 1, B, In);
+  else m.set(X.subarray(0, B * In), xOff >> 3);
   m.set(dY.subarray(0, B * Out), yOff >> 3);
-  // W is only needed for dX; of depth Out ≤ 4 it goes in transposed (below).
-  if (Out > SMALL_K) m.set(W.subarray(0, In * Out), wOff >> 3);
-  // dW[In×Out] = Xᵀ·dY: op(A) = Xᵀ (row stride 1, column stride In), op(B) = dY.
-  k.x.gemm(In, Out, B, xOff, 1, In, yOff, Out, 1, dwOff, gemmFlags(false, B * In * 8, B * Out * 8, false), k.packA, k.packB, k.tile);
+  if (thinIn) {
+    // dWᵀ[Out×In] = dYᵀ·X (op(A) = dYᵀ: row stride 1, column stride Out), written transposed into dW.
+    k.x.gemm_n2(Out, In, B, yOff, 1, Out, xOff, dwOff, 1, Out, 0);
+  } else {
+    // dW[In×Out] = Xᵀ·dY: op(A) = Xᵀ (row stride 1, column stride In), op(B) = dY.
+    k.x.gemm(In, Out, B, xOff, 1, In, yOff, Out, 1, dwOff, gemmFlags(false, B * In * 8, B * Out * 8, false), k.packA, k.packB, k.tile);
+  }
   k.x.sum_rows(yOff, dbOff, B, Out);
+  // W is only needed for dX.
   if (Out <= SMALL_K) {
     // dX[B×In] = dY·Wᵀ of depth Out ≤ 4: Wᵀ copied in as Out rows of In.
     copyRows(m, wOff >> 3, W, Out, In, true);
     k.x.gemm_smallk(B, In, Out, yOff, Out, 1, wOff, dxOff, 0, 0);
+  } else if (thinIn) {
+    // dX[B×In] = dY·Wᵀ with 1 or 2 columns: Wᵀ packed as Out rows of 2.
+    packK2(m, wOff >> 3, W, 1, Out, Out, In);
+    k.x.gemm_n2(B, In, Out, yOff, Out, 1, wOff, dxOff, In, 1, 0);
   } else {
+    m.set(W.subarray(0, In * Out), wOff >> 3);
     // dX[B×In] = dY·Wᵀ: op(B) = Wᵀ (row stride 1, column stride Out).
     k.x.gemm(B, In, Out, yOff, Out, 1, wOff, 1, Out, dxOff, gemmFlags(false, B * Out * 8, In * Out * 8, true), k.packA, k.packB, k.tile);
   }

@@ -155,9 +155,46 @@ describe("WebAssembly SIMD kernels", () => {
     );
   });
 
-  it("Dense.backward with 1–4 neurons (dinputs of depth ≤ 4): the same numbers as the TypeScript operations", () => {
+  it("gemm with 1 or 2 rows or columns (4×2 tiles, Cᵀ for the rows): the same numbers, several depth blocks, transposes, accumulate, bias", () => {
     fc.assert(
-      fc.property(size(300), size(200), fc.integer({ min: 1, max: 4 }), fc.integer(), (Bn, In, Out, seed) => {
+      fc.property(
+        fc.integer({ min: 1, max: 2 }),
+        size(300),
+        fc.oneof(fc.integer({ min: 5, max: 600 }), fc.constantFrom(5, 255, 256, 257, 512, 513)),
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.constantFrom("plain", "accumulate", "bias"),
+        fc.boolean(),
+        fc.integer(),
+        (thin, other, K, thinRows, tA, tB, mode, specials, seed) => {
+          const M = thinRows ? thin : other;
+          const N = thinRows ? other : thin;
+          const rng = new Rng(seed);
+          const A = values(M * K, rng, specials);
+          const B = values(K * N, rng, specials);
+          const C0 = values(M * N, rng, specials);
+          const bias = values(N, rng, specials);
+          const acc = mode === "accumulate";
+          const ta = mode === "bias" ? false : tA;
+          const tb = mode === "bias" ? false : tB;
+          const ts = C0.slice();
+          gemmTs(ta, tb, M, N, K, A, B, ts, acc);
+          if (mode === "bias") addRowTs(ts, bias, M, N);
+          const wa = C0.slice();
+          assert.ok(wasmGemm(ta, tb, M, N, K, A, B, wa, acc, mode === "bias" ? bias : undefined));
+          assertSame(wa, ts, `${M}×${N}×${K} transA=${ta} transB=${tb} ${mode}`);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("Dense.backward with 1–4 neurons or 1–2 inputs (the thin kernels): the same numbers as the TypeScript operations", () => {
+    fc.assert(
+      fc.property(size(600), size(200), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.integer(), (Bn, wide, few, fewInputs, seed) => {
+        const In = fewInputs ? Math.min(few, 2) : wide;
+        const Out = fewInputs ? wide : few;
         const rng = new Rng(seed);
         const X = values(Bn * In, rng, true);
         const dY = values(Bn * Out, rng, true);

@@ -938,6 +938,83 @@
           ))
       )))
 
+  ;; ------------------------------------------------------------------ products with N ≤ 2 columns
+
+  ;; C[M×N] = op(A)·op(B) (+ C when acc) for N ≤ 2 (a layer's dinputs over 2 inputs; with the problem
+  ;; transposed by the caller, the dweights of a 2-input layer): 4×2 tiles, 4 accumulators (one vector
+  ;; of the 2 columns per row) instead of 4×4 tiles half of whose lanes are wasted. op(B) is K×2
+  ;; row-major at b (the caller packs it; with N = 1 its second column is never stored); op(A)[i, k] is
+  ;; at a + (i·aRow + k·aCol)·8; C[i, j] at c + (i·cRow + j·cCol)·8 (so the caller can write Cᵀ). Sums
+  ;; run in depth blocks of KC from 0 and the block sums are added in order, as in `gemm`. M, K ≥ 1.
+  (func (export "gemm_n2") (param $M i32) (param $N i32) (param $K i32)
+        (param $a i32) (param $aRow i32) (param $aCol i32)
+        (param $b i32) (param $c i32) (param $cRow i32) (param $cCol i32) (param $acc i32)
+    (local $i0 i32) (local $h i32) (local $pc i32) (local $kc i32) (local $k i32) (local $over i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32) (local $pb i32)
+    (local $aRowB i32) (local $aStep i32) (local $r i32) (local $addr i32) (local $cRowB i32) (local $cColB i32)
+    (local $bv v128) (local $a0 v128) (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128) (local $v v128)
+    (local.set $aRowB (i32.shl (local.get $aRow) (i32.const 3)))
+    (local.set $aStep (i32.shl (local.get $aCol) (i32.const 3)))
+    (local.set $cRowB (i32.shl (local.get $cRow) (i32.const 3)))
+    (local.set $cColB (i32.shl (local.get $cCol) (i32.const 3)))
+    (local.set $i0 (i32.const 0))
+    (loop $rows
+      (local.set $h (select (i32.sub (local.get $M) (local.get $i0)) (i32.const 4)
+        (i32.lt_u (i32.sub (local.get $M) (local.get $i0)) (i32.const 4))))
+      (local.set $pc (i32.const 0))
+      (loop $blocks
+        (local.set $kc (select (i32.sub (local.get $K) (local.get $pc)) (global.get $KC)
+          (i32.lt_u (i32.sub (local.get $K) (local.get $pc)) (global.get $KC))))
+        ;; Rows past the last re-read the first (their sums are not stored).
+        (local.set $p0 (i32.add (local.get $a) (i32.add (i32.mul (local.get $i0) (local.get $aRowB)) (i32.mul (local.get $pc) (local.get $aStep)))))
+        (local.set $p1 (select (i32.add (local.get $p0) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 1))))
+        (local.set $p2 (select (i32.add (local.get $p1) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 2))))
+        (local.set $p3 (select (i32.add (local.get $p2) (local.get $aRowB)) (local.get $p0) (i32.gt_u (local.get $h) (i32.const 3))))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $pc) (i32.const 4))))
+        (local.set $c0 (v128.const i64x2 0 0))
+        (local.set $c1 (v128.const i64x2 0 0))
+        (local.set $c2 (v128.const i64x2 0 0))
+        (local.set $c3 (v128.const i64x2 0 0))
+        (local.set $k (local.get $kc))
+        (loop $ks
+          (local.set $bv (v128.load (local.get $pb)))
+          (local.set $c0 (f64x2.add (local.get $c0) (f64x2.mul (v128.load64_splat (local.get $p0)) (local.get $bv))))
+          (local.set $c1 (f64x2.add (local.get $c1) (f64x2.mul (v128.load64_splat (local.get $p1)) (local.get $bv))))
+          (local.set $c2 (f64x2.add (local.get $c2) (f64x2.mul (v128.load64_splat (local.get $p2)) (local.get $bv))))
+          (local.set $c3 (f64x2.add (local.get $c3) (f64x2.mul (v128.load64_splat (local.get $p3)) (local.get $bv))))
+          (local.set $p0 (i32.add (local.get $p0) (local.get $aStep)))
+          (local.set $p1 (i32.add (local.get $p1) (local.get $aStep)))
+          (local.set $p2 (i32.add (local.get $p2) (local.get $aStep)))
+          (local.set $p3 (i32.add (local.get $p3) (local.get $aStep)))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+          (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+          (br_if $ks (local.get $k)))
+        (local.set $over (i32.and (i32.eqz (local.get $pc)) (i32.eqz (local.get $acc))))
+        ;; Store the h rows' sums (lane 0 = column 0, lane 1 = column 1 when N = 2).
+        (local.set $r (i32.const 0))
+        (loop $st
+          (local.set $v (select (local.get $c0)
+            (select (local.get $c1) (select (local.get $c2) (local.get $c3) (i32.eq (local.get $r) (i32.const 2))) (i32.eq (local.get $r) (i32.const 1)))
+            (i32.eqz (local.get $r))))
+          (local.set $addr (i32.add (local.get $c) (i32.mul (i32.add (local.get $i0) (local.get $r)) (local.get $cRowB))))
+          (f64.store (local.get $addr)
+            (if (result f64) (local.get $over)
+              (then (f64x2.extract_lane 0 (local.get $v)))
+              (else (f64.add (f64.load (local.get $addr)) (f64x2.extract_lane 0 (local.get $v))))))
+          (if (i32.eq (local.get $N) (i32.const 2))
+            (then
+              (local.set $addr (i32.add (local.get $addr) (local.get $cColB)))
+              (f64.store (local.get $addr)
+                (if (result f64) (local.get $over)
+                  (then (f64x2.extract_lane 1 (local.get $v)))
+                  (else (f64.add (f64.load (local.get $addr)) (f64x2.extract_lane 1 (local.get $v))))))))
+          (local.set $r (i32.add (local.get $r) (i32.const 1)))
+          (br_if $st (i32.lt_u (local.get $r) (local.get $h))))
+        (local.set $pc (i32.add (local.get $pc) (global.get $KC)))
+        (br_if $blocks (i32.lt_u (local.get $pc) (local.get $K))))
+      (local.set $i0 (i32.add (local.get $i0) (i32.const 4)))
+      (br_if $rows (i32.lt_u (local.get $i0) (local.get $M)))))
+
   ;; Blocking constants, read by core/ops/wasm.ts to size the pack buffers. KC must equal the
   ;; TypeScript kernel's (it is part of the summation order).
   (global $KC (export "KC") i32 (i32.const 256))
