@@ -119,8 +119,33 @@ export class SoftmaxCategoricalCrossentropy extends Layer {
     const [n, k] = expect2d("SoftmaxCategoricalCrossentropy.forward", "inputs", x);
     const t = readTargets("SoftmaxCategoricalCrossentropy.forward", yTrue, n, k);
     this.inputs = x;
-    this.output = softmaxRows(x);
-    this.sampleLosses = sampleLosses(this.output, t, n, k);
+    if (t.kind === "sparse") {
+      // Class indices: each sample's softmax row and its loss in one pass (the same operations as
+      // softmaxRows, then sampleLosses).
+      const out = uninitialized([n, k]); // every element is written
+      const losses = zeros([n]);
+      const xs = x.data;
+      const ys = out.data;
+      const idx = t.index;
+      for (let i = 0; i < n; i++) {
+        const o = i * k;
+        let m = -Infinity;
+        for (let j = 0; j < k; j++) m = Math.max(m, xs[o + j] as number);
+        let s = 0;
+        for (let j = 0; j < k; j++) {
+          const e = Math.exp((xs[o + j] as number) - m);
+          ys[o + j] = e;
+          s += e;
+        }
+        for (let j = 0; j < k; j++) ys[o + j] = (ys[o + j] as number) / s;
+        losses.data[i] = -Math.log(clip(ys[o + (idx[i] as number)] as number));
+      }
+      this.output = out;
+      this.sampleLosses = losses;
+    } else {
+      this.output = softmaxRows(x);
+      this.sampleLosses = sampleLosses(this.output, t, n, k);
+    }
     this.loss = mean(this.sampleLosses);
     return this.loss;
   }

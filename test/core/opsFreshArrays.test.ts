@@ -8,7 +8,7 @@
  */
 import * as assert from "node:assert/strict";
 import fc from "fast-check";
-import { Dense, ReLU, Rng, Softmax, SoftmaxCategoricalCrossentropy, CategoricalCrossentropy, type Tensor, dot, randn, sumRows } from "../../core/index";
+import { CategoricalCrossentropy, Dense, ReLU, Rng, Softmax, SoftmaxCategoricalCrossentropy, type Tensor, dot, mean, randn, softmaxRows, sumRows } from "../../core/index";
 import { setWasmKernels } from "../../core/ops/wasm";
 import { uninitialized } from "../../core/tensor";
 
@@ -144,5 +144,30 @@ describe("results allocated without zeroing", () => {
       }
     const back = sm.backward(g);
     ownBuffer(back, "softmax.dinputs");
+  });
+});
+
+describe("softmax + cross-entropy forward in one pass", () => {
+  it("gives softmaxRows' output and sampleLosses' losses bit for bit (class indices; NaN, ±∞, huge logits)", () => {
+    const special = [NaN, Infinity, -Infinity, -0, 0, 800, -800, 1e308];
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 12 }), fc.boolean(), fc.integer(), (n, k, specials, seed) => {
+        const rng = new Rng(seed);
+        const logits = randn([n, k], rng);
+        if (specials) for (let i = 0; i < logits.data.length; i++) if (rng.uniform() < 0.05) logits.data[i] = special[Math.floor(rng.uniform() * special.length)] as number;
+        const y = { shape: [n], data: Float64Array.from({ length: n }, () => rng.int(k)) };
+        const layer = new SoftmaxCategoricalCrossentropy();
+        const loss = layer.forward(logits, y);
+        const want = softmaxRows(logits);
+        const same = (a: number, b: number): boolean => Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b));
+        want.data.forEach((v, i) => assert.ok(same(layer.output.data[i] as number, v), `output[${i}] ${layer.output.data[i]} vs ${v}`));
+        const cce = new CategoricalCrossentropy();
+        const losses = cce.forward(want, y);
+        losses.data.forEach((v, i) => assert.ok(same(layer.sampleLosses.data[i] as number, v), `loss[${i}] ${layer.sampleLosses.data[i]} vs ${v}`));
+        assert.ok(same(loss, mean(losses)));
+        ownBuffer(layer.output, "output");
+      }),
+      { numRuns: 150 },
+    );
   });
 });
