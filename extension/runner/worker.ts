@@ -206,13 +206,15 @@ function flush(): void {
  * thread; an empty post costs as much as one of 50 summaries), and the main thread and the host then
  * handle one frame per batch. At 10 ms the spiral training example (10,001 steps) posted 440 batches; at
  * 50 ms the posts still grow with the run's length (200–270 posts, 0.46–0.62 s of a 9–14 s run under
- * load). So: every BATCH_MS for the run's first BATCH_FAST_FOR_MS (the loss curve starts at once), then
- * every BATCH_SLOW_MS (the curve updates 5 times a second; a third of the posts on a long run).
- * docs/performance.md, "The product's own run".
+ * load). Every BATCH_MS for the run's first BATCH_FAST_FOR_MS (the loss curve starts at once), then every
+ * BATCH_SLOW_MS. A BATCH_SLOW_MS of 200 ms (a third of the posts on a long run, the curve updating 5 times
+ * a second) was tried and did not move the CLI's time beyond the noise of a loaded machine (the CLI ÷ the
+ * 50 ms build 1.06×, 0.78–1.44, by CPU 1.06×, 0.95–1.19, over 9 rounds), so it stays at 50 ms (20 updates a
+ * second). docs/performance.md, "The product's own run".
  */
 const BATCH_MS = 50;
 const BATCH_FAST_FOR_MS = 1000;
-const BATCH_SLOW_MS = 200;
+const BATCH_SLOW_MS = 50;
 const BATCH_MAX_EVENTS = 1024;
 
 /** How long the pending batched events may wait: short at the run's start, longer after it. */
