@@ -169,7 +169,6 @@ let flushTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Posts the pending events as one batch; waits first while the main thread has not passed on WORKER_WINDOW batches (backpressure). */
 function flush(): void {
-  deadline = Infinity;
   if (flushTimer !== undefined) {
     clearTimeout(flushTimer);
     flushTimer = undefined;
@@ -195,8 +194,7 @@ function flush(): void {
 }
 
 /**
- * Anomalies and the end go out at once, layers and layer calls at once or within CALL_HOLD_MS (cards fill
- * while the model runs); step
+ * Layer calls, layers, anomalies and the end go out at once (cards fill while the model runs); step
  * summaries and console lines are batched (a flood costs a few hundred messages, not a million), and
  * sent within the batch interval when the model gives the event loop a turn, else with the next event
  * after it.
@@ -222,36 +220,18 @@ function batchInterval(at: number): number {
   return at - started < BATCH_FAST_FOR_MS ? BATCH_MS : BATCH_SLOW_MS;
 }
 
-/**
- * Layers and layer calls that come within CALL_HOLD_MS of the last post wait for the next one, at most
- * CALL_HOLD_MS (the kept steps of a small model make 24 calls in a few milliseconds: 2–3 posts instead of
- * 24); the first after a pause goes at once, so the first card is not delayed, nor are the calls of a model
- * whose steps are slower than that.
- */
-const CALL_HOLD_MS = 5;
-/** When the pending events must go out at the latest (with the next event after it, or the timer). */
-let deadline = Infinity;
-
 function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
   pending.push(event);
   if (transfer) {
     pendingTransfer.push(...transfer);
     for (const b of transfer) pendingBytes += b.byteLength;
   }
-  if (pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20) return flush();
-  const held = event.type === "layer/call" || event.type === "layer/new";
   const batched = event.type === "step/summary" || event.type === "console";
-  if (!held && !batched) return flush();
+  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20) return flush();
   const t = now();
-  if (held && t - lastFlush > CALL_HOLD_MS) return flush();
-  const due = held ? t + CALL_HOLD_MS : lastFlush + batchInterval(t);
-  if (due < deadline) {
-    deadline = due;
-    if (flushTimer !== undefined) clearTimeout(flushTimer);
-    flushTimer = undefined;
-  }
-  if (t > deadline) return flush();
-  flushTimer ??= setTimeout(flush, Math.max(1, deadline - t)).unref();
+  const wait = batchInterval(t);
+  if (t - lastFlush > wait) flush();
+  else flushTimer ??= setTimeout(flush, wait).unref();
 }
 
 // ------------------------------------------------------------------ the run
