@@ -29,6 +29,25 @@ describe("runner: the model's own process", function () {
     assert.ok(events.some((e) => e.type === "layer/call" && e.call.phase === "forward"), events.map((e) => e.type).join(" "));
   });
 
+  it("every layer call a model made before it loops forever reaches the host (none is held back in the model's thread)", async () => {
+    const src = [
+      'import { Dense, ReLU } from "backprop-lens";',
+      "const dense1 = new Dense(2, 3);",
+      "const relu1 = new ReLU();",
+      "dense1.forward([[1, 2]]);",
+      "relu1.forward(dense1.output);",
+      "dense1.forward([[3, 4]]);",
+      "let epochs = 0;",
+      "while (epochs >= 0) epochs += 1;",
+      "",
+    ].join("\n");
+    const { result, events } = await run(modelFile("loop-after-calls.ts", src), { timeLimitMs: 1500 });
+    assert.equal(result.error?.kind, "timeout", result.error?.message);
+    const calls = events.flatMap((e) => (e.type === "layer/call" ? [`${e.call.layer}.${e.call.phase}`] : []));
+    assert.deepEqual(calls, ["0.forward", "1.forward", "0.forward"], events.map((e) => e.type).join(" "));
+    assert.equal(events.filter((e) => e.type === "layer/new").length, 2);
+  });
+
   it("a model may not signal the editor's process", async () => {
     const { result } = await run(modelFile("kill-parent.ts", "process.kill(process.ppid, \"SIGKILL\");\n"));
     assert.equal(result.error?.kind, "throw");
