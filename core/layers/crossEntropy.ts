@@ -1,7 +1,7 @@
 import { mean } from "../ops/ops";
 import { type Tensor, type TensorLike, expect2d, tensor, uninitialized, zeros } from "../tensor";
 import { Layer, type LayerKind } from "./layer";
-import { softmaxBackward, softmaxRows } from "./softmax";
+import { softmaxBackward, softmaxRow, softmaxRows } from "./softmax";
 import { type Targets, classIndices, readTargetsTransient as readTargets } from "./targets";
 
 /** Predictions are clipped to [CLIP, 1 − CLIP] before the log, so −log never sees 0. */
@@ -128,17 +128,8 @@ export class SoftmaxCategoricalCrossentropy extends Layer {
       const ys = out.data;
       const idx = t.index;
       for (let i = 0; i < n; i++) {
-        const o = i * k;
-        let m = -Infinity;
-        for (let j = 0; j < k; j++) m = Math.max(m, xs[o + j] as number);
-        let s = 0;
-        for (let j = 0; j < k; j++) {
-          const e = Math.exp((xs[o + j] as number) - m);
-          ys[o + j] = e;
-          s += e;
-        }
-        for (let j = 0; j < k; j++) ys[o + j] = (ys[o + j] as number) / s;
-        losses.data[i] = -Math.log(clip(ys[o + (idx[i] as number)] as number));
+        softmaxRow(xs, ys, i * k, k);
+        losses.data[i] = -Math.log(clip(ys[i * k + (idx[i] as number)] as number));
       }
       this.output = out;
       this.sampleLosses = losses;

@@ -9,21 +9,21 @@ import { Layer, type LayerKind } from "./layer";
 export function softmaxRows(inputs: Tensor): Tensor {
   const [r, c] = expect2d("softmax", "inputs", inputs);
   const out = uninitialized([r, c]); // every element is written
-  const x = inputs.data;
-  const y = out.data;
-  for (let i = 0; i < r; i++) {
-    const o = i * c;
-    let m = -Infinity;
-    for (let j = 0; j < c; j++) m = Math.max(m, x[o + j] as number);
-    let s = 0;
-    for (let j = 0; j < c; j++) {
-      const e = Math.exp((x[o + j] as number) - m);
-      y[o + j] = e;
-      s += e;
-    }
-    for (let j = 0; j < c; j++) y[o + j] = (y[o + j] as number) / s;
-  }
+  for (let i = 0; i < r; i++) softmaxRow(inputs.data, out.data, i * c, c);
   return out;
+}
+
+/** One row of `softmaxRows`: `y[o … o+c)` = softmax of `x[o … o+c)`, the max subtracted first. */
+export function softmaxRow(x: Float64Array, y: Float64Array, o: number, c: number): void {
+  let m = -Infinity;
+  for (let j = 0; j < c; j++) m = Math.max(m, x[o + j] as number);
+  let s = 0;
+  for (let j = 0; j < c; j++) {
+    const e = Math.exp((x[o + j] as number) - m);
+    y[o + j] = e;
+    s += e;
+  }
+  for (let j = 0; j < c; j++) y[o + j] = (y[o + j] as number) / s;
 }
 
 /**
