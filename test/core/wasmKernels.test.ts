@@ -53,6 +53,28 @@ function values(n: number, rng: Rng, specials: boolean): Float64Array {
 const size = (max: number): fc.Arbitrary<number> =>
   fc.oneof(fc.constantFrom(1, 2, 3, 4, 5, 7, 8, 9), fc.integer({ min: 1, max }), fc.constantFrom(127, 128, 129, 255, 256, 257).filter((n) => n <= max));
 
+/**
+ * wasmGemm against the TypeScript kernel (then its bias pass), bit for bit, on random operands (with
+ * NaN/±∞/−0 when `specials`); a bias product is used without transposes only (Dense.forward).
+ */
+function gemmAgrees(M: number, N: number, K: number, tA: boolean, tB: boolean, mode: "plain" | "accumulate" | "bias", specials: boolean, seed: number): void {
+  const rng = new Rng(seed);
+  const A = values(M * K, rng, specials);
+  const B = values(K * N, rng, specials);
+  const C0 = values(M * N, rng, specials);
+  const bias = values(N, rng, specials);
+  const acc = mode === "accumulate";
+  // gemmBias is used without transposes only (Dense.forward).
+  const ta = mode === "bias" ? false : tA;
+  const tb = mode === "bias" ? false : tB;
+  const ts = C0.slice();
+  gemmTs(ta, tb, M, N, K, A, B, ts, acc);
+  if (mode === "bias") addRowTs(ts, bias, M, N);
+  const wa = C0.slice();
+  assert.ok(wasmGemm(ta, tb, M, N, K, A, B, wa, acc, mode === "bias" ? bias : undefined));
+  assertSame(wa, ts, `${M}×${N}×${K} transA=${ta} transB=${tb} ${mode}`);
+}
+
 /** Dense.backward's WebAssembly kernel against the three TypeScript operations, bit for bit; the weights untouched. */
 function denseBackwardAgrees(Bn: number, In: number, Out: number, seed: number): void {
   const rng = new Rng(seed);
@@ -161,21 +183,7 @@ describe("WebAssembly SIMD kernels", () => {
   it("gemm of depth K ≤ 4 (its own one-pass kernel): the same numbers, all transposes, accumulate and bias, NaN/±∞/−0", () => {
     fc.assert(
       fc.property(size(300), size(300), fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.boolean(), fc.constantFrom("plain", "accumulate", "bias"), fc.boolean(), fc.integer(), (M, N, K, tA, tB, mode, specials, seed) => {
-        const rng = new Rng(seed);
-        const A = values(M * K, rng, specials);
-        const B = values(K * N, rng, specials);
-        const C0 = values(M * N, rng, specials);
-        const bias = values(N, rng, specials);
-        const acc = mode === "accumulate";
-        // gemmBias is used without transposes only (Dense.forward).
-        const ta = mode === "bias" ? false : tA;
-        const tb = mode === "bias" ? false : tB;
-        const ts = C0.slice();
-        gemmTs(ta, tb, M, N, K, A, B, ts, acc);
-        if (mode === "bias") addRowTs(ts, bias, M, N);
-        const wa = C0.slice();
-        assert.ok(wasmGemm(ta, tb, M, N, K, A, B, wa, acc, mode === "bias" ? bias : undefined));
-        assertSame(wa, ts, `${M}×${N}×${K} transA=${ta} transB=${tb} ${mode}`);
+        gemmAgrees(M, N, K, tA, tB, mode, specials, seed);
       }),
       { numRuns: 200 },
     );
@@ -196,20 +204,7 @@ describe("WebAssembly SIMD kernels", () => {
         (thin, other, K, thinRows, tA, tB, mode, specials, seed) => {
           const M = thinRows ? thin : other;
           const N = thinRows ? other : thin;
-          const rng = new Rng(seed);
-          const A = values(M * K, rng, specials);
-          const B = values(K * N, rng, specials);
-          const C0 = values(M * N, rng, specials);
-          const bias = values(N, rng, specials);
-          const acc = mode === "accumulate";
-          const ta = mode === "bias" ? false : tA;
-          const tb = mode === "bias" ? false : tB;
-          const ts = C0.slice();
-          gemmTs(ta, tb, M, N, K, A, B, ts, acc);
-          if (mode === "bias") addRowTs(ts, bias, M, N);
-          const wa = C0.slice();
-          assert.ok(wasmGemm(ta, tb, M, N, K, A, B, wa, acc, mode === "bias" ? bias : undefined));
-          assertSame(wa, ts, `${M}×${N}×${K} transA=${ta} transB=${tb} ${mode}`);
+          gemmAgrees(M, N, K, tA, tB, mode, specials, seed);
         },
       ),
       { numRuns: 200 },
