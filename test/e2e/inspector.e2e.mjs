@@ -115,6 +115,16 @@ async function runExample(page, file) {
   return frame;
 }
 
+/** What of a run's results the editor shows (gradient norms, gradient checks), as a regular expression's source. */
+const RESULT_TEXT = "grad check|‖dW‖|‖dinputs‖";
+
+/** Defines `editorResultText()` in the page: the text of the editors' lines, hints and code lenses. */
+async function defineEditorResultText(page) {
+  await page.evaluate(() => {
+    window.editorResultText = () => [...document.querySelectorAll(".monaco-editor .view-lines, .monaco-editor .contentWidgets, .monaco-editor .codelens-decoration")].map((e) => e.textContent ?? "").join(" ");
+  });
+}
+
 /** A number as the inspector writes it (`−1.2e−5`) back to a number. */
 const num = (s) => Number(String(s).trim().replace(/−/g, "-").replace(/^\((.*)\)$/, "$1"));
 
@@ -396,10 +406,17 @@ async function main() {
     });
 
     await check("Clear Results empties the inspector; after Reload Window it stays empty", async () => {
+      await defineEditorResultText(page);
+      // The restored run's results are in the editor (its hints and lenses) before Clear Results.
+      await page.waitForFunction((re) => new RegExp(re).test(editorResultText()), RESULT_TEXT, { timeout: 30_000 }).catch(() => {
+        throw new Error("the editor showed no results of the restored run before Clear Results");
+      });
       await runCommand(page, "Backprop Lens: Clear Results");
       let frame = webviewFrame(page);
       await frame.locator("[data-testid=state-empty]").filter({ hasText: "Results cleared" }).waitFor({ timeout: 30_000 });
       assert.equal(await frame.locator("[data-testid=layer-card]").count(), 0);
+      // The editor forgets the run too: no gradient norms or gradient-check results left in its hints and lenses.
+      await page.waitForFunction((re) => !new RegExp(re).test(editorResultText()), RESULT_TEXT, { timeout: 30_000 });
       await shot(page, "cleared-dark");
       await reloadWindow(page);
       frame = webviewFrame(page);
