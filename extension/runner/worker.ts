@@ -196,29 +196,20 @@ function flush(): void {
 /**
  * Layer calls, layers, anomalies and the end go out at once (cards fill while the model runs); step
  * summaries and console lines are batched (a flood costs a few hundred messages, not a million), and
- * sent within the batch interval when the model gives the event loop a turn, else with the next event
- * after it.
+ * sent within BATCH_MS when the model gives the event loop a turn, else with the next event after it.
  *
- * Why the interval is not shorter: a `postMessage` to the process's main thread costs the model's
+ * Why BATCH_MS is 50 and not less: a `postMessage` to the process's main thread costs the model's
  * thread about 0.5–1 ms on a quiet 2-CPU machine and 2 ms and more on a busy one (it wakes the other
  * thread; an empty post costs as much as one of 50 summaries), and the main thread and the host then
  * handle one frame per batch. At 10 ms the spiral training example (10,001 steps) posted 440 batches; at
  * 50 ms the posts still grow with the run's length (200–270 posts, 0.46–0.62 s of a 9–14 s run under
- * load). Every BATCH_MS for the run's first BATCH_FAST_FOR_MS (the loss curve starts at once), then every
- * BATCH_SLOW_MS. A BATCH_SLOW_MS of 200 ms (a third of the posts on a long run, the curve updating 5 times
- * a second) was tried and did not move the CLI's time beyond the noise of a loaded machine (the CLI ÷ the
- * 50 ms build 1.06×, 0.78–1.44, by CPU 1.06×, 0.95–1.19, over 9 rounds), so it stays at 50 ms (20 updates a
- * second). docs/performance.md, "The product's own run".
+ * load). 200 ms after the run's first second (a third of the posts on a long run, the curve updating 5
+ * times a second) was tried and did not move the CLI's time beyond the noise of a loaded machine (the CLI
+ * ÷ the 50 ms build 1.06×, 0.78–1.44, by CPU 1.06×, 0.95–1.19, over 9 rounds), so the loss curve keeps
+ * its 20 updates a second. docs/performance.md, "The product's own run".
  */
 const BATCH_MS = 50;
-const BATCH_FAST_FOR_MS = 1000;
-const BATCH_SLOW_MS = 50;
 const BATCH_MAX_EVENTS = 1024;
-
-/** How long the pending batched events may wait: short at the run's start, longer after it. */
-function batchInterval(at: number): number {
-  return at - started < BATCH_FAST_FOR_MS ? BATCH_MS : BATCH_SLOW_MS;
-}
 
 function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
   pending.push(event);
@@ -227,11 +218,8 @@ function emit(event: TraceEvent, transfer?: ArrayBuffer[]): void {
     for (const b of transfer) pendingBytes += b.byteLength;
   }
   const batched = event.type === "step/summary" || event.type === "console";
-  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20) return flush();
-  const t = now();
-  const wait = batchInterval(t);
-  if (t - lastFlush > wait) flush();
-  else flushTimer ??= setTimeout(flush, wait).unref();
+  if (!batched || pending.length >= BATCH_MAX_EVENTS || pendingBytes >= 4 * 2 ** 20 || now() - lastFlush > BATCH_MS) flush();
+  else flushTimer ??= setTimeout(flush, BATCH_MS).unref();
 }
 
 // ------------------------------------------------------------------ the run
