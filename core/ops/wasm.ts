@@ -165,6 +165,11 @@ export const WASM_GEMM_MIN = 2048;
 /** Below this many elements an element-wise pass stays in TypeScript. */
 export const WASM_ELEMENTWISE_MIN = 256;
 
+/** Copies the first `n` elements of `X` into memory at element `at` (X may be longer: a view of a larger array). */
+function copyIn(m: Float64Array, at: number, X: Float64Array, n: number): void {
+  m.set(X.length === n ? X : X.subarray(0, n), at);
+}
+
 /** Products of this depth or less run in `gemm_smallk` (one pass over C, no tiles). */
 const SMALL_K = 4;
 
@@ -174,7 +179,7 @@ const SMALL_K = 4;
  */
 function copyRows(m: Float64Array, at: number, B: Float64Array, K: number, N: number, transB: boolean): void {
   if (!transB) {
-    m.set(B.length === K * N ? B : B.subarray(0, K * N), at);
+    copyIn(m, at, B, K * N);
     return;
   }
   for (let kk = 0; kk < K; kk++) {
@@ -215,32 +220,32 @@ export function wasmGemm(
   const bCol = transB ? K : 1;
   if (K <= SMALL_K && !accumulate) {
     // Depth ≤ 4: one pass over C (the bias added in it), op(B) copied in as K×N rows.
-    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+    copyIn(m, aOff >> 3, A, M * K);
     copyRows(m, bOff >> 3, B, K, N, transB);
-    if (bias) m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
+    if (bias) copyIn(m, biasOff >> 3, bias, N);
     k.x.gemm_smallk(M, N, K, aOff, aRow, aCol, bOff, cOff, biasOff, bias ? 1 : 0);
     C.set(m.subarray(cOff >> 3, (cOff >> 3) + M * N));
     return true;
   }
-  if (accumulate) m.set(C.length === M * N ? C : C.subarray(0, M * N), cOff >> 3);
+  if (accumulate) copyIn(m, cOff >> 3, C, M * N);
   if (N <= 2) {
     // Two columns or one: 4×2 tiles, op(B) packed as K×2.
-    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
+    copyIn(m, aOff >> 3, A, M * K);
     packK2(m, bOff >> 3, B, bRow, bCol, K, N);
     k.x.gemm_n2(M, N, K, aOff, aRow, aCol, bOff, cOff, N, 1, accumulate ? 1 : 0);
   } else if (M <= 2) {
     // Two rows or one: the same kernel on Cᵀ = op(B)ᵀ·op(A)ᵀ (op(A)ᵀ packed as K×2), C written transposed.
     packK2(m, aOff >> 3, A, aCol, aRow, K, M);
-    m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
+    copyIn(m, bOff >> 3, B, K * N);
     k.x.gemm_n2(N, M, K, bOff, bCol, bRow, aOff, cOff, 1, N, accumulate ? 1 : 0);
   } else {
-    m.set(A.length === M * K ? A : A.subarray(0, M * K), aOff >> 3);
-    m.set(B.length === K * N ? B : B.subarray(0, K * N), bOff >> 3);
+    copyIn(m, aOff >> 3, A, M * K);
+    copyIn(m, bOff >> 3, B, K * N);
     const flags = gemmFlags(accumulate, M * K * 8, K * N * 8, transB, M, N);
     k.x.gemm(M, N, K, aOff, aRow, aCol, bOff, bRow, bCol, cOff, flags, k.packA, k.packB, k.tile);
   }
   if (bias) {
-    m.set(bias.length === N ? bias : bias.subarray(0, N), biasOff >> 3);
+    copyIn(m, biasOff >> 3, bias, N);
     k.x.add_row(cOff, biasOff, M, N);
   }
   C.set(m.subarray(cOff >> 3, (cOff >> 3) + M * N));
@@ -254,7 +259,7 @@ export function wasmGemm(
 function packK2(m: Float64Array, at: number, X: Float64Array, sK: number, sJ: number, K: number, n: number): void {
   if (n === 2) {
     if (sK === 2 && sJ === 1) {
-      m.set(X.length === 2 * K ? X : X.subarray(0, 2 * K), at);
+      copyIn(m, at, X, 2 * K);
       return;
     }
     for (let kk = 0; kk < K; kk++) {
