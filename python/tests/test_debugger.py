@@ -259,11 +259,14 @@ class SteppingTest(unittest.TestCase):
         r.stopped()
         r.resume({"maxDepth": 0})  # from dense1.forward: step over, the nested loss forward is skipped
         got = []
-        for _ in range(4):
+        for i in range(4):
             s = r.stopped()
             p = next(p for p in s["positions"] if p["id"] == s["live"])
             got.append((p["id"], len(p["open"])))
-            r.resume({"maxDepth": 0})
+            # Not after the last stop: a fifth step-over raced the minStep resume below (the model could
+            # stop again, at step 0's backward, before that resume arrived).
+            if i < 3:
+                r.resume({"maxDepth": 0})
         self.assertEqual(got, [(1, 0), (2, 0), (4, 0), (5, 0)])
         r.resume({"minStep": 3})
         s = r.stopped()
